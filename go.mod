@@ -1,0 +1,3 @@
+module github.com/cairn-backup/cairn
+
+go 1.26.8

@@ -1,0 +1,80 @@
+// Package blob defines the byte store that vaults are kept in: keys and bytes,
+// nothing more. Implementations live in sub-packages named after what they
+// wrap (file, s3, mem); blobtest holds the suite every one of them passes.
+//
+// Keys are slash-separated relative paths ("rp/ID/data/0001.json.zst"); they
+// never start with '/', never contain "..", '\\' or empty segments.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned when a key does not exist.
+var ErrNotFound = errors.New("blob: not found")
+
+// Info describes a stored object.
+type Info struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// Store is a flat key/value store of immutable objects.
+type Store interface {
+	// Put stores everything read from r under key, replacing any object
+	// there. The object becomes visible only once complete: a failed or
+	// cancelled Put leaves either the previous object or none, never a
+	// partial one. Put reads r as a stream and must not buffer the whole
+	// object in memory.
+	Put(ctx context.Context, key string, r io.Reader) error
+	// Get opens the object at key for reading; ErrNotFound if absent.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat returns the object's Info; ErrNotFound if absent.
+	Stat(ctx context.Context, key string) (Info, error)
+	// List calls fn for every object whose key starts with prefix, in
+	// lexical key order. An error from fn stops the listing and is returned.
+	List(ctx context.Context, prefix string, fn func(Info) error) error
+	// Delete removes the object at key. Deleting a missing key is not an
+	// error.
+	Delete(ctx context.Context, key string) error
+}
+
+// ValidKey reports whether key is a well-formed blob key.
+func ValidKey(key string) bool {
+	if key == "" || key[0] == '/' || key[len(key)-1] == '/' {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(key); i++ {
+		if i == len(key) || key[i] == '/' {
+			seg := key[start:i]
+			if seg == "" || seg == "." || seg == ".." {
+				return false
+			}
+			start = i + 1
+			continue
+		}
+		if key[i] == '\\' || key[i] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// DeletePrefix deletes every object under prefix.
+func DeletePrefix(ctx context.Context, s Store, prefix string) error {
+	var keys []string
+	if err := s.List(ctx, prefix, func(i Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
