@@ -9,12 +9,26 @@ package blob
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
 
 // ErrNotFound is returned when a key does not exist.
 var ErrNotFound = errors.New("blob: not found")
+
+// ErrInvalidKey is returned (wrapped) by every Store method given a key that
+// fails ValidKey, or one the implementation reserves for itself.
+var ErrInvalidKey = errors.New("blob: invalid key")
+
+// CheckKey returns nil if key is valid and an error wrapping ErrInvalidKey
+// that names the key otherwise.
+func CheckKey(key string) error {
+	if !ValidKey(key) {
+		return fmt.Errorf("%w: %q", ErrInvalidKey, key)
+	}
+	return nil
+}
 
 // Info describes a stored object.
 type Info struct {
@@ -24,6 +38,11 @@ type Info struct {
 }
 
 // Store is a flat key/value store of immutable objects.
+//
+// Every method is safe for concurrent use, takes ctx first and returns an
+// error (possibly wrapping ctx.Err()) once ctx is done. Methods given a key
+// that fails ValidKey return an error wrapping ErrInvalidKey. Stores do not
+// retry: retries are a wrapper's business.
 type Store interface {
 	// Put stores everything read from r under key, replacing any object
 	// there. The object becomes visible only once complete: a failed or
@@ -36,7 +55,9 @@ type Store interface {
 	// Stat returns the object's Info; ErrNotFound if absent.
 	Stat(ctx context.Context, key string) (Info, error)
 	// List calls fn for every object whose key starts with prefix, in
-	// lexical key order. An error from fn stops the listing and is returned.
+	// lexical (byte-wise) key order. prefix is a plain string prefix, not a
+	// directory: "a/b" matches "a/b/c" and "a/bc". An error from fn stops the
+	// listing and is returned.
 	List(ctx context.Context, prefix string, fn func(Info) error) error
 	// Delete removes the object at key. Deleting a missing key is not an
 	// error.

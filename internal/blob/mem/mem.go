@@ -1,0 +1,153 @@
+// Package mem is an in-memory blob.Store for tests. Unlike the other stores
+// it holds every object in memory, including while a Put is in progress.
+package mem
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/blob"
+)
+
+type object struct {
+	data    []byte
+	modTime time.Time
+}
+
+// Store is an in-memory blob.Store, safe for concurrent use. The zero value
+// is not usable; call New.
+type Store struct {
+	mu      sync.RWMutex
+	objects map[string]object
+	now     func() time.Time
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{objects: make(map[string]object), now: time.Now}
+}
+
+// Put implements blob.Store. The object appears only once r is read to its
+// end without error and ctx is still live.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	if err := blob.CheckKey(key); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	chunk := make([]byte, 64<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("mem: put %s: %w", key, err)
+		}
+		n, err := r.Read(chunk)
+		buf.Write(chunk[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("mem: put %s: %w", key, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: put %s: %w", key, err)
+	}
+	s.mu.Lock()
+	s.objects[key] = object{data: buf.Bytes(), modTime: s.now()}
+	s.mu.Unlock()
+	return nil
+}
+
+// Get implements blob.Store.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	o, err := s.get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+
+// Stat implements blob.Store.
+func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
+	o, err := s.get(ctx, key)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	return blob.Info{Key: key, Size: int64(len(o.data)), ModTime: o.modTime}, nil
+}
+
+func (s *Store) get(ctx context.Context, key string) (object, error) {
+	if err := blob.CheckKey(key); err != nil {
+		return object{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return object{}, err
+	}
+	s.mu.RLock()
+	o, ok := s.objects[key]
+	s.mu.RUnlock()
+	if !ok {
+		return object{}, fmt.Errorf("mem: %s: %w", key, blob.ErrNotFound)
+	}
+	return o, nil
+}
+
+// List implements blob.Store. It lists a snapshot taken when called.
+func (s *Store) List(ctx context.Context, prefix string, fn func(blob.Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	var infos []blob.Info
+	for k, o := range s.objects {
+		if strings.HasPrefix(k, prefix) {
+			infos = append(infos, blob.Info{Key: k, Size: int64(len(o.data)), ModTime: o.modTime})
+		}
+	}
+	s.mu.RUnlock()
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
+	for _, i := range infos {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete implements blob.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := blob.CheckKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.objects, key)
+	s.mu.Unlock()
+	return nil
+}
+
+// Corrupt replaces the bytes of the object at key with those fn returns, for
+// tests that damage a stored object. It reports whether key existed.
+func (s *Store) Corrupt(key string, fn func([]byte) []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return false
+	}
+	o.data = fn(bytes.Clone(o.data))
+	s.objects[key] = o
+	return true
+}

@@ -1,0 +1,68 @@
+package s3_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cairn-backup/cairn/internal/blob"
+	"github.com/cairn-backup/cairn/internal/blob/blobtest"
+	"github.com/cairn-backup/cairn/internal/blob/s3"
+	"github.com/cairn-backup/cairn/internal/testbed"
+)
+
+var bucketSeq atomic.Int64
+
+// NewVersity returns a store in a fresh bucket of srv, under prefix.
+func newVersity(t *testing.T, srv *testbed.S3, prefix string) *s3.Store {
+	t.Helper()
+	s, err := s3.New(context.Background(), s3.Config{
+		Bucket:    fmt.Sprintf("cairn-test-%d", bucketSeq.Add(1)),
+		Prefix:    prefix,
+		Endpoint:  srv.Endpoint,
+		Region:    "us-east-1",
+		PathStyle: true,
+		AccessKey: srv.AccessKey,
+		SecretKey: srv.SecretKey,
+		PartSize:  s3.MinPartSize,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureBucket(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureBucket(context.Background()); err != nil {
+		t.Fatalf("EnsureBucket on an existing bucket: %v", err)
+	}
+	return s
+}
+
+func TestConformanceVersity(t *testing.T) {
+	srv := testbed.Versity(t)
+	t.Run("root", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "") })
+	})
+	t.Run("prefix", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "vaults/v1") })
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []s3.Config{
+		{},
+		{Bucket: "b", PartSize: 1 << 20},
+		{Bucket: "b", Concurrency: -1},
+		{Bucket: "b", AccessKey: "a"},
+		{Bucket: "b", Prefix: "/abs"},
+		{Bucket: "b", Prefix: "a//b"},
+	} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate(%+v) = nil", c)
+		}
+	}
+	if err := (s3.Config{Bucket: "b", Prefix: "p/q/"}).Validate(); err != nil {
+		t.Error(err)
+	}
+}
