@@ -1,0 +1,137 @@
+package ddbjson
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func benchItems(b *testing.B, size int) ([][]byte, int64) {
+	items := RandomItems(rand.New(rand.NewPCG(1, 1)), 1000, size)
+	var total int64
+	for _, it := range items {
+		total += int64(len(it))
+	}
+	return items, total
+}
+
+func benchSizes(b *testing.B, f func(b *testing.B, items [][]byte, total int64)) {
+	for _, size := range []int{200, 1000, 10000} {
+		b.Run(sizeName(size), func(b *testing.B) {
+			items, total := benchItems(b, size)
+			b.SetBytes(total)
+			b.ReportAllocs()
+			f(b, items, total)
+		})
+	}
+}
+
+func sizeName(n int) string {
+	if n >= 1000 {
+		return string(rune('0'+n/10000)) + string(rune('0'+n/1000%10)) + "KB"
+	}
+	return "200B"
+}
+
+func BenchmarkChecksumAdd(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
+		var c Checksum
+		for b.Loop() {
+			for _, it := range items {
+				if err := c.Add(it); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkValidateItem(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
+		for b.Loop() {
+			for _, it := range items {
+				if err := ValidateItem(it); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkAppendExportLine(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, total int64) {
+		buf := make([]byte, 0, total+int64(len(items))*16)
+		for b.Loop() {
+			buf = buf[:0]
+			for _, it := range items {
+				buf = AppendExportLine(buf, it)
+			}
+		}
+	})
+}
+
+func BenchmarkExportLineItem(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
+		lines := make([][]byte, len(items))
+		for k, it := range items {
+			lines[k] = AppendExportLine(nil, it)
+		}
+		for b.Loop() {
+			for _, l := range lines {
+				if _, err := ExportLineItem(l); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkParseScanResponse(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
+		var body []byte
+		body = append(body, `{"ConsumedCapacity":{"CapacityUnits":128.5,"TableName":"bench"},"Count":1000,"Items":[`...)
+		for k, it := range items {
+			if k > 0 {
+				body = append(body, ',')
+			}
+			body = append(body, it...)
+		}
+		body = append(body, `],"LastEvaluatedKey":{"pk":{"S":"x"}},"ScannedCount":1000}`...)
+		b.SetBytes(int64(len(body)))
+		var r ScanResponse
+		for b.Loop() {
+			if err := ParseScanResponseInto(&r, body); err != nil || len(r.Items) != len(items) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkBackupPath is the per-item work of a backup: parse the page,
+// checksum every item, write its export line.
+func BenchmarkBackupPath(b *testing.B) {
+	benchSizes(b, func(b *testing.B, items [][]byte, total int64) {
+		body := []byte(`{"Count":1000,"Items":[`)
+		for k, it := range items {
+			if k > 0 {
+				body = append(body, ',')
+			}
+			body = append(body, it...)
+		}
+		body = append(body, `],"ScannedCount":1000}`...)
+		var r ScanResponse
+		var c Checksum
+		out := make([]byte, 0, total*2)
+		for b.Loop() {
+			if err := ParseScanResponseInto(&r, body); err != nil {
+				b.Fatal(err)
+			}
+			out = out[:0]
+			for _, it := range r.Items {
+				if err := c.Add(it); err != nil {
+					b.Fatal(err)
+				}
+				out = AppendExportLine(out, it)
+			}
+		}
+	})
+}

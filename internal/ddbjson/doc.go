@@ -1,0 +1,76 @@
+// Package ddbjson is cairn's one place that reads and writes DynamoDB JSON:
+// the {"name":{"S":"…"}} item encoding of DynamoDB's JSON 1.0 wire protocol
+// and of its export-to-S3 files. It works on raw bytes with a hand-written
+// scanner, never changes a value, and does not allocate per item in steady
+// state, so that backups can move raw Scan items straight into export files
+// and restores can paste them straight into BatchWriteItem bodies.
+//
+// # What it offers
+//
+//   - ValidateItem checks an item against DynamoDB's rules; AppendCanonical
+//     writes its canonical form; AppendNumber canonicalises one number.
+//   - Checksum is an order-independent content checksum of a set of items.
+//   - AppendExportLine and ExportLineItem write and read lines of the
+//     DYNAMODB_JSON export format ({"Item":{…}} and a newline).
+//   - ParseScanResponse, AppendScanRequest, AppendBatchWriteRequest and
+//     ParseBatchWriteResponse are the wire shapes of Scan and BatchWriteItem.
+//   - FromAttributeValues and ToAttributeValues convert to and from the AWS
+//     SDK's types (for tests and keys; they allocate).
+//   - HostileCorpus, HostileCorpusFor and RandomItems generate test data for
+//     every package's tests.
+//
+// Errors for bad input are *Error values (attribute path, byte offset,
+// reason) that wrap ErrInvalid.
+//
+// # Canonical form
+//
+// Two items have the same canonical form exactly when DynamoDB holds them as
+// the same value. The canonical form of an item is DynamoDB JSON with:
+//
+//   - no whitespace;
+//   - the members of every object (the item's attributes and the members of
+//     every M) sorted by the bytes of their names as written in the
+//     canonical form (the escaped string body, without quotes), compared as
+//     unsigned bytes;
+//   - every string (names, S, SS members) escaped minimally: '"' and '\' as
+//     \" and \\, U+0008, U+000C, U+000A, U+000D, U+0009 as \b \f \n \r \t,
+//     other characters below U+0020 as \u00xx with lower-case hex, and
+//     everything else (including U+007F, U+2028, U+2029 and astral
+//     characters) as its UTF-8 bytes;
+//   - every number (N and NS members) in AppendNumber's form: plain decimal
+//     without exponent or '+', without leading zeros (one zero before a
+//     point), without trailing fraction zeros, and "0" for all zeros, so
+//     "1.50", "1.5" and "15E-1" are all "1.5", "1E2" is "100", and "-0" is
+//     "0" — the form DynamoDB itself returns;
+//   - binaries (B and BS members) in standard padded base64, which is the
+//     only form accepted, so it is canonical already;
+//   - members of SS, NS and BS sorted by the bytes of their canonical
+//     encoding (the text between the quotes);
+//   - L elements in their order; NULL as true; BOOL as true or false; each
+//     value object {"T":v} with its one type descriptor.
+//
+// The canonical form of a valid item is a valid item, and canonicalising it
+// again changes nothing.
+//
+// # Checksum algorithm (stored in recovery points: do not change)
+//
+// ChecksumAlgorithm "cairn-ddbjson-sha256-sum-v1": for every item, take
+// SHA-256 of its canonical form, read the 32-byte digest as a big-endian
+// unsigned integer, and add these integers modulo 2^256. Sum is the result as
+// 64 lower-case hex digits (big-endian); the empty set gives 64 zeros. Item
+// order, attribute order, set order and number spelling do not change the
+// sum; any change of a value does (up to SHA-256 collisions). Sums of parts
+// (scan segments) add up to the sum of the whole (Merge). The count of items
+// is kept beside the sum (Count) and is not part of it.
+//
+// The sum detects corruption and loss, not forgery: someone who may choose
+// many items freely can find a set with a given sum far faster than a
+// SHA-256 collision.
+//
+// # Limits assumed
+//
+// DynamoDB's numbers have at most 38 significant digits and a magnitude from
+// 1E-130 to below 1E+126; M and L nest at most 32 levels (MaxDepth, counting
+// the M or L that is a top-level attribute's value as level 1); top-level
+// attribute names are not empty. The 400 KB item size is not checked here.
+package ddbjson
