@@ -1,0 +1,121 @@
+package catalogtest
+
+import (
+	"math"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// newVault returns a vault with every field set.
+func newVault(name string) *backup.Vault {
+	return &backup.Vault{
+		Name:             name,
+		ARN:              vaultARN(name),
+		AccountID:        account,
+		Region:           region,
+		CreationDate:     at(-time.Hour),
+		CreatorRequestID: "req-" + name,
+		EncryptionKeyARN: "arn:aws:kms:eu-west-1:123456789012:key/" + name,
+		Tags:             map[string]string{"team": "storage", "name": name},
+		Storage: backup.VaultStorage{
+			Kind: backup.StorageS3, Bucket: "bucket", Prefix: "vaults/" + name,
+			Endpoint: "http://127.0.0.1:7070", Region: region, PathStyle: true,
+		},
+	}
+}
+
+// newJob returns a COMPLETED backup job of table with every field set.
+func newJob(id, table string, created time.Time) *backup.BackupJob {
+	return &backup.BackupJob{
+		ID:                     id,
+		AccountID:              account,
+		Region:                 region,
+		VaultName:              "vault-a",
+		VaultARN:               vaultARN("vault-a"),
+		RecoveryPointARN:       pointARN("rp-" + id),
+		ResourceARN:            tableARN(table),
+		ResourceType:           backup.ResourceTypeDynamoDB,
+		ResourceName:           table,
+		IAMRoleARN:             "arn:aws:iam::123456789012:role/backup",
+		IdempotencyToken:       "",
+		State:                  backup.JobCompleted,
+		StatusMessage:          "done",
+		PercentDone:            100.0 / 3.0,
+		BytesTransferred:       1<<40 + 7,
+		BackupSizeInBytes:      1<<33 + 3,
+		ItemCount:              123456789,
+		CreationDate:           created,
+		StartBy:                created.Add(8 * time.Hour),
+		CompletionDate:         created.Add(90*time.Second + 123456789),
+		ExpectedCompletionDate: created.Add(time.Minute + 1),
+		Lifecycle:              backup.Lifecycle{MoveToColdStorageAfterDays: 30, DeleteAfterDays: 120},
+		RecoveryPointTags:      map[string]string{"env": "prod", "owner": "ops team"},
+		Options:                backup.BackupOptions{Segments: 16, ReadRate: math.Pi},
+		CreatedBy: &backup.CreatedBy{
+			BackupPlanID: "plan-1", BackupPlanARN: "arn:aws:backup:eu-west-1:123456789012:backup-plan:plan-1",
+			BackupPlanVersion: "v1", BackupRuleID: "rule-1",
+		},
+	}
+}
+
+// newPoint returns a COMPLETED recovery point of table in vault with every
+// field set.
+func newPoint(id, vault, table string, created time.Time) *backup.RecoveryPoint {
+	return &backup.RecoveryPoint{
+		ID:                id,
+		ARN:               pointARN(id),
+		AccountID:         account,
+		Region:            region,
+		VaultName:         vault,
+		VaultARN:          vaultARN(vault),
+		ResourceARN:       tableARN(table),
+		ResourceType:      backup.ResourceTypeDynamoDB,
+		ResourceName:      table,
+		IAMRoleARN:        "arn:aws:iam::123456789012:role/backup",
+		BackupJobID:       "job-" + id,
+		Status:            backup.RecoveryPointCompleted,
+		StatusMessage:     "ok",
+		StorageClass:      backup.StorageWarm,
+		CreationDate:      created,
+		CompletionDate:    created.Add(2*time.Minute + 987654321),
+		BackupSizeInBytes: 1<<35 + 11,
+		ItemCount:         42424242,
+		ContentChecksum:   "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Lifecycle:         backup.Lifecycle{DeleteAfterDays: 35},
+		Tags:              map[string]string{"env": "prod"},
+		CreatedBy: &backup.CreatedBy{
+			BackupPlanID: "plan-1", BackupPlanARN: "arn:aws:backup:eu-west-1:123456789012:backup-plan:plan-1",
+			BackupPlanVersion: "v1", BackupRuleID: "rule-1",
+		},
+		IsEncrypted:     true,
+		RestoreMetadata: map[string]string{"originalTableName": table, "tableSchema": `{"KeySchema":[]}`},
+	}
+}
+
+// newRestore returns a COMPLETED restore job with every field set.
+func newRestore(id string, created time.Time) *backup.RestoreJob {
+	return &backup.RestoreJob{
+		ID:                      id,
+		AccountID:               account,
+		Region:                  region,
+		RecoveryPointARN:        pointARN("rp-" + id),
+		VaultARN:                vaultARN("vault-a"),
+		ResourceType:            backup.ResourceTypeDynamoDB,
+		IAMRoleARN:              "arn:aws:iam::123456789012:role/restore",
+		Metadata:                map[string]string{"targetTableName": "restored-" + id},
+		CopySourceTags:          true,
+		IdempotencyToken:        "",
+		Status:                  backup.RestoreCompleted,
+		StatusMessage:           "restored",
+		PercentDone:             2.0 / 3.0 * 100,
+		BackupSizeInBytes:       1<<30 + 5,
+		ItemsRestored:           987654,
+		CreationDate:            created,
+		CompletionDate:          created.Add(3*time.Minute + 1),
+		ExpectedCompletionTime:  created.Add(4 * time.Minute),
+		CreatedResourceARN:      tableARN("restored-" + id),
+		ValidationStatus:        backup.ValidationSuccessful,
+		ValidationStatusMessage: "item count and checksum match",
+	}
+}

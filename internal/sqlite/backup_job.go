@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+const kindBackupJob = "BackupJob"
+
+const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_arn,
+	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
+	state, status_message, percent_done, bytes_transferred, backup_size_bytes, item_count,
+	creation_ns, start_by_ns, completion_ns, expected_completion_ns,
+	lifecycle, recovery_point_tags, options, created_by`
+
+// jobArgs returns the values of jobCols for j.
+func jobArgs(j *backup.BackupJob) ([]any, error) {
+	if j.ID == "" {
+		return nil, backup.Errorf(backup.ErrMissingParameter, "BackupJobId is required")
+	}
+	created, err := requiredNanos(j.CreationDate, "CreationDate")
+	if err != nil {
+		return nil, err
+	}
+	startBy, err := nanos(j.StartBy, "StartBy")
+	if err != nil {
+		return nil, err
+	}
+	completed, err := nanos(j.CompletionDate, "CompletionDate")
+	if err != nil {
+		return nil, err
+	}
+	expected, err := nanos(j.ExpectedCompletionDate, "ExpectedCompletionDate")
+	if err != nil {
+		return nil, err
+	}
+	lifecycle, err := jsonText(j.Lifecycle, j.Lifecycle.IsZero())
+	if err != nil {
+		return nil, err
+	}
+	tags, err := jsonText(j.RecoveryPointTags, j.RecoveryPointTags == nil)
+	if err != nil {
+		return nil, err
+	}
+	options, err := jsonText(j.Options, j.Options == backup.BackupOptions{})
+	if err != nil {
+		return nil, err
+	}
+	createdBy, err := jsonText(j.CreatedBy, j.CreatedBy == nil)
+	if err != nil {
+		return nil, err
+	}
+	return []any{j.ID, j.AccountID, j.Region, j.VaultName, j.VaultARN, j.RecoveryPointARN,
+		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
+		string(j.State), j.StatusMessage, j.PercentDone, j.BytesTransferred, j.BackupSizeInBytes, j.ItemCount,
+		created, startBy, completed, expected,
+		lifecycle, tags, options, createdBy}, nil
+}
+
+func scanJob(s scanner) (*backup.BackupJob, error) {
+	var (
+		j                                       backup.BackupJob
+		state                                   string
+		created                                 int64
+		startBy, completed, expected            sql.NullInt64
+		lifecycle, tags, options, createdByJSON sql.NullString
+	)
+	err := s.Scan(&j.ID, &j.AccountID, &j.Region, &j.VaultName, &j.VaultARN, &j.RecoveryPointARN,
+		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
+		&state, &j.StatusMessage, &j.PercentDone, &j.BytesTransferred, &j.BackupSizeInBytes, &j.ItemCount,
+		&created, &startBy, &completed, &expected,
+		&lifecycle, &tags, &options, &createdByJSON)
+	if err != nil {
+		return nil, err
+	}
+	j.State = backup.JobState(state)
+	j.CreationDate = time.Unix(0, created).UTC()
+	j.StartBy = timeOf(startBy)
+	j.CompletionDate = timeOf(completed)
+	j.ExpectedCompletionDate = timeOf(expected)
+	if err := fromJSON(lifecycle, &j.Lifecycle); err != nil {
+		return nil, fmt.Errorf("backup job %s: lifecycle: %w", j.ID, err)
+	}
+	if err := fromJSON(tags, &j.RecoveryPointTags); err != nil {
+		return nil, fmt.Errorf("backup job %s: recovery point tags: %w", j.ID, err)
+	}
+	if err := fromJSON(options, &j.Options); err != nil {
+		return nil, fmt.Errorf("backup job %s: options: %w", j.ID, err)
+	}
+	if createdByJSON.Valid {
+		j.CreatedBy = new(backup.CreatedBy)
+		if err := fromJSON(createdByJSON, j.CreatedBy); err != nil {
+			return nil, fmt.Errorf("backup job %s: created by: %w", j.ID, err)
+		}
+	}
+	return &j, nil
+}
+
+// activeConflict is the error for a second active job on a resource.
+func activeConflict(err error, j *backup.BackupJob) error {
+	return wrapf(err, backup.ErrConflict, "Resource", j.ResourceARN,
+		"a backup job for %s is already in progress", j.ResourceARN)
+}
+
+// CreateBackupJob stores j. It fails with ErrConflict while another job for
+// j.ResourceARN is active, and with ErrAlreadyExists if j.ID is taken.
+func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) error {
+	args, err := jobArgs(j)
+	if err != nil {
+		return err
+	}
+	_, err = c.write.ExecContext(ctx, "INSERT INTO backup_jobs ("+jobCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	switch {
+	case isPrimaryKeyViolation(err):
+		return wrapf(err, backup.ErrAlreadyExists, kindBackupJob, j.ID, "backup job %s already exists", j.ID)
+	case isUniqueViolation(err):
+		return activeConflict(err, j)
+	case err != nil:
+		return fmt.Errorf("sqlite: create backup job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// GetBackupJob returns the job or ErrNotFound.
+func (c *Catalog) GetBackupJob(ctx context.Context, id string) (*backup.BackupJob, error) {
+	j, err := scanJob(c.read.QueryRowContext(ctx, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backup.NotFound(kindBackupJob, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get backup job %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// UpdateBackupJob replaces the stored job with j. It fails with ErrNotFound
+// if there is no job j.ID, and with ErrConflict if j would become a second
+// active job for its resource.
+func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) error {
+	args, err := jobArgs(j)
+	if err != nil {
+		return err
+	}
+	res, err := c.write.ExecContext(ctx, `UPDATE backup_jobs SET
+		account_id = ?2, region = ?3, vault_name = ?4, vault_arn = ?5, recovery_point_arn = ?6,
+		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, idempotency_token = ?11,
+		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
+		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
+		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25
+		WHERE id = ?1`, args...)
+	if isUniqueViolation(err) {
+		return activeConflict(err, j)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update backup job %s: %w", j.ID, err)
+	}
+	return affectedOne(res, kindBackupJob, j.ID)
+}
+
+// ListBackupJobs returns the jobs that match f, newest first.
+func (c *Catalog) ListBackupJobs(ctx context.Context, f backup.BackupJobFilter) ([]*backup.BackupJob, string, error) {
+	q := &listQuery{table: "backup_jobs", cols: jobCols}
+	if f.ResourceARN != "" {
+		q.where("resource_arn = ?", f.ResourceARN)
+	}
+	if f.ResourceType != "" {
+		q.where("resource_type = ?", f.ResourceType)
+	}
+	if f.VaultName != "" {
+		q.where("vault_name = ?", f.VaultName)
+	}
+	if f.AccountID != "" {
+		q.where("account_id = ?", f.AccountID)
+	}
+	if f.IdempotencyToken != "" {
+		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
+	}
+	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
+	q.timeRange("completion_ns", f.CompleteAfter, f.CompleteBefore)
+	if len(f.States) > 0 {
+		q.anyOf("state", jobStates(f.States))
+	}
+	return list(ctx, c.read, q, f.Page, tokenJobs, scanJob,
+		func(j *backup.BackupJob) (time.Time, string) { return j.CreationDate, j.ID })
+}

@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// The range of times that fit in int64 nanoseconds.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanos returns t as nanoseconds since the epoch, or nil for the zero time.
+// field names t in the error for a time that does not fit.
+func nanos(t time.Time, field string) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "%s %s is out of range (years 1678 to 2261)", field, t.Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+// requiredNanos is nanos for a time that must be set.
+func requiredNanos(t time.Time, field string) (int64, error) {
+	if t.IsZero() {
+		return 0, backup.Errorf(backup.ErrMissingParameter, "%s is required", field)
+	}
+	v, err := nanos(t, field)
+	if err != nil {
+		return 0, err
+	}
+	return v.(int64), nil
+}
+
+// timeOf is the inverse of nanos.
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// jsonText returns v as JSON text, or nil (NULL) if zero is set.
+func jsonText(v any, zero bool) (any, error) {
+	if zero {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// fromJSON decodes s into v unless s is NULL.
+func fromJSON(s sql.NullString, v any) error {
+	if !s.Valid {
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), v)
+}
+
+// boolInt stores a bool as 0 or 1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// pageSize returns the number of rows a page of p holds.
+func pageSize(p backup.Page) (int, error) {
+	switch {
+	case p.MaxResults < 0:
+		return 0, backup.Errorf(backup.ErrInvalidParameter, "MaxResults %d must not be negative", p.MaxResults)
+	case p.MaxResults == 0:
+		return defaultPageSize, nil
+	case p.MaxResults > maxPageSize:
+		return maxPageSize, nil
+	}
+	return p.MaxResults, nil
+}
+
+// Tokens are base64url text of "KIND|..." so that a token of one listing is
+// refused by another.
+const (
+	tokenVaults    = "v1"
+	tokenJobs      = "j1"
+	tokenPoints    = "p1"
+	tokenRestores  = "r1"
+	tokenProtected = "pr1"
+)
+
+func encodeToken(kind string, parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + "|" + strings.Join(parts, "|")))
+}
+
+// decodeToken returns the n parts of a token of kind.
+func decodeToken(kind, token string, n int) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		parts := strings.SplitN(string(b), "|", n+1)
+		if len(parts) == n+1 && parts[0] == kind {
+			return parts[1:], nil
+		}
+	}
+	return nil, backup.Errorf(backup.ErrInvalidParameter, "invalid NextToken %q", token)
+}
+
+// cursor is the position after the last row of a newest-first page.
+type cursor struct {
+	ns int64
+	id string
+}
+
+func encodeCursor(kind string, t time.Time, id string) string {
+	return encodeToken(kind, strconv.FormatInt(t.UnixNano(), 10), id)
+}
+
+// decodeCursor returns the cursor of token, or nil for the first page.
+func decodeCursor(kind, token string) (*cursor, error) {
+	if token == "" {
+		return nil, nil
+	}
+	parts, err := decodeToken(kind, token, 2)
+	if err != nil {
+		return nil, err
+	}
+	ns, perr := strconv.ParseInt(parts[0], 10, 64)
+	if perr != nil {
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "invalid NextToken %q", token)
+	}
+	return &cursor{ns: ns, id: parts[1]}, nil
+}
+
+// listQuery builds the newest-first, keyset-paginated listing of one table.
+type listQuery struct {
+	table string
+	cols  string // the selected columns; must include creation_ns and id
+	conds []string
+	args  []any
+	// splitCol and splitVals are an "any of" filter. With several values the
+	// query is one ordered index scan per value, merged: SQLite cannot read
+	// an IN list over an index in (creation_ns, id) order, and sorting every
+	// matching row to return a page would cost a full scan.
+	splitCol  string
+	splitVals []string
+}
+
+// where adds a condition with its arguments.
+func (q *listQuery) where(cond string, args ...any) {
+	q.conds = append(q.conds, cond)
+	q.args = append(q.args, args...)
+}
+
+// timeRange adds after < col < before for the non-zero bounds.
+func (q *listQuery) timeRange(col string, after, before time.Time) {
+	if !after.IsZero() {
+		if after.Before(minTime) {
+			q.where(col + " IS NOT NULL")
+		} else if after.After(maxTime) {
+			q.where("0")
+		} else {
+			q.where(col+" > ?", after.UnixNano())
+		}
+	}
+	if !before.IsZero() {
+		if before.After(maxTime) {
+			q.where(col + " IS NOT NULL")
+		} else if before.Before(minTime) {
+			q.where("0")
+		} else {
+			q.where(col+" < ?", before.UnixNano())
+		}
+	}
+}
+
+// anyOf sets the "any of" filter, without duplicates.
+func (q *listQuery) anyOf(col string, vals []string) {
+	seen := map[string]bool{}
+	for _, v := range vals {
+		if !seen[v] {
+			seen[v] = true
+			q.splitVals = append(q.splitVals, v)
+		}
+	}
+	q.splitCol = col
+}
+
+const newestFirst = " ORDER BY creation_ns DESC, id DESC LIMIT ?"
+
+// build returns the query for up to limit rows after cur.
+func (q *listQuery) build(cur *cursor, limit int) (string, []any) {
+	conds := append([]string(nil), q.conds...)
+	args := append([]any(nil), q.args...)
+	if cur != nil {
+		conds = append(conds, "(creation_ns, id) < (?, ?)")
+		args = append(args, cur.ns, cur.id)
+	}
+	branch := func(extra string) string {
+		c := conds
+		if extra != "" {
+			c = append(c[:len(c):len(c)], extra)
+		}
+		s := "SELECT " + q.cols + " FROM " + q.table
+		if len(c) > 0 {
+			s += " WHERE " + strings.Join(c, " AND ")
+		}
+		return s + newestFirst
+	}
+	switch len(q.splitVals) {
+	case 0:
+		return branch(""), append(args, limit)
+	case 1:
+		return branch(q.splitCol + " = ?"), append(append(args, q.splitVals[0]), limit)
+	}
+	var parts []string
+	var all []any
+	for _, v := range q.splitVals {
+		parts = append(parts, "SELECT * FROM ("+branch(q.splitCol+" = ?")+")")
+		all = append(append(append(all, args...), v), limit)
+	}
+	return strings.Join(parts, " UNION ALL ") + newestFirst, append(all, limit)
+}
+
+// list runs q for the page p and returns its rows and the next token.
+func list[T any](ctx context.Context, db *sql.DB, q *listQuery, p backup.Page, kind string,
+	scan func(scanner) (T, error), key func(T) (time.Time, string)) ([]T, string, error) {
+	limit, err := pageSize(p)
+	if err != nil {
+		return nil, "", err
+	}
+	cur, err := decodeCursor(kind, p.NextToken)
+	if err != nil {
+		return nil, "", err
+	}
+	query, args := q.build(cur, limit+1)
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list %s: %w", q.table, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("sqlite: list %s: %w", q.table, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlite: list %s: %w", q.table, err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		t, id := key(out[limit-1])
+		next = encodeCursor(kind, t, id)
+	}
+	return out, next, nil
+}
+
+func jobStates(s []backup.JobState) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = string(v)
+	}
+	return out
+}

@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+const kindRecoveryPoint = "RecoveryPoint"
+
+const pointCols = `id, arn, account_id, region, vault_name, vault_arn,
+	resource_arn, resource_type, resource_name, iam_role_arn, backup_job_id,
+	status, status_message, storage_class, creation_ns, completion_ns,
+	backup_size_bytes, item_count, content_checksum,
+	lifecycle, tags, created_by, backup_plan_id, is_encrypted, restore_metadata`
+
+func pointArgs(p *backup.RecoveryPoint) ([]any, error) {
+	if p.ID == "" {
+		return nil, backup.Errorf(backup.ErrMissingParameter, "recovery point ID is required")
+	}
+	created, err := requiredNanos(p.CreationDate, "CreationDate")
+	if err != nil {
+		return nil, err
+	}
+	completed, err := nanos(p.CompletionDate, "CompletionDate")
+	if err != nil {
+		return nil, err
+	}
+	lifecycle, err := jsonText(p.Lifecycle, p.Lifecycle.IsZero())
+	if err != nil {
+		return nil, err
+	}
+	tags, err := jsonText(p.Tags, p.Tags == nil)
+	if err != nil {
+		return nil, err
+	}
+	createdBy, err := jsonText(p.CreatedBy, p.CreatedBy == nil)
+	if err != nil {
+		return nil, err
+	}
+	planID := ""
+	if p.CreatedBy != nil {
+		planID = p.CreatedBy.BackupPlanID
+	}
+	meta, err := jsonText(p.RestoreMetadata, p.RestoreMetadata == nil)
+	if err != nil {
+		return nil, err
+	}
+	return []any{p.ID, p.ARN, p.AccountID, p.Region, p.VaultName, p.VaultARN,
+		p.ResourceARN, p.ResourceType, p.ResourceName, p.IAMRoleARN, p.BackupJobID,
+		string(p.Status), p.StatusMessage, string(p.StorageClass), created, completed,
+		p.BackupSizeInBytes, p.ItemCount, p.ContentChecksum,
+		lifecycle, tags, createdBy, planID, boolInt(p.IsEncrypted), meta}, nil
+}
+
+func scanPoint(s scanner) (*backup.RecoveryPoint, error) {
+	var (
+		p                                    backup.RecoveryPoint
+		status, class, planID                string
+		created                              int64
+		completed                            sql.NullInt64
+		lifecycle, tags, createdByJSON, meta sql.NullString
+	)
+	err := s.Scan(&p.ID, &p.ARN, &p.AccountID, &p.Region, &p.VaultName, &p.VaultARN,
+		&p.ResourceARN, &p.ResourceType, &p.ResourceName, &p.IAMRoleARN, &p.BackupJobID,
+		&status, &p.StatusMessage, &class, &created, &completed,
+		&p.BackupSizeInBytes, &p.ItemCount, &p.ContentChecksum,
+		&lifecycle, &tags, &createdByJSON, &planID, &p.IsEncrypted, &meta)
+	if err != nil {
+		return nil, err
+	}
+	p.Status = backup.RecoveryPointStatus(status)
+	p.StorageClass = backup.StorageClass(class)
+	p.CreationDate = time.Unix(0, created).UTC()
+	p.CompletionDate = timeOf(completed)
+	if err := fromJSON(lifecycle, &p.Lifecycle); err != nil {
+		return nil, fmt.Errorf("recovery point %s: lifecycle: %w", p.ID, err)
+	}
+	if err := fromJSON(tags, &p.Tags); err != nil {
+		return nil, fmt.Errorf("recovery point %s: tags: %w", p.ID, err)
+	}
+	if createdByJSON.Valid {
+		p.CreatedBy = new(backup.CreatedBy)
+		if err := fromJSON(createdByJSON, p.CreatedBy); err != nil {
+			return nil, fmt.Errorf("recovery point %s: created by: %w", p.ID, err)
+		}
+	}
+	if err := fromJSON(meta, &p.RestoreMetadata); err != nil {
+		return nil, fmt.Errorf("recovery point %s: restore metadata: %w", p.ID, err)
+	}
+	return &p, nil
+}
+
+// CreateRecoveryPoint stores p. It fails with ErrAlreadyExists if p.ID is
+// taken and with ErrNotFound if there is no vault p.VaultName.
+func (c *Catalog) CreateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoint) error {
+	args, err := pointArgs(p)
+	if err != nil {
+		return err
+	}
+	_, err = c.write.ExecContext(ctx, "INSERT INTO recovery_points ("+pointCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	switch {
+	case isPrimaryKeyViolation(err):
+		return wrapf(err, backup.ErrAlreadyExists, kindRecoveryPoint, p.ID, "recovery point %s already exists", p.ID)
+	case isForeignKeyViolation(err):
+		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
+	case err != nil:
+		return fmt.Errorf("sqlite: create recovery point %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// GetRecoveryPoint returns the point by ID or ErrNotFound.
+func (c *Catalog) GetRecoveryPoint(ctx context.Context, id string) (*backup.RecoveryPoint, error) {
+	p, err := scanPoint(c.read.QueryRowContext(ctx, "SELECT "+pointCols+" FROM recovery_points WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backup.NotFound(kindRecoveryPoint, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get recovery point %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdateRecoveryPoint replaces the stored point with p. It fails with
+// ErrNotFound if there is no point p.ID or no vault p.VaultName.
+func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoint) error {
+	args, err := pointArgs(p)
+	if err != nil {
+		return err
+	}
+	res, err := c.write.ExecContext(ctx, `UPDATE recovery_points SET
+		arn = ?2, account_id = ?3, region = ?4, vault_name = ?5, vault_arn = ?6,
+		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, backup_job_id = ?11,
+		status = ?12, status_message = ?13, storage_class = ?14, creation_ns = ?15, completion_ns = ?16,
+		backup_size_bytes = ?17, item_count = ?18, content_checksum = ?19,
+		lifecycle = ?20, tags = ?21, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25
+		WHERE id = ?1`, args...)
+	if isForeignKeyViolation(err) {
+		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update recovery point %s: %w", p.ID, err)
+	}
+	return affectedOne(res, kindRecoveryPoint, p.ID)
+}
+
+// DeleteRecoveryPoint removes the point; ErrNotFound if absent.
+func (c *Catalog) DeleteRecoveryPoint(ctx context.Context, id string) error {
+	res, err := c.write.ExecContext(ctx, "DELETE FROM recovery_points WHERE id = ?", id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete recovery point %s: %w", id, err)
+	}
+	return affectedOne(res, kindRecoveryPoint, id)
+}
+
+// ListRecoveryPoints returns the points that match f, newest first.
+func (c *Catalog) ListRecoveryPoints(ctx context.Context, f backup.RecoveryPointFilter) ([]*backup.RecoveryPoint, string, error) {
+	q := &listQuery{table: "recovery_points", cols: pointCols}
+	if f.VaultName != "" {
+		q.where("vault_name = ?", f.VaultName)
+	}
+	if f.ResourceARN != "" {
+		q.where("resource_arn = ?", f.ResourceARN)
+	}
+	if f.ResourceType != "" {
+		q.where("resource_type = ?", f.ResourceType)
+	}
+	if f.BackupPlanID != "" {
+		// The literal lets SQLite use the partial index.
+		q.where("backup_plan_id = ? AND backup_plan_id <> ''", f.BackupPlanID)
+	}
+	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
+	if len(f.Statuses) > 0 {
+		s := make([]string, len(f.Statuses))
+		for i, v := range f.Statuses {
+			s[i] = string(v)
+		}
+		q.anyOf("status", s)
+	}
+	return list(ctx, c.read, q, f.Page, tokenPoints, scanPoint,
+		func(p *backup.RecoveryPoint) (time.Time, string) { return p.CreationDate, p.ID })
+}
+
+// ListProtectedResources returns each resource with at least one COMPLETED
+// recovery point, with its latest COMPLETED point (by CreationDate), ordered
+// by resource ARN.
+func (c *Catalog) ListProtectedResources(ctx context.Context, p backup.Page) ([]*backup.ProtectedResource, string, error) {
+	limit, err := pageSize(p)
+	if err != nil {
+		return nil, "", err
+	}
+	after := ""
+	if p.NextToken != "" {
+		parts, err := decodeToken(tokenProtected, p.NextToken, 1)
+		if err != nil {
+			return nil, "", err
+		}
+		after = parts[0]
+	}
+	// The latest point of each resource is found through the partial index
+	// recovery_points_protected: per resource, its last entry.
+	rows, err := c.read.QueryContext(ctx, `
+		SELECT r.resource_arn, p.resource_type, p.resource_name, p.creation_ns, p.vault_arn, p.arn
+		FROM (SELECT DISTINCT resource_arn FROM recovery_points
+			WHERE status = 'COMPLETED' AND resource_arn > ?
+			ORDER BY resource_arn LIMIT ?) r
+		JOIN recovery_points p ON p.id = (
+			SELECT id FROM recovery_points
+			WHERE status = 'COMPLETED' AND resource_arn = r.resource_arn
+			ORDER BY creation_ns DESC, id DESC LIMIT 1)
+		ORDER BY r.resource_arn`, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlite: list protected resources: %w", err)
+	}
+	defer rows.Close()
+	res := []*backup.ProtectedResource{}
+	for rows.Next() {
+		var (
+			r  backup.ProtectedResource
+			ns int64
+		)
+		if err := rows.Scan(&r.ResourceARN, &r.ResourceType, &r.ResourceName, &ns, &r.LastBackupVaultARN, &r.LastRecoveryPointARN); err != nil {
+			return nil, "", fmt.Errorf("sqlite: list protected resources: %w", err)
+		}
+		r.LastBackupTime = time.Unix(0, ns).UTC()
+		res = append(res, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqlite: list protected resources: %w", err)
+	}
+	next := ""
+	if len(res) > limit {
+		res = res[:limit]
+		next = encodeToken(tokenProtected, res[limit-1].ResourceARN)
+	}
+	return res, next, nil
+}
