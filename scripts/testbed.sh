@@ -20,7 +20,7 @@ fi
 
 if [ ! -x "$dir/bin/staticcheck" ]; then
 	echo "testbed: installing staticcheck into $dir/bin" >&2
-	GOBIN="$dir/bin" go install honnef.co/go/tools/cmd/staticcheck@2025.1.1
+	GOBIN="$dir/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 fi
 
 if ! command -v aws >/dev/null 2>&1; then

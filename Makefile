@@ -1,0 +1,38 @@
+# cairn: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+TESTBED ?= $(CURDIR)/.testbed
+export CAIRN_TESTBED_DIR := $(TESTBED)
+
+.PHONY: build test testbed lint demo bench clean
+
+build:
+	$(GO) build -o cairn ./cmd/cairn
+
+# Installs the test bed (dynalite, versitygw, staticcheck) from the registries.
+testbed:
+	bash scripts/testbed.sh
+
+lint: testbed
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(TESTBED)/bin/staticcheck ./...
+	bash scripts/layers.sh
+
+# Every test: lint, unit tests, integration tests against the real test bed,
+# the AWS CLI tests and the crash tests. CI=true turns a missing server into
+# a failure.
+test: lint
+	$(GO) test -count=1 -timeout 40m ./...
+
+# The main job on embedded defaults: starts dynalite and cairn, backs a table
+# up and restores it, and shows the jobs.
+demo: testbed build
+	bash scripts/demo.sh
+
+# Benchmarks of docs/benchmarks.md (takes several minutes).
+bench: testbed build
+	bash bench/run.sh
+
+clean:
+	rm -rf cairn demo-data

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cairn-backup/cairn/internal/awsapi"
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
+	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
+	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
+	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/cairn-backup/cairn/internal/runner"
+	"github.com/cairn-backup/cairn/internal/sqlite"
+)
+
+func runServer(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cairn server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", os.Getenv("CAIRN_CONFIG"), "config file (YAML; see docs/configuration.md)")
+	listen := fs.String("listen", "", "address of the API (default 127.0.0.1:7171)")
+	dataDir := fs.String("data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{2, fmt.Errorf("cairn server takes no arguments, got %q", fs.Args())}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return &exitError{2, fmt.Errorf("--log-level: %w", err)}
+	}
+	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+// Main is the running server. Tests run it in-process on 127.0.0.1:0.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	// Addr is the address the API listens on, once Open returned.
+	Addr    string
+	Keys    keyPair
+	Service *runner.Service
+
+	catalog *sqlite.Catalog
+	http    *http.Server
+	done    chan error
+}
+
+// Open opens the data dir, recovers what a previous process left, and
+// starts serving.
+func (m *Main) Open(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	m.Config.setDefaults()
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	log := m.Logger
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if m.Keys, err = serverKeys(m.Config.DataDir); err != nil {
+		return err
+	}
+	sources, err := m.sources(ctx)
+	if err != nil {
+		return err
+	}
+	m.catalog, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "catalog.db"))
+	if err != nil {
+		return fmt.Errorf("open catalog: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			m.catalog.Close()
+		}
+	}()
+	m.Service, err = runner.New(runner.Config{
+		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
+		Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
+		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.Service.Recover(ctx); err != nil {
+		return err
+	}
+	if err := m.Service.EnsureDefaultVault(ctx); err != nil {
+		return fmt.Errorf("create the Default vault: %w", err)
+	}
+	api, err := awsapi.New(awsapi.Config{
+		Service: m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
+		Credentials: func(id string) (string, bool) {
+			if id == m.Keys.AccessKeyID {
+				return m.Keys.SecretAccessKey, true
+			}
+			return "", false
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.Addr = ln.Addr().String()
+	m.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.http.Serve(ln) }()
+	log.Info("cairn server started", "listen", m.Addr, "data_dir", m.Config.DataDir,
+		"credentials", filepath.Join(m.Config.DataDir, credentialsFile), "version", Version)
+	return nil
+}
+
+// Close stops serving, stops running jobs (they end FAILED with their
+// partial data removed) and closes the catalog.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+		if err := <-m.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.Service != nil {
+		errs = append(errs, m.Service.Close())
+	}
+	if m.catalog != nil {
+		errs = append(errs, m.catalog.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// sources builds the DynamoDB sources: the config file's, then "default"
+// from the SDK's standard configuration.
+func (m *Main) sources(ctx context.Context) ([]*runner.Source, error) {
+	var out []*runner.Source
+	for _, sc := range m.Config.Sources {
+		opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(sc.Region)}
+		if sc.Profile != "" {
+			opts = append(opts, awsconfig.WithSharedConfigProfile(sc.Profile))
+		}
+		if sc.AccessKeyID != "" {
+			opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(sc.AccessKeyID, sc.SecretAccessKey, "")))
+		}
+		if sc.Endpoint != "" {
+			opts = append(opts, awsconfig.WithBaseEndpoint(sc.Endpoint))
+		}
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+		c, err := dynamodb.New(awsCfg, dynamodb.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+		out = append(out, &runner.Source{Name: sc.Name, Region: sc.Region, AccountID: sc.AccountID, Client: c})
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("default DynamoDB source: %w", err)
+	}
+	if awsCfg.Region == "" {
+		awsCfg.Region = m.Config.Region
+	}
+	c, err := dynamodb.New(awsCfg, dynamodb.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("default DynamoDB source: %w", err)
+	}
+	// The default source serves its region, any account.
+	return append(out, &runner.Source{Name: "default", Region: awsCfg.Region, Client: c}), nil
+}
+
+func (m *Main) openStore(ctx context.Context, st backup.VaultStorage) (blob.Store, error) {
+	switch st.Kind {
+	case backup.StorageFile:
+		return fileblob.New(st.Path)
+	case backup.StorageS3:
+		s, err := s3blob.New(ctx, s3blob.Config{Bucket: st.Bucket, Prefix: st.Prefix, Endpoint: st.Endpoint,
+			Region: st.Region, PathStyle: st.PathStyle,
+			AccessKey: m.Config.S3.AccessKeyID, SecretKey: m.Config.S3.SecretAccessKey})
+		if err != nil {
+			return nil, err
+		}
+		// A vault's bucket is created on first use, like the local directory.
+		if err := s.EnsureBucket(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown vault storage kind %q", st.Kind)
+}

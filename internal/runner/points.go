@@ -1,0 +1,81 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/vault"
+)
+
+// GetRecoveryPoint returns a recovery point of a vault.
+func (s *Service) GetRecoveryPoint(ctx context.Context, vaultName, arn string) (*backup.RecoveryPoint, error) {
+	if _, err := s.GetVault(ctx, vaultName); err != nil {
+		return nil, err
+	}
+	id, err := backup.ParseRecoveryPointARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rp.VaultName != vaultName {
+		return nil, backup.NotFound("RecoveryPoint", arn)
+	}
+	return rp, nil
+}
+
+// ListRecoveryPoints lists recovery points; a named vault must exist.
+func (s *Service) ListRecoveryPoints(ctx context.Context, f backup.RecoveryPointFilter) ([]*backup.RecoveryPoint, string, error) {
+	if f.VaultName != "" {
+		if _, err := s.GetVault(ctx, f.VaultName); err != nil {
+			return nil, "", err
+		}
+	}
+	return s.cfg.Catalog.ListRecoveryPoints(ctx, f)
+}
+
+// DeleteRecoveryPoint removes a recovery point: DELETING in the catalog,
+// then its data (summary first, so it can never look complete again), then
+// the catalog entry. A crash in between leaves a DELETING point that
+// Recover finishes deleting.
+func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string) error {
+	rp, err := s.GetRecoveryPoint(ctx, vaultName, arn)
+	if err != nil {
+		return err
+	}
+	if rp.Status == backup.RecoveryPointCreating {
+		return backup.Errorf(backup.ErrInvalidRequest, "recovery point %s is still being created; stop its backup job %s instead", arn, rp.BackupJobID)
+	}
+	rp.Status = backup.RecoveryPointDeleting
+	if err := s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp); err != nil {
+		return err
+	}
+	return s.purgePoint(ctx, rp)
+}
+
+func (s *Service) purgePoint(ctx context.Context, rp *backup.RecoveryPoint) error {
+	v, err := s.cfg.Catalog.GetVault(ctx, rp.VaultName)
+	if err != nil {
+		return err
+	}
+	store, err := s.store(ctx, v)
+	if err != nil {
+		return err
+	}
+	if err := vault.New(store).Delete(ctx, rp.ID); err != nil {
+		return fmt.Errorf("delete recovery point data: %w", err)
+	}
+	if err := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !backup.IsNotFound(err) {
+		return err
+	}
+	s.log.Info("recovery point deleted", "recovery_point", rp.ARN, "vault", rp.VaultName)
+	return nil
+}
+
+// ListProtectedResources lists resources that have recovery points.
+func (s *Service) ListProtectedResources(ctx context.Context, p backup.Page) ([]*backup.ProtectedResource, string, error) {
+	return s.cfg.Catalog.ListProtectedResources(ctx, p)
+}

@@ -1,0 +1,125 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// Recover repairs what a previous process left behind when it was killed:
+// every backup job still CREATED, RUNNING or ABORTING ends FAILED (or
+// ABORTED if it was being stopped) with a reason, and its partial recovery
+// point is removed from vault and catalog; every restore job still PENDING or
+// RUNNING ends FAILED; recovery points left DELETING are deleted. Call it
+// once at start, before serving requests.
+func (s *Service) Recover(ctx context.Context) error {
+	active := []backup.JobState{backup.JobCreated, backup.JobPending, backup.JobRunning, backup.JobAborting}
+	for {
+		jobs, _, err := s.cfg.Catalog.ListBackupJobs(ctx, backup.BackupJobFilter{States: active, Page: backup.Page{MaxResults: 100}})
+		if err != nil {
+			return fmt.Errorf("recover: list backup jobs: %w", err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		for _, j := range jobs {
+			if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
+				if err := s.purgePoint(ctx, rp); err != nil {
+					return fmt.Errorf("recover: remove partial recovery point of job %s: %w", j.ID, err)
+				}
+			} else if err != nil && !backup.IsNotFound(err) {
+				return err
+			}
+			prev := j.State
+			if prev == backup.JobAborting {
+				j.State, j.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
+			} else {
+				j.State = backup.JobFailed
+				j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; its partial recovery point was removed. Start a new backup", prev)
+			}
+			j.CompletionDate = s.now()
+			if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
+				return err
+			}
+			s.log.Warn("backup job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
+		}
+	}
+	for {
+		jobs, _, err := s.cfg.Catalog.ListRestoreJobs(ctx, backup.RestoreJobFilter{Statuses: []backup.RestoreJobStatus{backup.RestorePending, backup.RestoreRunning}, Page: backup.Page{MaxResults: 100}})
+		if err != nil {
+			return fmt.Errorf("recover: list restore jobs: %w", err)
+		}
+		if len(jobs) == 0 {
+			break
+		}
+		for _, j := range jobs {
+			prev := j.Status
+			j.Status, j.CompletionDate = backup.RestoreFailed, s.now()
+			j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s", prev)
+			if j.CreatedResourceARN != "" {
+				j.StatusMessage += fmt.Sprintf("; table %s holds part of the items: delete it before restoring again", j.CreatedResourceARN)
+			}
+			if err := s.cfg.Catalog.UpdateRestoreJob(ctx, j); err != nil {
+				return err
+			}
+			s.log.Warn("restore job ended by recovery", "job", j.ID, "was", prev)
+		}
+	}
+	for _, st := range []backup.RecoveryPointStatus{backup.RecoveryPointDeleting, backup.RecoveryPointCreating} {
+		for {
+			pts, _, err := s.cfg.Catalog.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{Statuses: []backup.RecoveryPointStatus{st}, Page: backup.Page{MaxResults: 100}})
+			if err != nil {
+				return err
+			}
+			if len(pts) == 0 {
+				break
+			}
+			for _, rp := range pts {
+				if err := s.purgePoint(ctx, rp); err != nil {
+					return fmt.Errorf("recover: delete recovery point %s: %w", rp.ARN, err)
+				}
+			}
+		}
+	}
+	return s.removeTemp(ctx)
+}
+
+// removeTemp deletes the temporary files that Puts cut short by a crash left
+// in local vaults.
+func (s *Service) removeTemp(ctx context.Context) error {
+	p := backup.Page{MaxResults: 1000}
+	for {
+		vaults, next, err := s.cfg.Catalog.ListVaults(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, v := range vaults {
+			if v.Storage.Kind != backup.StorageFile {
+				continue
+			}
+			store, err := s.store(ctx, v)
+			if err != nil {
+				s.log.Warn("cannot open vault storage to clean temporary files", "vault", v.Name, "err", err)
+				continue
+			}
+			if rt, ok := store.(interface{ RemoveTemp(context.Context) error }); ok {
+				if err := rt.RemoveTemp(ctx); err != nil {
+					return fmt.Errorf("recover: clean temporary files of vault %s: %w", v.Name, err)
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		p.NextToken = next
+	}
+}
+
+func recoveryPointID(arn string) string {
+	id, err := backup.ParseRecoveryPointARN(arn)
+	if err != nil {
+		return ""
+	}
+	return id
+}

@@ -1,0 +1,251 @@
+// Package runner is cairn's application service: it implements
+// backup.Service on top of the catalog, the vaults and the DynamoDB sources,
+// and runs backup and restore jobs in the background.
+//
+// A job's life: StartBackupJob stores it CREATED and queues it; a worker slot
+// moves it to RUNNING, streams the table into a new recovery point (engine),
+// and ends it COMPLETED, FAILED or ABORTED. Only a recovery point whose data
+// is complete in the vault is ever marked COMPLETED in the catalog. On start,
+// Recover ends every job a previous process left active (after a crash) as
+// FAILED with a reason and removes the partial data it left.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
+	"github.com/cairn-backup/cairn/internal/clock"
+	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/google/uuid"
+)
+
+// Source is one place DynamoDB tables are read from and restored to: an AWS
+// account and region, or a DynamoDB-compatible endpoint.
+type Source struct {
+	// Name identifies the source in restore metadata (cairn:TargetSource).
+	Name string
+	// Region and AccountID select which table ARNs the source serves; empty
+	// matches any.
+	Region    string
+	AccountID string
+	Client    *dynamodb.Client
+}
+
+func (s *Source) matches(a backup.ARN) bool {
+	return (s.Region == "" || s.Region == a.Region) && (s.AccountID == "" || s.AccountID == a.AccountID)
+}
+
+// Config wires a Service. Zero values take the documented defaults.
+type Config struct {
+	Catalog backup.Catalog
+	// Sources are tried in order; the first that matches a table ARN's
+	// region and account serves it.
+	Sources []*Source
+	// OpenStore opens the blob store of a vault's storage.
+	OpenStore func(ctx context.Context, st backup.VaultStorage) (blob.Store, error)
+	// DataDir holds vaults created without explicit storage
+	// (DATADIR/vaults/NAME).
+	DataDir   string
+	Region    string // of cairn's own ARNs; default us-east-1
+	AccountID string // of cairn's own ARNs; default 000000000000
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// MaxJobs is how many jobs run at once; default 4. Others wait CREATED.
+	MaxJobs int
+	// Retry is the policy for DynamoDB throttling and transient errors.
+	Retry dynamodb.RetryPolicy
+	// ProgressInterval is how often a running job's progress is saved;
+	// default 1s.
+	ProgressInterval time.Duration
+	// RestoreWriters is the number of parallel BatchWriteItem callers per
+	// restore; default 8.
+	RestoreWriters int
+	// Compression of data files: "zstd" (default) or "gzip".
+	Compression string
+}
+
+// Service implements backup.Service.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	slots chan struct{}
+
+	mu      sync.Mutex
+	stores  map[string]blob.Store // by vault name
+	running map[string]*activeJob // by job id (backup and restore)
+	closed  bool
+
+	wg     sync.WaitGroup
+	ctx    context.Context // parent of every job's context
+	cancel context.CancelFunc
+}
+
+var _ backup.Service = (*Service)(nil)
+
+// New returns a Service; call Recover, then use it; Close stops it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Catalog == nil || cfg.OpenStore == nil {
+		return nil, fmt.Errorf("runner: Catalog and OpenStore are required")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "000000000000"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxJobs <= 0 {
+		cfg.MaxJobs = 4
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = time.Second
+	}
+	if cfg.Compression == "" {
+		cfg.Compression = "zstd"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{
+		cfg: cfg, log: cfg.Logger,
+		slots:   make(chan struct{}, cfg.MaxJobs),
+		stores:  map[string]blob.Store{},
+		running: map[string]*activeJob{},
+		ctx:     ctx, cancel: cancel,
+	}, nil
+}
+
+// Close stops every running job (they end FAILED, with their partial data
+// removed) and waits for them. It does not close the catalog.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Wait blocks until no job is running; for tests and the demo.
+func (s *Service) Wait() { s.wg.Wait() }
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
+
+func newID() string { return strings.ToUpper(uuid.NewString()) }
+
+func (s *Service) source(arn string) (*Source, backup.ARN, string, error) {
+	a, table, err := backup.ParseTableARN(arn)
+	if err != nil {
+		return nil, a, "", err
+	}
+	for _, src := range s.cfg.Sources {
+		if src.matches(a) {
+			return src, a, table, nil
+		}
+	}
+	return nil, a, "", backup.Errorf(backup.ErrInvalidParameter,
+		"no DynamoDB source serves region %q and account %q of %s; add one to the config file", a.Region, a.AccountID, arn)
+}
+
+func (s *Service) sourceByName(name string) (*Source, error) {
+	for _, src := range s.cfg.Sources {
+		if src.Name == name {
+			return src, nil
+		}
+	}
+	names := make([]string, 0, len(s.cfg.Sources))
+	for _, src := range s.cfg.Sources {
+		names = append(names, src.Name)
+	}
+	return nil, backup.Errorf(backup.ErrInvalidParameter, "unknown source %q; configured sources: %s", name, strings.Join(names, ", "))
+}
+
+// store returns the blob store of a vault, opening it once.
+func (s *Service) store(ctx context.Context, v *backup.Vault) (blob.Store, error) {
+	s.mu.Lock()
+	st, ok := s.stores[v.Name]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := s.cfg.OpenStore(ctx, v.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("open storage of vault %s (%s): %w", v.Name, v.Storage, err)
+	}
+	s.mu.Lock()
+	s.stores[v.Name] = st
+	s.mu.Unlock()
+	return st, nil
+}
+
+func (s *Service) defaultStorage(vault string) backup.VaultStorage {
+	return backup.VaultStorage{Kind: backup.StorageFile, Path: filepath.Join(s.cfg.DataDir, "vaults", vault)}
+}
+
+// activeJob is the in-memory state of a job this process runs. Its mutex
+// orders progress updates and StopBackupJob so neither overwrites the other.
+type activeJob struct {
+	mu      sync.Mutex
+	backup  *backup.BackupJob
+	restore *backup.RestoreJob
+	cancel  context.CancelCauseFunc
+}
+
+// errStopped is the cancel cause of a job stopped by StopBackupJob.
+var errStopped = fmt.Errorf("stopped by StopBackupJob")
+
+func (s *Service) track(id string, a *activeJob) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.running[id] = a
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Service) untrack(id string) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Service) active(id string) *activeJob {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running[id]
+}
+
+// acquire waits for a job slot.
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (s *Service) release() { <-s.slots }
+
+// causeMessage turns a job's error into a StatusMessage for API users.
+func causeMessage(err error) string {
+	msg := err.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000] + "..."
+	}
+	return msg
+}

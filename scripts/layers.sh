@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Keeps the layers of docs/architecture.md apart: the domain does no I/O and
+# imports no adapter; blob stores know only bytes and keys; only cmd/ wires.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+check() { # package, forbidden import regexp, reason
+	local bad
+	bad=$(go list -f '{{join .Imports "\n"}}' "$1" | grep -E "$2" || true)
+	if [ -n "$bad" ]; then
+		echo "layers: $1 must not import $bad ($3)"
+		fail=1
+	fi
+}
+check ./internal/backup "^($mod/|net|os$|os/|database/|github.com/aws)" "the domain does no I/O"
+for p in ./internal/blob/file ./internal/blob/s3 ./internal/blob/mem; do
+	check "$p" "^$mod/internal/(backup|vault|runner|engine)" "blob stores know only bytes and keys"
+done
+check ./internal/vault "^$mod/internal/(backup|runner|dynamodb|sqlite|awsapi)" "the layout knows nothing of jobs or sources"
+for p in $(go list ./internal/...); do
+	check "$p" "^$mod/cmd" "only cmd/ wires"
+done
+check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
+exit $fail
