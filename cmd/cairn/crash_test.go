@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
 	bktypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/testbed"
@@ -60,7 +60,7 @@ func startProc(t *testing.T, dataDir, ddbEndpoint string) *proc {
 	cfg := filepath.Join(dataDir, "..", filepath.Base(dataDir)+".yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: test\n    secret_access_key: test\n", ddbEndpoint)), 0o600)
 	port := testbed.FreePort(t)
-	p := &proc{addr: fmt.Sprintf("127.0.0.1:%d", port), log: filepath.Join(dataDir+".log")}
+	p := &proc{addr: fmt.Sprintf("127.0.0.1:%d", port), log: filepath.Join(dataDir + ".log")}
 	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)

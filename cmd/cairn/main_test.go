@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
 	bktypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -61,10 +61,10 @@ func createTable(t *testing.T, db *dynamodb.Client, name, keyType string, withIn
 	ctx := context.Background()
 	s := aws.String
 	in := &dynamodb.CreateTableInput{
-		TableName:            s(name),
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: s(ddbjson.CorpusKey), KeyType: ddbtypes.KeyTypeHash}},
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: s(ddbjson.CorpusKey), AttributeType: ddbtypes.ScalarAttributeType(keyType)}},
-		BillingMode:          ddbtypes.BillingModeProvisioned,
+		TableName:             s(name),
+		KeySchema:             []ddbtypes.KeySchemaElement{{AttributeName: s(ddbjson.CorpusKey), KeyType: ddbtypes.KeyTypeHash}},
+		AttributeDefinitions:  []ddbtypes.AttributeDefinition{{AttributeName: s(ddbjson.CorpusKey), AttributeType: ddbtypes.ScalarAttributeType(keyType)}},
+		BillingMode:           ddbtypes.BillingModeProvisioned,
 		ProvisionedThroughput: &ddbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(7), WriteCapacityUnits: aws.Int64(3)},
 	}
 	if withIndexes {
