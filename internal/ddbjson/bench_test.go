@@ -18,12 +18,33 @@ func benchSizes(b *testing.B, f func(b *testing.B, items [][]byte, total int64))
 	for _, size := range []int{200, 1000, 10000} {
 		b.Run(sizeName(size), func(b *testing.B) {
 			items, total := benchItems(b, size)
-			b.SetBytes(total)
+			setBytes(b, total)
 			b.ReportAllocs()
+			cpu := processCPU()
 			f(b, items, total)
+			reportCPU(b, cpu)
 		})
 	}
 }
+
+// reportCPU reports throughput per second of process CPU time ("cpuMB/s"),
+// which stays meaningful on a loaded machine where wall-clock MB/s does not.
+// Run with -cpu 1 so that it means MB/s per core.
+func reportCPU(b *testing.B, start float64) {
+	if used := processCPU() - start; used > 0 && start > 0 {
+		b.ReportMetric(float64(b.N)*float64(benchBytes(b))/used/1e6, "cpuMB/s")
+	}
+}
+
+var benchBytesBy = map[string]int64{}
+
+// setBytes is b.SetBytes remembering the value for reportCPU.
+func setBytes(b *testing.B, n int64) {
+	b.SetBytes(n)
+	benchBytesBy[b.Name()] = n
+}
+
+func benchBytes(b *testing.B) int64 { return benchBytesBy[b.Name()] }
 
 func sizeName(n int) string {
 	if n >= 1000 {
@@ -96,7 +117,7 @@ func BenchmarkParseScanResponse(b *testing.B) {
 			body = append(body, it...)
 		}
 		body = append(body, `],"LastEvaluatedKey":{"pk":{"S":"x"}},"ScannedCount":1000}`...)
-		b.SetBytes(int64(len(body)))
+		setBytes(b, int64(len(body)))
 		var r ScanResponse
 		for b.Loop() {
 			if err := ParseScanResponseInto(&r, body); err != nil || len(r.Items) != len(items) {

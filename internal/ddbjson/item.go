@@ -190,38 +190,45 @@ func (c *canon) quoted(dst, raw []byte) ([]byte, error) {
 
 // sortSpans sorts the spans c.spans[base:] by key, rewrites the output from
 // contentStart accordingly (members separated by commas) and returns the
-// index in c.spans of a member whose key equals its predecessor's, or -1.
+// index in c.spans of a member whose key equals another's, or -1.
 func (c *canon) sortSpans(base, contentStart int) int {
 	seg := c.spans[base:]
-	sorted := true
-	for k := 1; k < len(seg); k++ {
-		switch cmp := bytes.Compare(c.key(seg[k-1]), c.key(seg[k])); {
-		case cmp == 0:
-			return base + k
-		case cmp > 0:
-			sorted = false
-		}
-	}
-	if sorted {
-		return -1
-	}
-	if len(seg) <= 12 {
-		for k := 1; k < len(seg); k++ { // insertion sort: no interface calls
-			for j := k; j > 0 && bytes.Compare(c.key(seg[j-1]), c.key(seg[j])) > 0; j-- {
+	moved := false
+	if len(seg) <= 16 {
+		// Insertion sort: no interface calls, and any two equal keys meet in
+		// a comparison (the later one stops at the earlier or at its equal).
+		for k := 1; k < len(seg); k++ {
+			for j := k; j > 0; j-- {
+				cmp := c.compare(seg[j-1], seg[j])
+				if cmp == 0 {
+					return base + j
+				}
+				if cmp < 0 {
+					break
+				}
 				seg[j-1], seg[j] = seg[j], seg[j-1]
+				moved = true
 			}
 		}
 	} else {
 		c.sortS = seg
-		sort.Sort(c)
+		if !sort.IsSorted(c) {
+			sort.Sort(c)
+			moved = true
+		}
 		c.sortS = nil
+		for k := 1; k < len(seg); k++ {
+			if c.compare(seg[k-1], seg[k]) == 0 {
+				return base + k
+			}
+		}
+	}
+	if !moved {
+		return -1
 	}
 	c.tmp = c.tmp[:0]
 	for k, s := range seg {
 		if k > 0 {
-			if bytes.Equal(c.key(seg[k-1]), c.key(s)) {
-				return base + k
-			}
 			c.tmp = append(c.tmp, ',')
 		}
 		c.tmp = append(c.tmp, c.out[s.start:s.end]...)
@@ -230,11 +237,25 @@ func (c *canon) sortSpans(base, contentStart int) int {
 	return -1
 }
 
+// compare orders spans by key bytes, deciding on the first byte inline when
+// it can.
+func (c *canon) compare(a, b span) int {
+	if a.keyStart < a.keyEnd && b.keyStart < b.keyEnd {
+		if x, y := c.out[a.keyStart], c.out[b.keyStart]; x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return bytes.Compare(c.key(a), c.key(b))
+}
+
 func (c *canon) key(s span) []byte { return c.out[s.keyStart:s.keyEnd] }
 
 func (c *canon) Len() int           { return len(c.sortS) }
 func (c *canon) Swap(i, j int)      { c.sortS[i], c.sortS[j] = c.sortS[j], c.sortS[i] }
-func (c *canon) Less(i, j int) bool { return bytes.Compare(c.key(c.sortS[i]), c.key(c.sortS[j])) < 0 }
+func (c *canon) Less(i, j int) bool { return c.compare(c.sortS[i], c.sortS[j]) < 0 }
 
 // value encodes the attribute value object ({"T":v}) at b[i] holding a value
 // at depth.

@@ -31,6 +31,18 @@ func TestParseScanResponse(t *testing.T) {
 		t.Errorf("empty page: %+v, %v", r, err)
 	}
 
+	// The deepest items DynamoDB allows pass the structural check.
+	for _, deep := range []string{nest("M", MaxDepth), nest("L", MaxDepth)} {
+		r, err := ParseScanResponse([]byte(`{"Items":[` + deep + `],"LastEvaluatedKey":` + deep + `}`))
+		if err != nil || len(r.Items) != 1 || ValidateItem(r.Items[0]) != nil {
+			t.Errorf("deep item: %v", err)
+		}
+		un, _, err := ParseBatchWriteResponse([]byte(`{"UnprocessedItems":{"t":[{"PutRequest":{"Item":` + deep + `}}]}}`))
+		if err != nil || len(un) != 1 {
+			t.Errorf("deep unprocessed item: %v", err)
+		}
+	}
+
 	// Reuse keeps the slice.
 	r.Items = make([][]byte, 0, 10)
 	if err := ParseScanResponseInto(&r, body); err != nil || cap(r.Items) != 10 {
