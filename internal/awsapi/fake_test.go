@@ -1,0 +1,299 @@
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	backupsdk "github.com/aws/aws-sdk-go-v2/service/backup"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+const (
+	testAccessKey = "AKIDCAIRNTEST"
+	testSecretKey = "cairn/test+secret"
+	testAccount   = "123456789012"
+	testRegion    = "eu-west-3"
+)
+
+// call is one call the fake received: the method's name and its input.
+type call struct {
+	Op string
+	In any
+}
+
+// fakeService is a backup.Service that records its calls and answers from
+// canned values; errs makes a method fail. Lists page through their slice
+// with the index of the next item as token.
+type fakeService struct {
+	mu    sync.Mutex
+	calls []call
+	errs  map[string]error
+
+	vault     *backup.Vault
+	vaults    []*backup.Vault
+	job       *backup.BackupJob
+	jobs      []*backup.BackupJob
+	point     *backup.RecoveryPoint
+	points    []*backup.RecoveryPoint
+	resources []*backup.ProtectedResource
+	restore   *backup.RestoreJob
+	restores  []*backup.RestoreJob
+}
+
+func (f *fakeService) record(op string, in any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call{op, in})
+	return f.errs[op]
+}
+
+// Calls returns the calls received so far.
+func (f *fakeService) Calls() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]call(nil), f.calls...)
+}
+
+// pageOf returns the page of items p asks for.
+func pageOf[T any](items []T, p backup.Page) ([]T, string) {
+	start, _ := strconv.Atoi(p.NextToken)
+	n := p.MaxResults
+	if n == 0 {
+		n = 100
+	}
+	start = min(start, len(items))
+	end := min(start+n, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next
+}
+
+func (f *fakeService) CreateVault(_ context.Context, in backup.CreateVaultInput) (*backup.Vault, error) {
+	if err := f.record("CreateVault", in); err != nil {
+		return nil, err
+	}
+	return f.vault, nil
+}
+
+func (f *fakeService) GetVault(_ context.Context, name string) (*backup.Vault, error) {
+	if err := f.record("GetVault", name); err != nil {
+		return nil, err
+	}
+	return f.vault, nil
+}
+
+func (f *fakeService) ListVaults(_ context.Context, p backup.Page) ([]*backup.Vault, string, error) {
+	if err := f.record("ListVaults", p); err != nil {
+		return nil, "", err
+	}
+	v, next := pageOf(f.vaults, p)
+	return v, next, nil
+}
+
+func (f *fakeService) DeleteVault(_ context.Context, name string) error {
+	return f.record("DeleteVault", name)
+}
+
+func (f *fakeService) StartBackupJob(_ context.Context, in backup.StartBackupJobInput) (*backup.BackupJob, error) {
+	if err := f.record("StartBackupJob", in); err != nil {
+		return nil, err
+	}
+	return f.job, nil
+}
+
+func (f *fakeService) GetBackupJob(_ context.Context, id string) (*backup.BackupJob, error) {
+	if err := f.record("GetBackupJob", id); err != nil {
+		return nil, err
+	}
+	return f.job, nil
+}
+
+func (f *fakeService) ListBackupJobs(_ context.Context, flt backup.BackupJobFilter) ([]*backup.BackupJob, string, error) {
+	if err := f.record("ListBackupJobs", flt); err != nil {
+		return nil, "", err
+	}
+	j, next := pageOf(f.jobs, flt.Page)
+	return j, next, nil
+}
+
+func (f *fakeService) StopBackupJob(_ context.Context, id string) error {
+	return f.record("StopBackupJob", id)
+}
+
+// pointCall is the input of GetRecoveryPoint and DeleteRecoveryPoint.
+type pointCall struct{ Vault, ARN string }
+
+func (f *fakeService) GetRecoveryPoint(_ context.Context, vault, arn string) (*backup.RecoveryPoint, error) {
+	if err := f.record("GetRecoveryPoint", pointCall{vault, arn}); err != nil {
+		return nil, err
+	}
+	return f.point, nil
+}
+
+func (f *fakeService) ListRecoveryPoints(_ context.Context, flt backup.RecoveryPointFilter) ([]*backup.RecoveryPoint, string, error) {
+	if err := f.record("ListRecoveryPoints", flt); err != nil {
+		return nil, "", err
+	}
+	p, next := pageOf(f.points, flt.Page)
+	return p, next, nil
+}
+
+func (f *fakeService) DeleteRecoveryPoint(_ context.Context, vault, arn string) error {
+	return f.record("DeleteRecoveryPoint", pointCall{vault, arn})
+}
+
+func (f *fakeService) ListProtectedResources(_ context.Context, p backup.Page) ([]*backup.ProtectedResource, string, error) {
+	if err := f.record("ListProtectedResources", p); err != nil {
+		return nil, "", err
+	}
+	r, next := pageOf(f.resources, p)
+	return r, next, nil
+}
+
+func (f *fakeService) StartRestoreJob(_ context.Context, in backup.StartRestoreJobInput) (*backup.RestoreJob, error) {
+	if err := f.record("StartRestoreJob", in); err != nil {
+		return nil, err
+	}
+	return f.restore, nil
+}
+
+func (f *fakeService) GetRestoreJob(_ context.Context, id string) (*backup.RestoreJob, error) {
+	if err := f.record("GetRestoreJob", id); err != nil {
+		return nil, err
+	}
+	return f.restore, nil
+}
+
+func (f *fakeService) ListRestoreJobs(_ context.Context, flt backup.RestoreJobFilter) ([]*backup.RestoreJob, string, error) {
+	if err := f.record("ListRestoreJobs", flt); err != nil {
+		return nil, "", err
+	}
+	j, next := pageOf(f.restores, flt.Page)
+	return j, next, nil
+}
+
+var _ backup.Service = (*fakeService)(nil)
+
+// testEnv is a Server over a fakeService behind httptest.
+type testEnv struct {
+	fake   *fakeService
+	srv    *httptest.Server
+	client *backupsdk.Client
+}
+
+// clockFunc is a clock.Clock from a function.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+// newTestEnv starts a server whose only key is testAccessKey and returns an
+// SDK client signing with it. now, if not nil, is the server's clock.
+func newTestEnv(t *testing.T, fake *fakeService, now func() time.Time) *testEnv {
+	t.Helper()
+	if fake == nil {
+		fake = &fakeService{}
+	}
+	cfg := Config{
+		Service:   fake,
+		AccountID: testAccount,
+		Region:    testRegion,
+		Credentials: func(ak string) (string, bool) {
+			if ak == testAccessKey {
+				return testSecretKey, true
+			}
+			return "", false
+		},
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+	}
+	if now != nil {
+		cfg.Clock = clockFunc(now)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &testEnv{fake: fake, srv: srv, client: newClient(srv.URL, testAccessKey, testSecretKey)}
+}
+
+// newClient returns an SDK client for endpoint that does not retry.
+func newClient(endpoint, accessKey, secretKey string) *backupsdk.Client {
+	return backupsdk.New(backupsdk.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       testRegion,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}, nil
+		}),
+		Retryer: aws.NopRetryer{},
+	})
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+// do sends a request signed with the test key (unless sign is false) and
+// returns the status, the error type header and the body.
+func (e *testEnv) do(t *testing.T, method, path string, body []byte, sign bool) (int, string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if sign {
+		signRequest(t, req, body, testAccessKey, testSecretKey, time.Now())
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), b
+}
+
+// signRequest signs req with the SDK's own signer.
+func signRequest(t testing.TB, req *http.Request, body []byte, ak, sk string, at time.Time) {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk},
+		req, hex.EncodeToString(sum[:]), "backup", testRegion, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errorOf decodes an error body.
+func errorOf(t *testing.T, b []byte) errorBody {
+	t.Helper()
+	var e errorBody
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatalf("error body %q: %v", b, err)
+	}
+	return e
+}

@@ -1,0 +1,221 @@
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// request is what a handler reads: path members, query members and the JSON
+// body. Query readers remember the first invalid member; check err after
+// reading them all.
+type request struct {
+	r    *http.Request
+	body []byte
+	bad  error
+}
+
+func (q *request) ctx() context.Context { return q.r.Context() }
+
+// err returns the first invalid query member met so far.
+func (q *request) err() error { return q.bad }
+
+func (q *request) fail(err error) {
+	if q.bad == nil {
+		q.bad = err
+	}
+}
+
+// decode reads the JSON body into v. An empty body is an empty object.
+func (q *request) decode(v any) error {
+	b := bytes.TrimSpace(q.body)
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errSerialization("The request body is not valid JSON for this operation: " + err.Error())
+	}
+	return nil
+}
+
+// path returns the path member name, decoded.
+func (q *request) path(name string) string { return q.r.PathValue(name) }
+
+// str returns the query member name, or "".
+func (q *request) str(name string) string { return q.r.URL.Query().Get(name) }
+
+// pattern returns the query member name, failing if it is set and does not
+// match re.
+func (q *request) pattern(name string, re *regexp.Regexp) string {
+	v := q.str(name)
+	if v != "" && !re.MatchString(v) {
+		q.fail(invalidParam("%s %q does not match the pattern %s", name, v, re))
+	}
+	return v
+}
+
+// boolean returns the query member name as a boolean.
+func (q *request) boolean(name string) bool {
+	v := q.str(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		q.fail(invalidParam("%s %q is not a boolean", name, v))
+	}
+	return b
+}
+
+// timestamp returns the query member name as a time, from ISO 8601 or
+// epoch seconds.
+func (q *request) timestamp(name string) time.Time {
+	v := q.str(name)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := parseTimestamp(v)
+	if err != nil {
+		q.fail(invalidParam("%s %q is not a timestamp (ISO 8601 or epoch seconds)", name, v))
+	}
+	return t
+}
+
+// page returns the maxResults and nextToken query members.
+func (q *request) page() backup.Page {
+	p := backup.Page{NextToken: q.str("nextToken")}
+	if v := q.str("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			q.fail(invalidParam("maxResults %q must be a whole number from 1 to 1000", v))
+		}
+		p.MaxResults = n
+	}
+	return p
+}
+
+// arn returns the query member name, failing if it is set and not an ARN.
+func (q *request) arn(name string) string {
+	v := q.str(name)
+	if v != "" {
+		if _, err := backup.ParseARN(v); err != nil {
+			q.fail(err)
+		}
+	}
+	return v
+}
+
+// timestampLayouts are the ISO 8601 forms accepted in query strings.
+var timestampLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04",
+	"20060102T150405Z",
+	"2006-01-02",
+}
+
+var epochPattern = regexp.MustCompile(`^-?[0-9]{1,12}(\.[0-9]{1,9})?$`)
+
+// parseTimestamp parses an ISO 8601 time (in UTC unless it says otherwise)
+// or a number of seconds since the Unix epoch.
+func parseTimestamp(s string) (time.Time, error) {
+	if epochPattern.MatchString(s) {
+		sec, frac, _ := strings.Cut(s, ".")
+		n, err := strconv.ParseInt(sec, 10, 64)
+		if err != nil {
+			return time.Time{}, err
+		}
+		var nanos int64
+		if frac != "" {
+			nanos, _ = strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+			if strings.HasPrefix(sec, "-") {
+				nanos = -nanos
+			}
+		}
+		return time.Unix(n, nanos).UTC(), nil
+	}
+	var err error
+	for _, layout := range timestampLayouts {
+		var t time.Time
+		if t, err = time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, err
+}
+
+// Patterns of the model's string shapes.
+var (
+	resourceTypePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,50}$`)
+)
+
+// required returns a MissingParameterValueException for each member in
+// turn that is absent or empty, or nil.
+func required(members ...member) error {
+	for _, m := range members {
+		if m.value == nil || *m.value == "" {
+			return missingParam(m.name)
+		}
+	}
+	return nil
+}
+
+// member is a required string member of a request body.
+type member struct {
+	name  string
+	value *string
+}
+
+// checkVaultName validates a vault name member.
+func checkVaultName(name string) error {
+	if name == "" {
+		return missingParam("BackupVaultName")
+	}
+	return backup.ValidateVaultName(name)
+}
+
+// checkRoleARN validates an IAM role ARN.
+func checkRoleARN(s string) error {
+	a, err := backup.ParseARN(s)
+	if err != nil {
+		return err
+	}
+	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return invalidParam("%q is not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME)", s)
+	}
+	return nil
+}
+
+// checkTags validates tag keys and values as AWS does.
+func checkTags(member string, tags map[string]string) error {
+	for k, v := range tags {
+		if k == "" || len(k) > 128 {
+			return invalidParam("%s key %q must be 1 to 128 characters long", member, k)
+		}
+		if len(v) > 256 {
+			return invalidParam("%s value of %q must be at most 256 characters long", member, k)
+		}
+	}
+	return nil
+}
+
+// checkAccount fails unless the query member name is empty or this
+// server's account; cairn holds nothing of other accounts.
+func (s *Server) checkAccount(q *request, name, kind, id string) error {
+	v := q.str(name)
+	if v == "" || v == s.accountID {
+		return nil
+	}
+	if !accountIDPattern.MatchString(v) {
+		return invalidParam("%s %q must be 12 digits", name, v)
+	}
+	return backup.NotFound(kind, id)
+}
