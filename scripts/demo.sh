@@ -60,7 +60,7 @@ if command -v aws >/dev/null; then
 	step "the same jobs through the unmodified AWS CLI"
 	keys=$(python3 -c 'import json,sys;k=json.load(open(sys.argv[1]));print(k["access_key_id"],k["secret_access_key"])' "$data/credentials.json")
 	read -r id secret <<<"$keys"
-	AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret aws backup list-backup-jobs \
+	AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 aws backup list-backup-jobs \
 		--endpoint-url "$CAIRN_ENDPOINT" --output table \
 		--query 'BackupJobs[].{Job:BackupJobId,State:State,Type:ResourceType,Table:ResourceName,Bytes:BackupSizeInBytes}'
 fi
