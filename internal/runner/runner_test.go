@@ -1,0 +1,254 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sdk "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
+	"github.com/cairn-backup/cairn/internal/blob/blobfault"
+	"github.com/cairn-backup/cairn/internal/blob/mem"
+	"github.com/cairn-backup/cairn/internal/ddbjson"
+	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/cairn-backup/cairn/internal/sqlite"
+	"github.com/cairn-backup/cairn/internal/testbed"
+)
+
+type fixture struct {
+	svc   *Service
+	store *blobfault.Store
+	cat   *sqlite.Catalog
+	db    *sdk.Client
+}
+
+// newFixture runs a Service on a real dynalite and SQLite catalog, with
+// every vault in one fault-injecting in-memory store.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dyn := testbed.Dynalite(t)
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(dyn.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	client, err := dynamodb.New(cfg, dynamodb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := sqlite.Open(context.Background(), t.TempDir()+"/catalog.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	store := blobfault.New(mem.New())
+	svc, err := New(Config{Catalog: cat, Sources: []*Source{{Name: "local", Client: client}},
+		OpenStore: func(context.Context, backup.VaultStorage) (blob.Store, error) { return store, nil },
+		DataDir:   t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ProgressInterval: 10 * time.Millisecond,
+		Retry:            dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	if err := svc.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.EnsureDefaultVault(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, store: store, cat: cat, db: sdk.NewFromConfig(cfg)}
+}
+
+func (f *fixture) table(t *testing.T, name string, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.db.CreateTable(ctx, &sdk.CreateTableInput{TableName: aws.String(name),
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	items := ddbjson.RandomItems(rand.New(rand.NewPCG(uint64(n), 1)), n, 1000)
+	for _, raw := range items {
+		av, err := ddbjson.ToAttributeValues(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.PutItem(ctx, &sdk.PutItemInput{TableName: aws.String(name), Item: av}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return backup.TableARN("us-east-1", "000000000000", name)
+}
+
+func (f *fixture) wait(t *testing.T, id string) *backup.BackupJob {
+	t.Helper()
+	for range 2000 {
+		j, err := f.svc.GetBackupJob(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State.Terminal() {
+			return j
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("job did not end")
+	return nil
+}
+
+func (f *fixture) waitRestore(t *testing.T, id string) *backup.RestoreJob {
+	t.Helper()
+	for range 2000 {
+		j, err := f.svc.GetRestoreJob(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status.Terminal() {
+			return j
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("restore job did not end")
+	return nil
+}
+
+func (f *fixture) objects(t *testing.T) []string {
+	t.Helper()
+	var keys []string
+	if err := f.store.List(context.Background(), "", func(i blob.Info) error {
+		if i.Key != markerKey {
+			keys = append(keys, i.Key)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// A full disk in the middle of a backup fails the job with the reason and
+// leaves neither a recovery point nor any of its files.
+func TestBackupFullDiskLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	arn := f.table(t, "full-disk", 600)
+	f.store.Add(blobfault.Rule{Op: blobfault.OpPut, Prefix: "AWSDynamoDB/", AfterBytes: 64 << 10, Err: syscall.ENOSPC})
+	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = f.wait(t, j.ID)
+	if j.State != backup.JobFailed || !strings.Contains(j.StatusMessage, "no space left") {
+		t.Fatalf("job %s %q", j.State, j.StatusMessage)
+	}
+	pts, _, err := f.svc.ListRecoveryPoints(context.Background(), backup.RecoveryPointFilter{VaultName: "Default"})
+	if err != nil || len(pts) != 0 {
+		t.Fatalf("recovery points: %v %d", err, len(pts))
+	}
+	if objs := f.objects(t); len(objs) != 0 {
+		t.Fatalf("objects left: %v", objs)
+	}
+	// Once there is space again, the next backup of the table succeeds.
+	f.store.Reset()
+	j, err = f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted || j.ItemCount != 600 {
+		t.Fatalf("second job %s %q items %d", j.State, j.StatusMessage, j.ItemCount)
+	}
+}
+
+// A recovery point whose data was damaged is not restored as if it were
+// good: the restore fails and names the file.
+func TestRestoreOfCorruptedPointFails(t *testing.T) {
+	f := newFixture(t)
+	arn := f.table(t, "corrupt-src", 300)
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
+		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
+	}
+	// Flip one byte in the middle of a data file.
+	var dataKey string
+	for _, k := range f.objects(t) {
+		if strings.Contains(k, "/data/") {
+			dataKey = k
+		}
+	}
+	rc, err := f.store.Get(context.Background(), dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	b[len(b)/2] ^= 0x40
+	if err := f.store.Put(context.Background(), dataKey, strings.NewReader(string(b))); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.StartRestoreJob(context.Background(), backup.StartRestoreJobInput{RecoveryPointARN: j.RecoveryPointARN,
+		Metadata: map[string]string{MetaTargetTableName: "corrupt-dst"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = f.waitRestore(t, r.ID)
+	if r.Status != backup.RestoreFailed || !strings.Contains(r.StatusMessage, "data file") {
+		t.Fatalf("restore %s %q", r.Status, r.StatusMessage)
+	}
+}
+
+// A restore validates the new table against the recovery point; a table
+// that was written to meanwhile fails validation.
+func TestRestoreValidationDetectsDifference(t *testing.T) {
+	f := newFixture(t)
+	arn := f.table(t, "valid-src", 200)
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
+		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
+	}
+	rp, err := f.cat.GetRecoveryPoint(context.Background(), recoveryPointID(j.RecoveryPointARN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend the point recorded another checksum: the restore must notice.
+	rp.ContentChecksum = strings.Repeat("0", 64)
+	if err := f.cat.UpdateRecoveryPoint(context.Background(), rp); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := f.svc.StartRestoreJob(context.Background(), backup.StartRestoreJobInput{RecoveryPointARN: j.RecoveryPointARN,
+		Metadata: map[string]string{MetaTargetTableName: "valid-dst"}})
+	r = f.waitRestore(t, r.ID)
+	if r.Status != backup.RestoreFailed || r.ValidationStatus != backup.ValidationFailed || !strings.Contains(r.ValidationStatusMessage, "200 items") {
+		t.Fatalf("restore %s validation %s %q", r.Status, r.ValidationStatus, r.ValidationStatusMessage)
+	}
+}
+
+func TestStartRestoreValidation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		in   backup.StartRestoreJobInput
+		code backup.Code
+	}{
+		{backup.StartRestoreJobInput{RecoveryPointARN: "nope", Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrInvalidParameter},
+		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X")}, backup.ErrInvalidParameter},
+		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), Metadata: map[string]string{MetaTargetTableName: "a b"}}, backup.ErrInvalidParameter},
+		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrNotFound},
+		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), ResourceType: "EBS", Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrInvalidParameter},
+	} {
+		if _, err := f.svc.StartRestoreJob(ctx, tt.in); backup.ErrorCode(err) != tt.code {
+			t.Errorf("%+v: err %v, want %s", tt.in, err, tt.code)
+		}
+	}
+	jobs, _, _ := f.svc.ListRestoreJobs(ctx, backup.RestoreJobFilter{})
+	if len(jobs) != 0 {
+		t.Fatalf("%d restore jobs created by bad requests", len(jobs))
+	}
+}
