@@ -111,7 +111,7 @@ func parse(fs *flag.FlagSet, args []string, npos int, what string) ([]string, er
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, &exitError{2, err} // a usage error, like a wrong argument count
 		}
 		if fs.NArg() == 0 {
 			break
