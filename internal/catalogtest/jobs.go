@@ -211,6 +211,9 @@ func makeJobSet(t *testing.T, c backup.Catalog) jobSet {
 		} else {
 			j.CompletionDate = created(i).Add(time.Duration(n-i) * 7 * time.Minute)
 		}
+		if i%11 == 3 && state.Terminal() { // the clock stepped back
+			j.CompletionDate = created(i).Add(-30 * time.Minute)
+		}
 		s.jobs = append(s.jobs, j)
 	}
 	for _, i := range shuffled(n) {
@@ -256,6 +259,7 @@ func testBackupJobListFilters(t *testing.T, c backup.Catalog) {
 		{"created between", backup.BackupJobFilter{CreatedAfter: cr(10), CreatedBefore: cr(50)}},
 		{"complete after", backup.BackupJobFilter{CompleteAfter: completed(20)}},
 		{"complete before", backup.BackupJobFilter{CompleteBefore: completed(30)}},
+		{"complete before, clock stepped back", backup.BackupJobFilter{CompleteBefore: cr(40)}},
 		{"complete between", backup.BackupJobFilter{CompleteAfter: completed(60), CompleteBefore: completed(15)}},
 		{"resource and state", backup.BackupJobFilter{ResourceARN: tableARN("t0"), States: []backup.JobState{backup.JobCreated, backup.JobFailed}}},
 		{"vault, states and created range", backup.BackupJobFilter{VaultName: "vault-a",

@@ -108,6 +108,9 @@ func testRestoreJobListFilters(t *testing.T, c backup.Catalog) {
 		}
 		if j.Status.Terminal() {
 			j.CompletionDate = created(i).Add(time.Duration(n-i) * 3 * time.Minute)
+			if i%10 == 3 { // the clock stepped back
+				j.CompletionDate = created(i).Add(-20 * time.Minute)
+			}
 		} else {
 			j.CompletionDate = time.Time{}
 		}
@@ -132,6 +135,7 @@ func testRestoreJobListFilters(t *testing.T, c backup.Catalog) {
 		{"created before", backup.RestoreJobFilter{CreatedBefore: created(33)}},
 		{"complete after", backup.RestoreJobFilter{CompleteAfter: completed(12)}},
 		{"complete before", backup.RestoreJobFilter{CompleteBefore: completed(13)}},
+		{"complete before, clock stepped back", backup.RestoreJobFilter{CompleteBefore: created(30)}},
 		{"everything", backup.RestoreJobFilter{AccountID: account, ResourceType: backup.ResourceTypeDynamoDB,
 			Statuses:     []backup.RestoreJobStatus{backup.RestoreCompleted, backup.RestoreAborted, backup.RestorePending},
 			CreatedAfter: created(1), CreatedBefore: created(45), CompleteAfter: completed(44), CompleteBefore: completed(2)}},

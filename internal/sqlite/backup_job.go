@@ -165,6 +165,12 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 
 // ListBackupJobs returns the jobs that match f, newest first.
 func (c *Catalog) ListBackupJobs(ctx context.Context, f backup.BackupJobFilter) ([]*backup.BackupJob, string, error) {
+	return list(ctx, c.read, jobQuery(f), f.Page, tokenJobs, scanJob,
+		func(j *backup.BackupJob) (time.Time, string) { return j.CreationDate, j.ID })
+}
+
+// jobQuery returns the listing query of f.
+func jobQuery(f backup.BackupJobFilter) *listQuery {
 	q := &listQuery{table: "backup_jobs", cols: jobCols}
 	if f.ResourceARN != "" {
 		q.where("resource_arn = ?", f.ResourceARN)
@@ -182,10 +188,9 @@ func (c *Catalog) ListBackupJobs(ctx context.Context, f backup.BackupJobFilter) 
 		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
 	}
 	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
-	q.timeRange("completion_ns", f.CompleteAfter, f.CompleteBefore)
+	q.completeRange(f.CompleteAfter, f.CompleteBefore)
 	if len(f.States) > 0 {
 		q.anyOf("state", jobStates(f.States))
 	}
-	return list(ctx, c.read, q, f.Page, tokenJobs, scanJob,
-		func(j *backup.BackupJob) (time.Time, string) { return j.CreationDate, j.ID })
+	return q
 }

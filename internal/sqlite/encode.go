@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,90 +155,121 @@ func decodeCursor(kind, token string) (*cursor, error) {
 type listQuery struct {
 	table string
 	cols  string // the selected columns; must include creation_ns and id
-	conds []string
-	args  []any
-	// splitCol and splitVals are an "any of" filter. With several values the
-	// query is one ordered index scan per value, merged: SQLite cannot read
-	// an IN list over an index in (creation_ns, id) order, and sorting every
-	// matching row to return a page would cost a full scan.
-	splitCol  string
-	splitVals []string
+	conds []clause
+	// alts are sets of disjoint alternatives; the query is the union of one
+	// ordered index scan per combination, merged. An "any of" filter is one
+	// set: SQLite cannot read an IN list over an index in (creation_ns, id)
+	// order, and sorting every matching row to return a page would cost a
+	// full scan. See also completeRange.
+	alts [][]clause
+}
+
+// clause is a condition with its arguments.
+type clause struct {
+	cond string
+	args []any
 }
 
 // where adds a condition with its arguments.
 func (q *listQuery) where(cond string, args ...any) {
-	q.conds = append(q.conds, cond)
-	q.args = append(q.args, args...)
+	q.conds = append(q.conds, clause{cond, args})
 }
 
 // timeRange adds after < col < before for the non-zero bounds.
 func (q *listQuery) timeRange(col string, after, before time.Time) {
 	if !after.IsZero() {
-		if after.Before(minTime) {
+		switch {
+		case after.Before(minTime):
 			q.where(col + " IS NOT NULL")
-		} else if after.After(maxTime) {
+		case after.After(maxTime):
 			q.where("0")
-		} else {
+		default:
 			q.where(col+" > ?", after.UnixNano())
 		}
 	}
 	if !before.IsZero() {
-		if before.After(maxTime) {
+		switch {
+		case before.After(maxTime):
 			q.where(col + " IS NOT NULL")
-		} else if before.Before(minTime) {
+		case before.Before(minTime):
 			q.where("0")
-		} else {
+		default:
 			q.where(col+" < ?", before.UnixNano())
 		}
 	}
 }
 
-// anyOf sets the "any of" filter, without duplicates.
+// completeRange adds after < completion_ns < before. A job normally
+// completes after it was created, so completion_ns < before implies
+// creation_ns < before, which lets the scan in creation order start at
+// before instead of reading every newer row. The rows for which that does
+// not hold (a clock stepped back) are read from the partial index of such
+// rows, normally empty.
+func (q *listQuery) completeRange(after, before time.Time) {
+	q.timeRange("completion_ns", after, before)
+	if before.IsZero() || before.Before(minTime) || before.After(maxTime) {
+		return
+	}
+	q.alts = append(q.alts, []clause{
+		{"completion_ns >= creation_ns AND creation_ns < ?", []any{before.UnixNano()}},
+		{"completion_ns < creation_ns", nil},
+	})
+}
+
+// anyOf adds the filter "col is one of vals".
 func (q *listQuery) anyOf(col string, vals []string) {
 	seen := map[string]bool{}
+	var set []clause
 	for _, v := range vals {
 		if !seen[v] {
 			seen[v] = true
-			q.splitVals = append(q.splitVals, v)
+			set = append(set, clause{col + " = ?", []any{v}})
 		}
 	}
-	q.splitCol = col
+	q.alts = append(q.alts, set)
 }
 
 const newestFirst = " ORDER BY creation_ns DESC, id DESC LIMIT ?"
 
 // build returns the query for up to limit rows after cur.
 func (q *listQuery) build(cur *cursor, limit int) (string, []any) {
-	conds := append([]string(nil), q.conds...)
-	args := append([]any(nil), q.args...)
+	conds := slices.Clone(q.conds)
 	if cur != nil {
-		conds = append(conds, "(creation_ns, id) < (?, ?)")
-		args = append(args, cur.ns, cur.id)
+		conds = append(conds, clause{"(creation_ns, id) < (?, ?)", []any{cur.ns, cur.id}})
 	}
-	branch := func(extra string) string {
-		c := conds
-		if extra != "" {
-			c = append(c[:len(c):len(c)], extra)
+	// Every combination of one clause from each set of alternatives.
+	combos := [][]clause{nil}
+	for _, set := range q.alts {
+		var next [][]clause
+		for _, c := range combos {
+			for _, alt := range set {
+				next = append(next, append(slices.Clone(c), alt))
+			}
 		}
-		s := "SELECT " + q.cols + " FROM " + q.table
-		if len(c) > 0 {
-			s += " WHERE " + strings.Join(c, " AND ")
-		}
-		return s + newestFirst
-	}
-	switch len(q.splitVals) {
-	case 0:
-		return branch(""), append(args, limit)
-	case 1:
-		return branch(q.splitCol + " = ?"), append(append(args, q.splitVals[0]), limit)
+		combos = next
 	}
 	var parts []string
-	var all []any
-	for _, v := range q.splitVals {
-		parts = append(parts, "SELECT * FROM ("+branch(q.splitCol+" = ?")+")")
-		all = append(append(append(all, args...), v), limit)
+	var args []any
+	for _, combo := range combos {
+		var text []string
+		for _, c := range append(slices.Clone(conds), combo...) {
+			text = append(text, c.cond)
+			args = append(args, c.args...)
+		}
+		s := "SELECT " + q.cols + " FROM " + q.table
+		if len(text) > 0 {
+			s += " WHERE " + strings.Join(text, " AND ")
+		}
+		parts = append(parts, s+newestFirst)
+		args = append(args, limit)
 	}
-	return strings.Join(parts, " UNION ALL ") + newestFirst, append(all, limit)
+	if len(parts) == 1 {
+		return parts[0], args
+	}
+	for i, p := range parts {
+		parts[i] = "SELECT * FROM (" + p + ")"
+	}
+	return strings.Join(parts, " UNION ALL ") + newestFirst, append(args, limit)
 }
 
 // list runs q for the page p and returns its rows and the next token.

@@ -132,7 +132,7 @@ func (c *Catalog) ListRestoreJobs(ctx context.Context, f backup.RestoreJobFilter
 		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
 	}
 	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
-	q.timeRange("completion_ns", f.CompleteAfter, f.CompleteBefore)
+	q.completeRange(f.CompleteAfter, f.CompleteBefore)
 	if len(f.Statuses) > 0 {
 		s := make([]string, len(f.Statuses))
 		for i, v := range f.Statuses {

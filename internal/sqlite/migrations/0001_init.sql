@@ -54,8 +54,12 @@ CREATE INDEX backup_jobs_by_creation ON backup_jobs (creation_ns, id);
 CREATE INDEX backup_jobs_by_state    ON backup_jobs (state, creation_ns, id);
 CREATE INDEX backup_jobs_by_resource ON backup_jobs (resource_arn, creation_ns, id);
 CREATE INDEX backup_jobs_by_vault    ON backup_jobs (vault_name, creation_ns, id);
+CREATE INDEX backup_jobs_by_account  ON backup_jobs (account_id, creation_ns, id);
+CREATE INDEX backup_jobs_by_type     ON backup_jobs (resource_type, creation_ns, id);
 CREATE INDEX backup_jobs_by_token    ON backup_jobs (idempotency_token) WHERE idempotency_token <> '';
-CREATE INDEX backup_jobs_by_completion ON backup_jobs (completion_ns) WHERE completion_ns IS NOT NULL;
+-- Jobs whose completion time is before their creation time (a clock
+-- stepped back); normally empty. See completeRange in encode.go.
+CREATE INDEX backup_jobs_completed_early ON backup_jobs (creation_ns, id) WHERE completion_ns < creation_ns;
 
 CREATE TABLE recovery_points (
 	id                TEXT NOT NULL PRIMARY KEY,
@@ -121,3 +125,4 @@ CREATE TABLE restore_jobs (
 CREATE INDEX restore_jobs_by_creation ON restore_jobs (creation_ns, id);
 CREATE INDEX restore_jobs_by_status   ON restore_jobs (status, creation_ns, id);
 CREATE INDEX restore_jobs_by_token    ON restore_jobs (idempotency_token) WHERE idempotency_token <> '';
+CREATE INDEX restore_jobs_completed_early ON restore_jobs (creation_ns, id) WHERE completion_ns < creation_ns;
