@@ -143,4 +143,14 @@ func testVaultRecoveryPointCount(t *testing.T, c backup.Catalog) {
 	if v.NumberOfRecoveryPoints != 4 {
 		t.Errorf("NumberOfRecoveryPoints after a delete = %d, want 4", v.NumberOfRecoveryPoints)
 	}
+
+	moved := newPoint("b-0", "vault-c", "orders", at(0))
+	must(t, c.UpdateRecoveryPoint(ctx(t), moved), "UpdateRecoveryPoint to another vault")
+	for name, n := range map[string]int64{"vault-b": 1, "vault-c": 1} {
+		v, err := c.GetVault(ctx(t), name)
+		must(t, err, "GetVault")
+		if v.NumberOfRecoveryPoints != n {
+			t.Errorf("after moving a point, %s has NumberOfRecoveryPoints %d, want %d", name, v.NumberOfRecoveryPoints, n)
+		}
+	}
 }

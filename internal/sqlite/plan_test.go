@@ -74,3 +74,48 @@ func TestListPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogReadPlans checks the plans of the vault count and the protected
+// resources listing: index seeks, no reads of the points themselves.
+func TestCatalogReadPlans(t *testing.T) {
+	c, err := OpenMemory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"SELECT " + vaultCols + " FROM vaults v WHERE name = 'x'",
+			[]string{"USING COVERING INDEX recovery_points_by_vault (vault_name=?)"}},
+		{"SELECT min(resource_arn) FROM recovery_points INDEXED BY recovery_points_protected WHERE status = 'COMPLETED' AND resource_arn > 'x'",
+			[]string{"recovery_points_protected (resource_arn>?)"}},
+		{"SELECT id FROM recovery_points INDEXED BY recovery_points_protected WHERE status = 'COMPLETED' AND resource_arn = 'x' ORDER BY creation_ns DESC, id DESC LIMIT 1",
+			[]string{"recovery_points_protected (resource_arn=?)"}},
+	} {
+		rows, err := c.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s:\nplan does not use %q:\n%s", tc.query, w, text)
+			}
+		}
+		if strings.Contains(text, "TEMP B-TREE") {
+			t.Errorf("%s: plan sorts:\n%s", tc.query, text)
+		}
+	}
+}

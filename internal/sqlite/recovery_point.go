@@ -203,18 +203,27 @@ func (c *Catalog) ListProtectedResources(ctx context.Context, p backup.Page) ([]
 		}
 		after = parts[0]
 	}
-	// The latest point of each resource is found through the partial index
-	// recovery_points_protected: per resource, its last entry.
+	// A loose index scan of recovery_points_protected: each step of r seeks
+	// the next resource, so a page costs limit seeks however many points
+	// each resource has. The latest point of a resource is its last entry.
+	// INDEXED BY keeps SQLite from preferring recovery_points_by_status,
+	// which would read every COMPLETED point.
 	rows, err := c.read.QueryContext(ctx, `
-		SELECT r.resource_arn, p.resource_type, p.resource_name, p.creation_ns, p.vault_arn, p.arn
-		FROM (SELECT DISTINCT resource_arn FROM recovery_points
-			WHERE status = 'COMPLETED' AND resource_arn > ?
-			ORDER BY resource_arn LIMIT ?) r
-		JOIN recovery_points p ON p.id = (
-			SELECT id FROM recovery_points
-			WHERE status = 'COMPLETED' AND resource_arn = r.resource_arn
+		WITH RECURSIVE r(arn, n) AS (
+			SELECT (SELECT min(resource_arn) FROM recovery_points INDEXED BY recovery_points_protected
+				WHERE status = 'COMPLETED' AND resource_arn > ?1), 1
+			UNION ALL
+			SELECT (SELECT min(resource_arn) FROM recovery_points INDEXED BY recovery_points_protected
+				WHERE status = 'COMPLETED' AND resource_arn > r.arn), n + 1
+			FROM r WHERE r.arn IS NOT NULL AND n < ?2
+		)
+		SELECT r.arn, p.resource_type, p.resource_name, p.creation_ns, p.vault_arn, p.arn
+		FROM r JOIN recovery_points p ON p.id = (
+			SELECT id FROM recovery_points INDEXED BY recovery_points_protected
+			WHERE status = 'COMPLETED' AND resource_arn = r.arn
 			ORDER BY creation_ns DESC, id DESC LIMIT 1)
-		ORDER BY r.resource_arn`, after, limit+1)
+		WHERE r.arn IS NOT NULL
+		ORDER BY r.arn`, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: list protected resources: %w", err)
 	}

@@ -91,7 +91,9 @@ CREATE TABLE recovery_points (
 );
 
 CREATE INDEX recovery_points_by_creation ON recovery_points (creation_ns, id);
-CREATE INDEX recovery_points_by_vault    ON recovery_points (vault_name, creation_ns, id);
+-- status makes the index cover the count of a vault's points
+-- (NumberOfRecoveryPoints), so that reading a vault never reads its points.
+CREATE INDEX recovery_points_by_vault    ON recovery_points (vault_name, creation_ns, id, status);
 CREATE INDEX recovery_points_by_resource ON recovery_points (resource_arn, creation_ns, id);
 CREATE INDEX recovery_points_by_status   ON recovery_points (status, creation_ns, id);
 CREATE INDEX recovery_points_by_plan     ON recovery_points (backup_plan_id, creation_ns, id) WHERE backup_plan_id <> '';
