@@ -15,17 +15,18 @@ import (
 var bucketSeq atomic.Int64
 
 // NewVersity returns a store in a fresh bucket of srv, under prefix.
-func newVersity(t *testing.T, srv *testbed.S3, prefix string) *s3.Store {
+func newVersity(t *testing.T, srv *testbed.S3, prefix string, concurrency int) *s3.Store {
 	t.Helper()
 	s, err := s3.New(context.Background(), s3.Config{
-		Bucket:    fmt.Sprintf("cairn-test-%d", bucketSeq.Add(1)),
-		Prefix:    prefix,
-		Endpoint:  srv.Endpoint,
-		Region:    "us-east-1",
-		PathStyle: true,
-		AccessKey: srv.AccessKey,
-		SecretKey: srv.SecretKey,
-		PartSize:  s3.MinPartSize,
+		Bucket:      fmt.Sprintf("cairn-test-%d", bucketSeq.Add(1)),
+		Prefix:      prefix,
+		Endpoint:    srv.Endpoint,
+		Region:      "us-east-1",
+		PathStyle:   true,
+		AccessKey:   srv.AccessKey,
+		SecretKey:   srv.SecretKey,
+		PartSize:    s3.MinPartSize,
+		Concurrency: concurrency,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,10 +43,13 @@ func newVersity(t *testing.T, srv *testbed.S3, prefix string) *s3.Store {
 func TestConformanceVersity(t *testing.T) {
 	srv := testbed.Versity(t)
 	t.Run("root", func(t *testing.T) {
-		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "") })
+		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "", 0) })
 	})
 	t.Run("prefix", func(t *testing.T) {
-		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "vaults/v1") })
+		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "vaults/v1", 0) })
+	})
+	t.Run("concurrent-parts", func(t *testing.T) {
+		blobtest.Run(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "", 3) })
 	})
 }
 

@@ -1,0 +1,565 @@
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/blob"
+)
+
+// DefaultMaxFileBytes is the default WriterOptions.MaxFileBytes.
+const DefaultMaxFileBytes = 128 << 20
+
+// WriterOptions tunes how a point is written.
+type WriterOptions struct {
+	// Compression of data files; default Zstd.
+	Compression Compression
+	// Level is the compression level in the compressor's own scale (zstd
+	// 1-22, gzip 1-9); 0 means the fastest (zstd SpeedFastest, gzip
+	// BestSpeed).
+	Level int
+	// MaxFileBytes starts a new data file once a file holds this many
+	// uncompressed bytes; default DefaultMaxFileBytes.
+	MaxFileBytes int64
+}
+
+func (o *WriterOptions) setDefaults() error {
+	if o.Compression == "" {
+		o.Compression = Zstd
+	}
+	if _, err := compressionExt(o.Compression); err != nil {
+		return fmt.Errorf("vault: WriterOptions.Compression: %w", err)
+	}
+	if o.MaxFileBytes == 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxFileBytes < 0 {
+		return fmt.Errorf("vault: WriterOptions.MaxFileBytes %d is negative", o.MaxFileBytes)
+	}
+	if _, err := newEncoder(o.Compression, o.Level); err != nil {
+		return fmt.Errorf("vault: WriterOptions.Level %d: %w", o.Level, err)
+	}
+	return nil
+}
+
+type writerState int
+
+const (
+	writing writerState = iota
+	committing
+	committed
+	aborted
+)
+
+// Writer writes one recovery point. Its methods are safe for concurrent
+// use; each FileWriter it hands out belongs to one goroutine.
+type Writer struct {
+	v    *Vault
+	id   string
+	opts WriterOptions
+
+	// ctx governs every upload; Abort cancels it.
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	uploads  sync.WaitGroup
+	encoders sync.Pool
+
+	mu     sync.Mutex
+	state  writerState
+	open   int
+	failed error
+	files  []FileEntry
+
+	items, bytesIn, bytesStored atomic.Int64
+}
+
+// Create starts writing point id. It fails with ErrExists if anything is
+// stored under the point's prefix already (Delete it first). ctx governs
+// the whole write, not only this call: cancelling it fails every upload.
+func (v *Vault) Create(ctx context.Context, id string, opts WriterOptions) (*Writer, error) {
+	if err := checkPointID(id); err != nil {
+		return nil, err
+	}
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	errFound := errors.New("found")
+	err := v.store.List(ctx, PointPrefix(id), func(blob.Info) error { return errFound })
+	if err == errFound {
+		return nil, fmt.Errorf("%w: %s", ErrExists, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vault: create %s: %w", id, err)
+	}
+	if err := v.store.Put(ctx, StartedKey(id), bytes.NewReader(nil)); err != nil {
+		return nil, fmt.Errorf("vault: create %s: %w", id, err)
+	}
+	w := &Writer{v: v, id: id, opts: opts}
+	w.ctx, w.cancel = context.WithCancelCause(ctx)
+	w.encoders.New = func() any {
+		e, err := newEncoder(opts.Compression, opts.Level)
+		if err != nil {
+			panic(err) // checked by setDefaults
+		}
+		return e
+	}
+	return w, nil
+}
+
+// ID returns the point's ID.
+func (w *Writer) ID() string { return w.id }
+
+// ItemsWritten returns the number of items written so far.
+func (w *Writer) ItemsWritten() int64 { return w.items.Load() }
+
+// BytesIn returns the uncompressed DYNAMODB_JSON bytes written so far.
+func (w *Writer) BytesIn() int64 { return w.bytesIn.Load() }
+
+// BytesStored returns the compressed bytes handed to the store so far.
+func (w *Writer) BytesStored() int64 { return w.bytesStored.Load() }
+
+// NewFile returns a FileWriter for the calling goroutine. If the Writer is
+// no longer writing, the FileWriter's methods fail with ErrClosed.
+func (w *Writer) NewFile() *FileWriter {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state != writing {
+		return &FileWriter{w: w, err: ErrClosed, closed: true}
+	}
+	w.open++
+	return &FileWriter{w: w}
+}
+
+// fail records the first failure; Commit then refuses.
+func (w *Writer) fail(err error) {
+	w.mu.Lock()
+	if w.failed == nil {
+		w.failed = err
+	}
+	w.mu.Unlock()
+}
+
+// CommitInfo is what Commit records about the point.
+type CommitInfo struct {
+	TableARN string
+	TableID  string
+	// ExportARN defaults to TableARN + "/export/" + the point's ID.
+	ExportARN string
+	// StartTime and EndTime bound the backup; ExportTime is the point in
+	// time the data reflects.
+	StartTime, EndTime, ExportTime time.Time
+	// S3Bucket and S3Prefix are written to the summary as DynamoDB would,
+	// for readers of the export; the vault does not use them.
+	S3Bucket, S3Prefix string
+	// ExpectedItemCount, if set, must equal the number of items written.
+	ExpectedItemCount *int64
+	// Metadata is cairn's own metadata (the table description etc.),
+	// stored as is in cairn-metadata.json; nil is stored as null.
+	Metadata json.RawMessage
+	// ContentChecksum is cairn's checksum of the point's content.
+	ContentChecksum string
+}
+
+// Manifest is what a committed point's manifests say.
+type Manifest struct {
+	Summary Summary
+	Files   []FileEntry
+}
+
+// Commit finishes the point: it writes manifest-files.json,
+// cairn-metadata.json and, last, manifest-summary.json. It fails if a
+// FileWriter is still open or any failed; after a failed Commit, Abort.
+func (w *Writer) Commit(ctx context.Context, info CommitInfo) (*Manifest, error) {
+	w.mu.Lock()
+	switch {
+	case w.state != writing:
+		w.mu.Unlock()
+		return nil, fmt.Errorf("vault: commit %s: %w", w.id, ErrClosed)
+	case w.open > 0:
+		n := w.open
+		w.mu.Unlock()
+		return nil, fmt.Errorf("vault: commit %s: %w (%d)", w.id, ErrFilesOpen, n)
+	case w.failed != nil:
+		err := w.failed
+		w.mu.Unlock()
+		return nil, fmt.Errorf("vault: commit %s: a data file failed: %w", w.id, err)
+	}
+	w.state = committing
+	files := append([]FileEntry(nil), w.files...)
+	w.mu.Unlock()
+
+	m, err := w.commit(ctx, info, files)
+	w.mu.Lock()
+	if err != nil {
+		w.state = writing // so that Abort may clean up
+		if w.failed == nil {
+			w.failed = err
+		}
+	} else {
+		w.state = committed
+	}
+	w.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("vault: commit %s: %w", w.id, err)
+	}
+	w.cancel(nil)
+	return m, nil
+}
+
+func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry) (*Manifest, error) {
+	sort.Slice(files, func(i, j int) bool { return files[i].DataFileS3Key < files[j].DataFileS3Key })
+	var items, raw, stored int64
+	var manifest bytes.Buffer
+	for _, fe := range files {
+		items += fe.ItemCount
+		raw += fe.UncompressedSize
+		stored += fe.Size
+		line, err := json.Marshal(fe)
+		if err != nil {
+			return nil, err
+		}
+		manifest.Write(line)
+		manifest.WriteByte('\n')
+	}
+	if info.ExpectedItemCount != nil && *info.ExpectedItemCount != items {
+		return nil, fmt.Errorf("%d items written, %d expected", items, *info.ExpectedItemCount)
+	}
+	meta := info.Metadata
+	if meta == nil {
+		meta = json.RawMessage("null")
+	}
+	if !json.Valid(meta) {
+		return nil, errors.New("CommitInfo.Metadata is not valid JSON")
+	}
+	metaFile, err := json.Marshal(metadataFile{
+		FormatVersion: FormatVersion, RecoveryPointID: w.id,
+		ContentChecksum: info.ContentChecksum, Metadata: meta,
+	})
+	if err != nil {
+		return nil, err
+	}
+	exportARN := info.ExportARN
+	if exportARN == "" && info.TableARN != "" {
+		exportARN = info.TableARN + "/export/" + w.id
+	}
+	s := Summary{
+		Version:            SummaryVersion,
+		ExportARN:          exportARN,
+		StartTime:          Timestamp{info.StartTime},
+		EndTime:            Timestamp{info.EndTime},
+		TableARN:           info.TableARN,
+		TableID:            info.TableID,
+		ExportTime:         Timestamp{info.ExportTime},
+		S3Bucket:           info.S3Bucket,
+		S3Prefix:           info.S3Prefix,
+		ManifestFilesS3Key: FilesManifestKey(w.id),
+		BilledSizeBytes:    raw,
+		ItemCount:          items,
+		OutputFormat:       OutputFormat,
+		ExportType:         ExportType,
+		Cairn: CairnSummary{
+			FormatVersion:     FormatVersion,
+			RecoveryPointID:   w.id,
+			Compression:       w.opts.Compression,
+			DataFileCount:     len(files),
+			UncompressedBytes: raw,
+			StoredBytes:       stored,
+			ContentChecksum:   info.ContentChecksum,
+			ManifestFiles:     digest(FilesManifestKey(w.id), manifest.Bytes()),
+			Metadata:          digest(MetadataKey(w.id), metaFile),
+		},
+	}
+	summary, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	summary = append(summary, '\n')
+	md5hex := func(b []byte) []byte { sum := md5.Sum(b); return []byte(hex.EncodeToString(sum[:])) }
+	for _, obj := range []struct {
+		key  string
+		data []byte
+	}{
+		{FilesManifestKey(w.id), manifest.Bytes()},
+		{FilesChecksumKey(w.id), md5hex(manifest.Bytes())},
+		{MetadataKey(w.id), metaFile},
+		{SummaryChecksumKey(w.id), md5hex(summary)},
+		{SummaryKey(w.id), summary}, // last: the point now exists
+	} {
+		if err := w.v.store.Put(ctx, obj.key, bytes.NewReader(obj.data)); err != nil {
+			return nil, err
+		}
+	}
+	return &Manifest{Summary: s, Files: files}, nil
+}
+
+func digest(key string, data []byte) Digest {
+	sum := sha256.Sum256(data)
+	return Digest{Key: key, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// errAborted is the cause of the uploads' context after Abort.
+var errAborted = errors.New("vault: point aborted")
+
+// Abort stops every upload in flight and deletes everything written under
+// the point's prefix. FileWriters still in use fail from then on. A
+// committed point cannot be aborted; Delete it.
+func (w *Writer) Abort(ctx context.Context) error {
+	w.mu.Lock()
+	if w.state == committed || w.state == committing {
+		w.mu.Unlock()
+		return fmt.Errorf("vault: abort %s: %w", w.id, ErrClosed)
+	}
+	w.state = aborted
+	w.mu.Unlock()
+	w.cancel(errAborted)
+	w.uploads.Wait()
+	if err := blob.DeletePrefix(ctx, w.v.store, PointPrefix(w.id)); err != nil {
+		return fmt.Errorf("vault: abort %s: %w", w.id, err)
+	}
+	return nil
+}
+
+// FileWriter writes items into the point's data files, starting a new file
+// whenever the current one reaches MaxFileBytes. It is not safe for
+// concurrent use: give each goroutine its own.
+type FileWriter struct {
+	w       *Writer
+	cur     *dataFile
+	pending []*dataFile // finished files whose uploads may still run
+	err     error
+	closed  bool
+}
+
+// dataFile is one data file being compressed and uploaded.
+type dataFile struct {
+	key   string
+	pw    *io.PipeWriter
+	enc   encoder
+	buf   *bufio.Writer
+	hr    *hashReader // read by the upload goroutine only, until done
+	items int64
+	raw   int64
+	done  chan error // the upload's result
+}
+
+var (
+	itemPrefix = []byte(`{"Item":`)
+	itemSuffix = []byte("}\n")
+)
+
+// WriteItem appends one item: item is the item's DynamoDB JSON object
+// ({"attr":{"S":"v"},...}), which WriteItem frames as {"Item":...}\n. item
+// must not contain a newline. The first error is sticky and fails Commit.
+func (f *FileWriter) WriteItem(item []byte) error {
+	if f.err != nil {
+		return f.err
+	}
+	if len(item) < 2 || item[0] != '{' || item[len(item)-1] != '}' || bytes.IndexByte(item, '\n') >= 0 {
+		return fmt.Errorf("vault: WriteItem: not a one-line JSON object: %.40q", item)
+	}
+	if f.cur == nil || f.cur.raw >= f.w.opts.MaxFileBytes {
+		if err := f.rotate(); err != nil {
+			return f.setErr(err)
+		}
+	}
+	d := f.cur
+	if _, err := d.enc.Write(itemPrefix); err != nil {
+		return f.setErr(d.writeErr(err))
+	}
+	if _, err := d.enc.Write(item); err != nil {
+		return f.setErr(d.writeErr(err))
+	}
+	if _, err := d.enc.Write(itemSuffix); err != nil {
+		return f.setErr(d.writeErr(err))
+	}
+	n := int64(len(itemPrefix) + len(item) + len(itemSuffix))
+	d.items++
+	d.raw += n
+	f.w.items.Add(1)
+	f.w.bytesIn.Add(n)
+	return nil
+}
+
+func (f *FileWriter) setErr(err error) error {
+	if f.err == nil {
+		f.err = err
+		f.w.fail(err)
+	}
+	return f.err
+}
+
+// rotate finishes the current file, if any, and starts the next.
+func (f *FileWriter) rotate() error {
+	if f.cur != nil {
+		if err := f.finish(f.cur); err != nil {
+			return err
+		}
+		f.pending = append(f.pending, f.cur)
+		f.cur = nil
+		// Surface a failed earlier upload now rather than at Close.
+		for _, d := range f.pending {
+			select {
+			case err := <-d.done:
+				d.done <- err
+				if err != nil {
+					return err
+				}
+			default:
+			}
+		}
+	}
+	d, err := f.w.startFile()
+	if err != nil {
+		return err
+	}
+	f.cur = d
+	return nil
+}
+
+var fileNameEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// startFile starts the upload of a new data file.
+func (w *Writer) startFile() (*dataFile, error) {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	ext, _ := compressionExt(w.opts.Compression)
+	key := DataFileKey(w.id, strings.ToLower(fileNameEncoding.EncodeToString(rnd[:]))+ext)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state != writing {
+		return nil, fmt.Errorf("vault: %s: %w", w.id, ErrClosed)
+	}
+	if err := context.Cause(w.ctx); err != nil {
+		return nil, fmt.Errorf("vault: %s: %w", w.id, err)
+	}
+	pr, pw := io.Pipe()
+	d := &dataFile{key: key, pw: pw, done: make(chan error, 1)}
+	d.buf = bufio.NewWriterSize(pw, 128<<10)
+	// Hashing on the upload's side of the pipe takes a third of the CPU
+	// off the FileWriter's goroutine.
+	d.hr = &hashReader{r: pr, md5: md5.New(), sha: sha256.New(), stored: &w.bytesStored}
+	d.enc = w.encoders.Get().(encoder)
+	d.enc.Reset(d.buf)
+	w.uploads.Add(1)
+	go func() {
+		defer w.uploads.Done()
+		// A FileWriter that stops writing must not leave Put blocked
+		// in Read after Abort.
+		stop := context.AfterFunc(w.ctx, func() { pr.CloseWithError(context.Cause(w.ctx)) })
+		err := w.v.store.Put(w.ctx, key, d.hr)
+		stop()
+		if err != nil {
+			err = fmt.Errorf("vault: upload %s: %w", key, err)
+		}
+		pr.CloseWithError(err)
+		d.done <- err
+	}()
+	return d, nil
+}
+
+// writeErr turns a failed write into the upload's error, which says why
+// the pipe broke.
+func (d *dataFile) writeErr(err error) error {
+	d.pw.CloseWithError(err)
+	if uerr := <-d.done; uerr != nil {
+		d.done <- uerr
+		return uerr
+	}
+	d.done <- err
+	return err
+}
+
+// finish flushes the compressor and ends the upload's input; the upload
+// may still be running.
+func (f *FileWriter) finish(d *dataFile) error {
+	err := d.enc.Close()
+	if err == nil {
+		err = d.buf.Flush()
+	}
+	d.enc.Reset(nil)
+	f.w.encoders.Put(d.enc)
+	d.enc = nil
+	if err != nil {
+		return d.writeErr(err)
+	}
+	d.pw.Close()
+	return nil
+}
+
+// abandon makes d's upload fail so no partial object appears.
+func (d *dataFile) abandon(cause error) {
+	d.pw.CloseWithError(cause)
+	<-d.done
+	d.done <- nil
+}
+
+// entry is d's manifest line; call it once d's upload has succeeded.
+func (d *dataFile) entry() FileEntry {
+	md5sum := d.hr.md5.Sum(nil)
+	return FileEntry{
+		ItemCount:        d.items,
+		MD5Checksum:      base64.StdEncoding.EncodeToString(md5sum),
+		ETag:             hex.EncodeToString(md5sum),
+		DataFileS3Key:    d.key,
+		SHA256:           hex.EncodeToString(d.hr.sha.Sum(nil)),
+		Size:             d.hr.n,
+		UncompressedSize: d.raw,
+	}
+}
+
+// Close finishes the current data file, waits for this FileWriter's
+// uploads and records its files in the point. It returns the first error
+// of any write or upload, which also fails Commit. Close is idempotent.
+func (f *FileWriter) Close() error {
+	if f.closed {
+		return f.err
+	}
+	f.closed = true
+	if f.cur != nil {
+		if f.err == nil {
+			if err := f.finish(f.cur); err != nil {
+				f.setErr(err)
+			}
+		} else if f.cur.enc != nil {
+			f.cur.abandon(f.err) // its encoder is not reused
+		}
+		f.pending = append(f.pending, f.cur)
+		f.cur = nil
+	}
+	var entries []FileEntry
+	for _, d := range f.pending {
+		err := <-d.done
+		d.done <- err
+		if err != nil {
+			f.setErr(err)
+		} else if f.err == nil {
+			entries = append(entries, d.entry())
+		}
+	}
+	f.pending = nil
+	w := f.w
+	w.mu.Lock()
+	w.open--
+	if f.err == nil {
+		w.files = append(w.files, entries...)
+	}
+	w.mu.Unlock()
+	return f.err
+}
