@@ -34,7 +34,7 @@ func runServer(ctx context.Context, args []string, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &exitError{2, err}
 	}
 	if fs.NArg() > 0 {
 		return &exitError{2, fmt.Errorf("cairn server takes no arguments, got %q", fs.Args())}
