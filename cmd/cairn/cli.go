@@ -256,26 +256,51 @@ func (c *cli) backupStart(ctx context.Context, args []string) error {
 }
 
 func (c *cli) waitBackup(ctx context.Context, id string) error {
-	pr := newProgress(c.stderr)
-	for {
+	return c.wait(ctx, "backup", id, func(ctx context.Context) (jobLook, error) {
 		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(id)})
 		if err != nil {
+			return jobLook{}, err
+		}
+		ended := j.State == types.BackupJobStateCompleted || j.State == types.BackupJobStateFailed ||
+			j.State == types.BackupJobStateAborted || j.State == types.BackupJobStateExpired || j.State == types.BackupJobStatePartial
+		return jobLook{state: string(j.State), percent: aws.ToString(j.PercentDone), bytes: aws.ToInt64(j.BytesTransferred),
+			ended: ended, ok: j.State == types.BackupJobStateCompleted, message: aws.ToString(j.StatusMessage),
+			print: func() { c.printBackupJob(j) }}, nil
+	})
+}
+
+// jobLook is one look at a job while waiting for it.
+type jobLook struct {
+	state, percent string
+	bytes          int64 // bytes read so far; -1 if not known
+	ended, ok      bool
+	message        string
+	print          func()
+}
+
+// wait polls look until the job ends, showing a progress line on stderr,
+// then prints the job. A job that did not complete exits 3.
+func (c *cli) wait(ctx context.Context, kind, id string, look func(context.Context) (jobLook, error)) error {
+	pr := newProgress(c.stderr)
+	for {
+		l, err := look(ctx)
+		if err != nil {
+			pr.done()
 			return err
 		}
-		if j.State == types.BackupJobStateCompleted || j.State == types.BackupJobStateFailed ||
-			j.State == types.BackupJobStateAborted || j.State == types.BackupJobStateExpired || j.State == types.BackupJobStatePartial {
+		if l.ended {
 			pr.done()
-			c.printBackupJob(j)
-			if j.State != types.BackupJobStateCompleted {
-				return &exitError{3, fmt.Errorf("backup job %s ended %s: %s", id, j.State, aws.ToString(j.StatusMessage))}
+			l.print()
+			if !l.ok {
+				return &exitError{3, fmt.Errorf("%s job %s ended %s: %s", kind, id, l.state, l.message)}
 			}
 			return nil
 		}
-		pr.show(string(j.State), aws.ToString(j.PercentDone), aws.ToInt64(j.BytesTransferred), "read")
+		pr.show(l.state, l.percent, l.bytes, "read")
 		select {
 		case <-ctx.Done():
 			pr.done()
-			fmt.Fprintf(c.stderr, "stopped waiting; the job goes on: cairn backup describe %s\n", id)
+			fmt.Fprintf(c.stderr, "stopped waiting; the job goes on: cairn %s describe %s\n", kind, id)
 			return ctx.Err()
 		case <-time.After(c.poll):
 		}
@@ -409,30 +434,16 @@ func (c *cli) restoreStart(ctx context.Context, args []string) error {
 }
 
 func (c *cli) waitRestore(ctx context.Context, id string) error {
-	pr := newProgress(c.stderr)
-	for {
+	return c.wait(ctx, "restore", id, func(ctx context.Context) (jobLook, error) {
 		j, err := c.client.DescribeRestoreJob(ctx, &bk.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
 		if err != nil {
-			return err
+			return jobLook{}, err
 		}
-		switch j.Status {
-		case types.RestoreJobStatusCompleted, types.RestoreJobStatusFailed, types.RestoreJobStatusAborted:
-			pr.done()
-			c.printRestoreJob(j)
-			if j.Status != types.RestoreJobStatusCompleted {
-				return &exitError{3, fmt.Errorf("restore job %s ended %s: %s", id, j.Status, aws.ToString(j.StatusMessage))}
-			}
-			return nil
-		}
-		pr.show(string(j.Status), aws.ToString(j.PercentDone), -1, "")
-		select {
-		case <-ctx.Done():
-			pr.done()
-			fmt.Fprintf(c.stderr, "stopped waiting; the job goes on: cairn restore describe %s\n", id)
-			return ctx.Err()
-		case <-time.After(c.poll):
-		}
-	}
+		ended := j.Status == types.RestoreJobStatusCompleted || j.Status == types.RestoreJobStatusFailed || j.Status == types.RestoreJobStatusAborted
+		return jobLook{state: string(j.Status), percent: aws.ToString(j.PercentDone), bytes: -1,
+			ended: ended, ok: j.Status == types.RestoreJobStatusCompleted, message: aws.ToString(j.StatusMessage),
+			print: func() { c.printRestoreJob(j) }}, nil
+	})
 }
 
 func (c *cli) printRestoreJob(j *bk.DescribeRestoreJobOutput) {

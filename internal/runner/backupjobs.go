@@ -91,20 +91,13 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 		}
 		return nil, err
 	}
-	jctx, cancel := context.WithCancelCause(s.ctx)
-	aj := &activeJob{backup: job, cancel: cancel}
-	if !s.track(job.ID, aj) {
-		cancel(nil)
+	out := *job
+	aj := &activeJob{backup: job}
+	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table, rpID) }); err != nil {
 		job.State, job.StatusMessage, job.CompletionDate = backup.JobFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateBackupJob(context.WithoutCancel(ctx), job)
-		return nil, backup.Errorf(backup.ErrInternal, "server is shutting down")
+		return nil, err
 	}
-	out := *job
-	go func() {
-		defer s.untrack(job.ID)
-		defer cancel(nil)
-		s.runBackup(jctx, aj, v, src, table, rpID)
-	}()
 	s.log.Info("backup job created", "job", job.ID, "resource", job.ResourceARN, "vault", v.Name)
 	return &out, nil
 }

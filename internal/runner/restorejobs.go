@@ -88,20 +88,13 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 	if err := s.cfg.Catalog.CreateRestoreJob(ctx, job); err != nil {
 		return nil, err
 	}
-	jctx, cancel := context.WithCancelCause(s.ctx)
-	aj := &activeJob{restore: job, cancel: cancel}
-	if !s.track(job.ID, aj) {
-		cancel(nil)
+	out := *job
+	aj := &activeJob{restore: job}
+	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, v, rp, src, target) }); err != nil {
 		job.Status, job.StatusMessage, job.CompletionDate = backup.RestoreFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateRestoreJob(context.WithoutCancel(ctx), job)
-		return nil, backup.Errorf(backup.ErrInternal, "server is shutting down")
+		return nil, err
 	}
-	out := *job
-	go func() {
-		defer s.untrack(job.ID)
-		defer cancel(nil)
-		s.runRestore(jctx, aj, v, rp, src, target)
-	}()
 	s.log.Info("restore job created", "job", job.ID, "recovery_point", rp.ARN, "table", target)
 	return &out, nil
 }

@@ -205,15 +205,26 @@ type activeJob struct {
 // errStopped is the cancel cause of a job stopped by StopBackupJob.
 var errStopped = fmt.Errorf("stopped by StopBackupJob")
 
-func (s *Service) track(id string, a *activeJob) bool {
+// launch runs a job in a tracked goroutine with its own cancellable
+// context, or refuses if the service is closing.
+func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)) error {
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	aj.cancel = cancel
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		s.mu.Unlock()
+		cancel(nil)
+		return backup.Errorf(backup.ErrInternal, "server is shutting down")
 	}
-	s.running[id] = a
+	s.running[id] = aj
 	s.wg.Add(1)
-	return true
+	s.mu.Unlock()
+	go func() {
+		defer s.untrack(id)
+		defer cancel(nil)
+		run(ctx)
+	}()
+	return nil
 }
 
 func (s *Service) untrack(id string) {
