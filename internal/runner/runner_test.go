@@ -91,7 +91,7 @@ func (f *fixture) table(t *testing.T, name string, n int) string {
 
 func (f *fixture) wait(t *testing.T, id string) *backup.BackupJob {
 	t.Helper()
-	for range 2000 {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		j, err := f.svc.GetBackupJob(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +107,7 @@ func (f *fixture) wait(t *testing.T, id string) *backup.BackupJob {
 
 func (f *fixture) waitRestore(t *testing.T, id string) *backup.RestoreJob {
 	t.Helper()
-	for range 2000 {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		j, err := f.svc.GetRestoreJob(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
