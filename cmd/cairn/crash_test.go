@@ -72,7 +72,7 @@ func startProc(t *testing.T, dataDir, ddbEndpoint string) *proc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait(); logf.Close() })
-	for range 200 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		if _, err := os.Stat(filepath.Join(dataDir, credentialsFile)); err == nil {
 			if c, err := procClient(dataDir, p.addr); err == nil {
 				if _, err := c.ListBackupVaults(context.Background(), &bk.ListBackupVaultsInput{}); err == nil {
@@ -209,7 +209,7 @@ func TestKillDuringBackupAndRestore(t *testing.T) {
 
 func waitProgress(t *testing.T, ok func() bool) {
 	t.Helper()
-	for range 600 {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		if ok() {
 			return
 		}

@@ -378,7 +378,7 @@ func TestStopBackupJob(t *testing.T) {
 
 func waitState(t *testing.T, c *bk.Client, id string, want bktypes.BackupJobState) {
 	t.Helper()
-	for range 400 {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		j, err := c.DescribeBackupJob(context.Background(), &bk.DescribeBackupJobInput{BackupJobId: aws.String(id)})
 		if err != nil {
 			t.Fatal(err)
