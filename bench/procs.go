@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	bk "github.com/aws/aws-sdk-go-v2/service/backup"
+)
+
+// proc is a server the harness started: dynalite or cairn. Stop ends it;
+// every started proc is also stopped by stopAll when the harness exits.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  *os.File
+	addr string // 127.0.0.1:PORT
+}
+
+var running = map[*proc]bool{}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startProc(name, logPath string, cmd *exec.Cmd) (*proc, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logf}
+	running[p] = true
+	return p, nil
+}
+
+// Stop asks the process to end (SIGTERM), kills it after 15 s, and waits.
+func (p *proc) Stop() {
+	if p == nil || !running[p] {
+		return
+	}
+	delete(running, p)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+	p.log.Close()
+}
+
+func stopAll() {
+	for p := range running {
+		p.Stop()
+	}
+}
+
+// waitReady calls ready every 50 ms for at most 30 s.
+func waitReady(p *proc, ready func() bool) error {
+	for range 600 {
+		if ready() {
+			return nil
+		}
+		if p.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(p.log.Name())
+	return fmt.Errorf("%s did not become ready on %s; its log:\n%s", p.name, p.addr, out)
+}
+
+// startDynalite starts a fresh in-memory dynalite with a Node heap of
+// heapMB.
+func startDynalite(testbed, workDir string, heapMB int) (*proc, error) {
+	cli := filepath.Join(testbed, "node_modules", "dynalite", "cli.js")
+	if _, err := os.Stat(cli); err != nil {
+		return nil, fmt.Errorf("dynalite is not installed (%v); run make testbed", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("node", fmt.Sprintf("--max-old-space-size=%d", heapMB), cli,
+		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	p, err := startProc("dynalite", filepath.Join(workDir, "dynalite.log"), cmd)
+	if err != nil {
+		return nil, err
+	}
+	p.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	err = waitReady(p, func() bool {
+		resp, err := http.Get("http://" + p.addr + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// cairnServer is a `cairn server` process and its API client.
+type cairnServer struct {
+	*proc
+	client *bk.Client
+}
+
+// startCairn starts `cairn server` on dataDir with dynalite at
+// ddbEndpoint as the source "local".
+func startCairn(bin, dataDir, ddbEndpoint string, writers int) (*cairnServer, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	cfg := dataDir + ".yaml"
+	yaml := fmt.Sprintf("restore_writers: %d\nsources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: bench\n    secret_access_key: bench\n",
+		writers, ddbEndpoint)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "server", "--listen", addr, "--data-dir", dataDir, "--config", cfg, "--log-level", "warn")
+	cmd.Env = cleanEnv()
+	p, err := startProc("cairn server", dataDir+".log", cmd)
+	if err != nil {
+		return nil, err
+	}
+	p.addr = addr
+	s := &cairnServer{proc: p}
+	err = waitReady(p, func() bool {
+		if s.client == nil {
+			c, err := backupClient(dataDir, addr)
+			if err != nil {
+				return false
+			}
+			s.client = c
+		}
+		_, err := s.client.ListBackupVaults(context.Background(), &bk.ListBackupVaultsInput{})
+		return err == nil
+	})
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// cleanEnv is the environment without the developer's AWS and cairn
+// settings.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CAIRN_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+}
+
+// backupClient is an AWS Backup client with the key pair the server wrote
+// into its data dir.
+func backupClient(dataDir, addr string) (*bk.Client, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "credentials.json"))
+	if err != nil {
+		return nil, err
+	}
+	var k struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(b, &k); err != nil || k.AccessKeyID == "" {
+		return nil, fmt.Errorf("credentials.json: %v", err)
+	}
+	return bk.New(bk.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+		Credentials: credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, "")}), nil
+}
+
+// procStats is what /proc says about a process.
+type procStats struct {
+	HWM int64         // VmHWM, peak resident set, bytes
+	CPU time.Duration // user + system time so far
+}
+
+func readProcStats(pid int) (procStats, error) {
+	var st procStats
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return st, fmt.Errorf("VmHWM: %w", err)
+			}
+			st.HWM = kb << 10
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return st, err
+	}
+	// Fields after the command name in parentheses; utime and stime are
+	// fields 14 and 15 of the line, in clock ticks (USER_HZ, 100 on Linux).
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f2 := strings.Fields(rest)
+	if len(f2) < 13 {
+		return st, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	ut, _ := strconv.ParseInt(f2[11], 10, 64)
+	stt, _ := strconv.ParseInt(f2[12], 10, 64)
+	st.CPU = time.Duration(ut+stt) * 10 * time.Millisecond
+	return st, nil
+}
+
+func (s *cairnServer) stats() procStats {
+	st, err := readProcStats(s.cmd.Process.Pid)
+	if err != nil {
+		logf("warning: cannot read /proc of cairn server: %v", err)
+	}
+	return st
+}

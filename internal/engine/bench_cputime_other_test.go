@@ -1,0 +1,5 @@
+//go:build !unix
+
+package engine_test
+
+func processCPU() float64 { return 0 }
