@@ -53,8 +53,7 @@ func newEncoder(c Compression, level int) (encoder, error) {
 		return zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(lvl),
 			zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(zstdWindow),
-			zstd.WithLowerEncoderMem(true))
+			zstd.WithWindowSize(zstdWindow))
 	case Gzip:
 		if level == 0 {
 			level = gzip.BestSpeed

@@ -59,8 +59,11 @@ type FileEntry struct {
 	ETag string `json:"etag"`
 	// DataFileS3Key is the file's key relative to the vault root.
 	DataFileS3Key string `json:"dataFileS3Key"`
-	// SHA256 is the hex SHA-256 of the stored file.
-	SHA256 string `json:"sha256"`
+	// SHA256 is the hex SHA-256 of the stored file, if recorded. cairn
+	// writes only MD5 for data files (DynamoDB's manifest needs it, and a
+	// second hash cost 5% of the backup's CPU); readers check both when
+	// present.
+	SHA256 string `json:"sha256,omitempty"`
 	// Size is the stored file's size in bytes.
 	Size int64 `json:"size"`
 	// UncompressedSize is the size of the DYNAMODB_JSON lines it holds.
@@ -178,7 +181,7 @@ func parseFilesManifest(data []byte, id string) ([]FileEntry, error) {
 			return nil, bad("malformed md5Checksum %q", fe.MD5Checksum)
 		case fe.ETag != hex.EncodeToString(md5sum):
 			return nil, bad("etag %q does not match md5Checksum", fe.ETag)
-		case !validSHA256(fe.SHA256):
+		case fe.SHA256 != "" && !validSHA256(fe.SHA256):
 			return nil, bad("malformed sha256 %q", fe.SHA256)
 		case fe.ItemCount < 0 || fe.Size < 0 || fe.UncompressedSize < 0:
 			return nil, bad("negative count or size")

@@ -144,7 +144,10 @@ func (r *Reader) OpenFile(ctx context.Context, fe FileEntry) (*ItemReader, error
 	c := r.summary.Cairn.Compression
 	ir := &ItemReader{
 		fe: fe, rc: rc, wantMD5: md5sum, pool: r.v.decoders[c],
-		hr: &hashReader{r: rc, md5: md5.New(), sha: sha256.New()},
+		hr: &hashReader{r: rc, md5: md5.New()},
+	}
+	if fe.SHA256 != "" {
+		ir.hr.sha = sha256.New()
 	}
 	ir.dec = ir.pool.Get().(decoder)
 	if err := ir.dec.Reset(ir.hr); err != nil {
@@ -235,7 +238,7 @@ func (ir *ItemReader) finish() error {
 		return ir.fail(fmt.Errorf("%w: %s: %d bytes, manifest says %d", ErrCorrupt, key, ir.hr.n, ir.fe.Size))
 	case !bytes.Equal(ir.hr.md5.Sum(nil), ir.wantMD5):
 		return ir.fail(fmt.Errorf("%w: %s: MD5 mismatch", ErrCorrupt, key))
-	case hex.EncodeToString(ir.hr.sha.Sum(nil)) != ir.fe.SHA256:
+	case ir.hr.sha != nil && hex.EncodeToString(ir.hr.sha.Sum(nil)) != ir.fe.SHA256:
 		return ir.fail(fmt.Errorf("%w: %s: SHA-256 mismatch", ErrCorrupt, key))
 	case ir.items != ir.fe.ItemCount:
 		return ir.fail(fmt.Errorf("%w: %s: %d items, manifest says %d", ErrCorrupt, key, ir.items, ir.fe.ItemCount))
@@ -272,7 +275,9 @@ type hashReader struct {
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.md5.Write(p[:n])
-	h.sha.Write(p[:n])
+	if h.sha != nil {
+		h.sha.Write(p[:n])
+	}
 	h.n += int64(n)
 	if h.stored != nil {
 		h.stored.Add(int64(n))

@@ -454,7 +454,7 @@ func (w *Writer) startFile() (*dataFile, error) {
 	d.buf = bufio.NewWriterSize(pw, 128<<10)
 	// Hashing on the upload's side of the pipe takes a third of the CPU
 	// off the FileWriter's goroutine.
-	d.hr = &hashReader{r: pr, md5: md5.New(), sha: sha256.New(), stored: &w.bytesStored}
+	d.hr = &hashReader{r: pr, md5: md5.New(), stored: &w.bytesStored}
 	d.enc = w.encoders.Get().(encoder)
 	d.enc.Reset(d.buf)
 	w.uploads.Add(1)
@@ -518,7 +518,6 @@ func (d *dataFile) entry() FileEntry {
 		MD5Checksum:      base64.StdEncoding.EncodeToString(md5sum),
 		ETag:             hex.EncodeToString(md5sum),
 		DataFileS3Key:    d.key,
-		SHA256:           hex.EncodeToString(d.hr.sha.Sum(nil)),
 		Size:             d.hr.n,
 		UncompressedSize: d.raw,
 	}
