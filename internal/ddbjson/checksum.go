@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"math/bits"
 )
 
@@ -21,19 +22,45 @@ type Checksum struct {
 	n   int64
 	c   *canon
 	buf []byte
+	h   hash.Hash // SHA-256, reused from item to item
+	d   [32]byte  // digest scratch (a local would escape through h)
 }
+
+// checksumRefMin is the length from which Add hashes an S or B value
+// straight from the input instead of copying it into the canonical form
+// (see ref): long values are then read once by the scanner and once by
+// SHA-256, and never copied or moved when members are sorted.
+const checksumRefMin = 256
 
 // Add validates item and adds it. An invalid item leaves c unchanged.
 func (c *Checksum) Add(item []byte) error {
 	if c.c == nil {
-		c.c = new(canon)
+		c.c = &canon{refMin: checksumRefMin}
 	}
 	var err error
 	c.buf, err = c.c.appendCanonical(c.buf[:0], item)
 	if err != nil {
 		return err
 	}
-	c.addDigest(sha256.Sum256(c.buf))
+	refs := c.c.refs
+	if len(refs) == 0 {
+		c.addDigest(sha256.Sum256(c.buf))
+		return nil
+	}
+	// The canonical form is c.buf with the referenced input spliced in.
+	if c.h == nil {
+		c.h = sha256.New()
+	}
+	c.h.Reset()
+	prev := 0
+	for _, r := range refs {
+		c.h.Write(c.buf[prev:r.pos])
+		c.h.Write(item[r.start:r.end])
+		prev = r.pos
+	}
+	c.h.Write(c.buf[prev:])
+	c.h.Sum(c.d[:0])
+	c.addDigest(c.d)
 	return nil
 }
 

@@ -30,18 +30,30 @@ var strictBase64 = base64.StdEncoding.Strict()
 
 // span is one member of an object or set in the output being built: the
 // bytes out[start:end] (a "name":value pair or a set member) sorted by
-// out[keyStart:keyEnd].
-type span struct{ keyStart, keyEnd, start, end int }
+// out[keyStart:keyEnd], with the references refs[refStart:refEnd] (see ref).
+type span struct{ keyStart, keyEnd, start, end, refStart, refEnd int }
+
+// ref stands for input bytes that belong in the canonical form but were not
+// copied to out: the canonical form is out with in[start:end] inserted at
+// out position pos (between the quotes it stands between; references are
+// kept in order of pos). Only canon.refMin enables them, and only for S and
+// B values, which are never sort keys, so out always holds every key.
+type ref struct{ pos, start, end int }
 
 // canon builds canonical forms. Its buffers are reused from item to item, so
 // steady-state canonicalisation does not allocate. Not safe for concurrent use.
 type canon struct {
 	out   []byte
 	spans []span // stack of members of the objects and sets being built
-	sortS []span // the segment being sorted (sort.Interface)
-	tmp   []byte // reordering scratch
-	str   []byte // unescaped string scratch
-	bin   []byte // decoded base64 scratch
+	// refMin, if not 0, is the length from which unescaped S and B values
+	// are referenced in refs instead of copied to out (see ref).
+	refMin  int
+	refs    []ref
+	tmpRefs []ref  // reordering scratch
+	sortS   []span // the segment being sorted (sort.Interface)
+	tmp     []byte // reordering scratch
+	str     []byte // unescaped string scratch
+	bin     []byte // decoded base64 scratch
 }
 
 var canonPool = sync.Pool{New: func() any { return new(canon) }}
@@ -83,6 +95,7 @@ func AppendCanonical(dst, item []byte) ([]byte, error) {
 // appendCanonical appends the canonical form of the whole input item.
 func (c *canon) appendCanonical(dst, item []byte) ([]byte, error) {
 	c.out = dst
+	c.refs = c.refs[:0]
 	end, err := c.item(item, 0)
 	if err != nil {
 		return dst, err
@@ -116,7 +129,7 @@ func (c *canon) item(b []byte, i int) (int, error) {
 func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 	c.out = append(c.out, '{')
 	contentStart := len(c.out)
-	base := len(c.spans)
+	base, refBase := len(c.spans), len(c.refs)
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		c.out = append(c.out, '}')
@@ -137,7 +150,7 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		if len(c.spans) > base {
 			c.out = append(c.out, ',')
 		}
-		s := span{start: len(c.out), keyStart: len(c.out) + 1}
+		s := span{start: len(c.out), keyStart: len(c.out) + 1, refStart: len(c.refs)}
 		if esc {
 			if c.out, err = c.quoted(c.out, rawName); err != nil {
 				return 0, 0, inAttr(withOffset(err, i), rawName)
@@ -153,7 +166,7 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		if i, err = c.value(b, i, depth); err != nil {
 			return 0, 0, inAttr(err, rawName)
 		}
-		s.end = len(c.out)
+		s.end, s.refEnd = len(c.out), len(c.refs)
 		c.spans = append(c.spans, s)
 		i = skipSpace(b, i)
 		if i < len(b) && b[i] == ',' {
@@ -167,7 +180,7 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		return 0, 0, syntaxErr(i, "expected ',' or '}' after attribute")
 	}
 	n := len(c.spans) - base
-	if dup := c.sortSpans(base, contentStart); dup >= 0 {
+	if dup := c.sortSpans(base, contentStart, refBase); dup >= 0 {
 		s := c.spans[dup]
 		name := append([]byte(nil), c.out[s.keyStart:s.keyEnd]...)
 		c.spans = c.spans[:base]
@@ -189,9 +202,10 @@ func (c *canon) quoted(dst, raw []byte) ([]byte, error) {
 }
 
 // sortSpans sorts the spans c.spans[base:] by key, rewrites the output from
-// contentStart accordingly (members separated by commas) and returns the
-// index in c.spans of a member whose key equals another's, or -1.
-func (c *canon) sortSpans(base, contentStart int) int {
+// contentStart and the references from refBase accordingly (members
+// separated by commas) and returns the index in c.spans of a member whose
+// key equals another's, or -1.
+func (c *canon) sortSpans(base, contentStart, refBase int) int {
 	seg := c.spans[base:]
 	moved := false
 	if len(seg) <= 16 {
@@ -199,7 +213,7 @@ func (c *canon) sortSpans(base, contentStart int) int {
 		// a comparison (the later one stops at the earlier or at its equal).
 		for k := 1; k < len(seg); k++ {
 			for j := k; j > 0; j-- {
-				cmp := c.compare(seg[j-1], seg[j])
+				cmp := c.compare(&seg[j-1], &seg[j])
 				if cmp == 0 {
 					return base + j
 				}
@@ -218,13 +232,28 @@ func (c *canon) sortSpans(base, contentStart int) int {
 		}
 		c.sortS = nil
 		for k := 1; k < len(seg); k++ {
-			if c.compare(seg[k-1], seg[k]) == 0 {
+			if c.compare(&seg[k-1], &seg[k]) == 0 {
 				return base + k
 			}
 		}
 	}
 	if !moved {
 		return -1
+	}
+	if len(c.refs) > refBase {
+		c.tmpRefs = c.tmpRefs[:0]
+		pos := contentStart
+		for k, s := range seg {
+			if k > 0 {
+				pos++
+			}
+			for _, r := range c.refs[s.refStart:s.refEnd] {
+				r.pos += pos - s.start
+				c.tmpRefs = append(c.tmpRefs, r)
+			}
+			pos += s.end - s.start
+		}
+		copy(c.refs[refBase:], c.tmpRefs)
 	}
 	c.tmp = c.tmp[:0]
 	for k, s := range seg {
@@ -239,7 +268,7 @@ func (c *canon) sortSpans(base, contentStart int) int {
 
 // compare orders spans by key bytes, deciding on the first byte inline when
 // it can.
-func (c *canon) compare(a, b span) int {
+func (c *canon) compare(a, b *span) int {
 	if a.keyStart < a.keyEnd && b.keyStart < b.keyEnd {
 		if x, y := c.out[a.keyStart], c.out[b.keyStart]; x != y {
 			if x < y {
@@ -248,14 +277,12 @@ func (c *canon) compare(a, b span) int {
 			return 1
 		}
 	}
-	return bytes.Compare(c.key(a), c.key(b))
+	return bytes.Compare(c.out[a.keyStart:a.keyEnd], c.out[b.keyStart:b.keyEnd])
 }
-
-func (c *canon) key(s span) []byte { return c.out[s.keyStart:s.keyEnd] }
 
 func (c *canon) Len() int           { return len(c.sortS) }
 func (c *canon) Swap(i, j int)      { c.sortS[i], c.sortS[j] = c.sortS[j], c.sortS[i] }
-func (c *canon) Less(i, j int) bool { return c.compare(c.sortS[i], c.sortS[j]) < 0 }
+func (c *canon) Less(i, j int) bool { return c.compare(&c.sortS[i], &c.sortS[j]) < 0 }
 
 // value encodes the attribute value object ({"T":v}) at b[i] holding a value
 // at depth.
@@ -292,11 +319,11 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 	c.out = append(c.out, '"', ':')
 	switch string(t) {
 	case TypeS:
-		i, err = c.stringValue(b, i)
+		i, err = c.stringValue(b, i, true)
 	case TypeN:
 		i, err = c.numberValue(b, i)
 	case TypeB:
-		i, err = c.binaryValue(b, i)
+		i, err = c.binaryValue(b, i, true)
 	case TypeBOOL:
 		if i, err = skipValue(b, i, 0); err == nil {
 			switch lit := string(b[vpos:i]); lit {
@@ -314,11 +341,11 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 			c.out = append(c.out, "true"...)
 		}
 	case TypeSS:
-		i, err = c.set(b, i, (*canon).stringValue)
+		i, err = c.set(b, i, (*canon).setString)
 	case TypeNS:
 		i, err = c.set(b, i, (*canon).numberValue)
 	case TypeBS:
-		i, err = c.set(b, i, (*canon).binaryValue)
+		i, err = c.set(b, i, (*canon).setBinary)
 	case TypeM:
 		if depth > MaxDepth {
 			return 0, syntaxErr(vpos, "M nested more than 32 levels deep")
@@ -356,8 +383,27 @@ func quoteForError(t []byte) string {
 	return string(AppendString(nil, string(t)))
 }
 
-// stringValue encodes the JSON string at b[i] canonically.
-func (c *canon) stringValue(b []byte, i int) (int, error) {
+// setString and setBinary encode a member of SS or BS: members are sort
+// keys, so they are always copied to out.
+func (c *canon) setString(b []byte, i int) (int, error) { return c.stringValue(b, i, false) }
+func (c *canon) setBinary(b []byte, i int) (int, error) { return c.binaryValue(b, i, false) }
+
+// addRef appends '"', a reference to b[start:end] and '"' to the output if
+// references are enabled and the span is long enough, and reports whether it
+// did.
+func (c *canon) addRef(start, end int) bool {
+	if c.refMin == 0 || end-start < c.refMin {
+		return false
+	}
+	c.out = append(c.out, '"')
+	c.refs = append(c.refs, ref{pos: len(c.out), start: start, end: end})
+	c.out = append(c.out, '"')
+	return true
+}
+
+// stringValue encodes the JSON string at b[i] canonically; mayRef allows a
+// reference (see ref) in place of a copy.
+func (c *canon) stringValue(b []byte, i int, mayRef bool) (int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, syntaxErr(i, "expected a string")
 	}
@@ -366,7 +412,9 @@ func (c *canon) stringValue(b []byte, i int) (int, error) {
 		return 0, err
 	}
 	if !esc {
-		c.out = append(c.out, b[i:end]...)
+		if !mayRef || !c.addRef(i+1, end-1) {
+			c.out = append(c.out, b[i:end]...)
+		}
 		return end, nil
 	}
 	if c.out, err = c.quoted(c.out, b[i+1:end-1]); err != nil {
@@ -375,28 +423,29 @@ func (c *canon) stringValue(b []byte, i int) (int, error) {
 	return end, nil
 }
 
-// stringContent returns the decoded content of the JSON string at b[i].
-func (c *canon) stringContent(b []byte, i int) ([]byte, int, error) {
+// stringContent returns the decoded content of the JSON string at b[i], the
+// index past it and whether it held escapes (if not, the content is b[i+1:end-1]).
+func (c *canon) stringContent(b []byte, i int) ([]byte, int, bool, error) {
 	if i >= len(b) || b[i] != '"' {
-		return nil, 0, syntaxErr(i, "expected a string")
+		return nil, 0, false, syntaxErr(i, "expected a string")
 	}
 	end, esc, err := scanString(b, i)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	s := b[i+1 : end-1]
 	if esc {
 		if c.str, err = unescape(c.str[:0], s); err != nil {
-			return nil, 0, withOffset(err, i)
+			return nil, 0, false, withOffset(err, i)
 		}
 		s = c.str
 	}
-	return s, end, nil
+	return s, end, esc, nil
 }
 
 // numberValue encodes the N string at b[i] in canonical number form.
 func (c *canon) numberValue(b []byte, i int) (int, error) {
-	s, end, err := c.stringContent(b, i)
+	s, end, _, err := c.stringContent(b, i)
 	if err != nil {
 		return 0, err
 	}
@@ -409,9 +458,10 @@ func (c *canon) numberValue(b []byte, i int) (int, error) {
 }
 
 // binaryValue checks that the string at b[i] is strict standard base64 and
-// encodes it (strict base64 is already canonical).
-func (c *canon) binaryValue(b []byte, i int) (int, error) {
-	s, end, err := c.stringContent(b, i)
+// encodes it (strict base64 is already canonical); mayRef allows a reference
+// (see ref) in place of a copy.
+func (c *canon) binaryValue(b []byte, i int, mayRef bool) (int, error) {
+	s, end, esc, err := c.stringContent(b, i)
 	if err != nil {
 		return 0, err
 	}
@@ -420,6 +470,9 @@ func (c *canon) binaryValue(b []byte, i int) (int, error) {
 	}
 	if _, err := strictBase64.Decode(c.bin[:cap(c.bin)], s); err != nil || bytes.ContainsAny(s, "\r\n") {
 		return 0, syntaxErr(i, "binary value is not standard padded base64")
+	}
+	if !esc && mayRef && c.addRef(i+1, end-1) {
+		return end, nil
 	}
 	c.out = append(c.out, '"')
 	c.out = append(c.out, s...)
@@ -436,7 +489,7 @@ func (c *canon) set(b []byte, i int, each func(*canon, []byte, int) (int, error)
 	start := i
 	c.out = append(c.out, '[')
 	contentStart := len(c.out)
-	base := len(c.spans)
+	base, refBase := len(c.spans), len(c.refs)
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return 0, syntaxErr(start, "set is empty")
@@ -445,13 +498,13 @@ func (c *canon) set(b []byte, i int, each func(*canon, []byte, int) (int, error)
 		if k > 0 {
 			c.out = append(c.out, ',')
 		}
-		s := span{start: len(c.out)}
+		s := span{start: len(c.out), refStart: len(c.refs)}
 		var err error
 		if i, err = each(c, b, i); err != nil {
 			c.spans = c.spans[:base]
 			return 0, inIndex(err, k)
 		}
-		s.end = len(c.out)
+		s.end, s.refEnd = len(c.out), len(c.refs)
 		s.keyStart, s.keyEnd = s.start+1, s.end-1
 		c.spans = append(c.spans, s)
 		i = skipSpace(b, i)
@@ -466,7 +519,7 @@ func (c *canon) set(b []byte, i int, each func(*canon, []byte, int) (int, error)
 		c.spans = c.spans[:base]
 		return 0, syntaxErr(i, "expected ',' or ']' in set")
 	}
-	dup := c.sortSpans(base, contentStart)
+	dup := c.sortSpans(base, contentStart, refBase)
 	c.spans = c.spans[:base]
 	if dup >= 0 {
 		return 0, syntaxErr(start, "set contains duplicates")

@@ -2,6 +2,7 @@ package ddbjson
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -29,10 +30,30 @@ const (
 // special reports whether any byte of the little-endian word w is '"', '\\',
 // a control character (< 0x20) or non-ASCII (>= 0x80). False positives are
 // impossible for a zero result; a non-zero result only means "look closer".
-func special(w uint64) bool {
+func special(w uint64) bool { return specialBits(w) != 0 }
+
+// specialBits is zero exactly when special(w) is false.
+func specialBits(w uint64) uint64 {
 	q := w ^ (lo7 * '"')
 	s := w ^ (lo7 * '\\')
-	return ((q-lo7)&^q|(s-lo7)&^s|(w-lo7*0x20)|w)&hi7 != 0
+	return ((q-lo7)&^q | (s-lo7)&^s | (w - lo7*0x20) | w) & hi7
+}
+
+// plainRun returns the index of the first 32-byte block at or after i in b
+// that may hold a special byte (see special), or of the last partial one:
+// the bulk of a long string is skipped 32 bytes at a time.
+func plainRun(b []byte, i int) int {
+	for i+32 <= len(b) {
+		p := b[i : i+32 : i+32]
+		if specialBits(binary.LittleEndian.Uint64(p[0:8]))|
+			specialBits(binary.LittleEndian.Uint64(p[8:16]))|
+			specialBits(binary.LittleEndian.Uint64(p[16:24]))|
+			specialBits(binary.LittleEndian.Uint64(p[24:32])) != 0 {
+			break
+		}
+		i += 32
+	}
+	return i
 }
 
 // scanString scans the JSON string whose opening quote is at b[i]. It returns
@@ -43,8 +64,20 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	start := i
 	i++ // opening quote
 	for {
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+		// Skip plain bytes a word at a time, and go straight to the first
+		// special byte of the word that has one (the lowest flagged byte is
+		// always a special one). Short strings (names, type descriptors) end
+		// within a word or two; past two plain words, a long one is skipped
+		// 32 bytes at a time.
+		for k := 0; i+8 <= len(b); k++ {
+			if m := specialBits(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
+			if k == 1 {
+				i = plainRun(b, i)
+			}
 		}
 		if i >= len(b) {
 			return 0, false, syntaxErr(start, "unterminated string")
