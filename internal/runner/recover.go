@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/vault"
 )
 
 // Recover repairs what a previous process left behind when it was killed:
@@ -82,12 +83,15 @@ func (s *Service) Recover(ctx context.Context) error {
 			}
 		}
 	}
-	return s.removeTemp(ctx)
+	return s.sweepVaults(ctx)
 }
 
-// removeTemp deletes the temporary files that Puts cut short by a crash left
-// in local vaults.
-func (s *Service) removeTemp(ctx context.Context) error {
+// sweepVaults removes what cut-short writes left in the vaults: temporary
+// files in local vaults, and incomplete recovery points (no summary) that
+// the catalog does not know, such as an upload an object store finished
+// after its backup was aborted. A vault that cannot be reached is logged
+// and skipped: it must not keep the server from starting.
+func (s *Service) sweepVaults(ctx context.Context) error {
 	p := backup.Page{MaxResults: 1000}
 	for {
 		vaults, next, err := s.cfg.Catalog.ListVaults(ctx, p)
@@ -95,18 +99,8 @@ func (s *Service) removeTemp(ctx context.Context) error {
 			return err
 		}
 		for _, v := range vaults {
-			if v.Storage.Kind != backup.StorageFile {
-				continue
-			}
-			store, err := s.store(ctx, v)
-			if err != nil {
-				s.log.Warn("cannot open vault storage to clean temporary files", "vault", v.Name, "err", err)
-				continue
-			}
-			if rt, ok := store.(interface{ RemoveTemp(context.Context) error }); ok {
-				if err := rt.RemoveTemp(ctx); err != nil {
-					return fmt.Errorf("recover: clean temporary files of vault %s: %w", v.Name, err)
-				}
+			if err := s.sweepVault(ctx, v); err != nil {
+				s.log.Warn("cannot clean vault storage", "vault", v.Name, "err", err)
 			}
 		}
 		if next == "" {
@@ -114,6 +108,33 @@ func (s *Service) removeTemp(ctx context.Context) error {
 		}
 		p.NextToken = next
 	}
+}
+
+func (s *Service) sweepVault(ctx context.Context, v *backup.Vault) error {
+	store, err := s.store(ctx, v)
+	if err != nil {
+		return err
+	}
+	if rt, ok := store.(interface{ RemoveTemp(context.Context) error }); ok {
+		if err := rt.RemoveTemp(ctx); err != nil {
+			return err
+		}
+	}
+	vt := vault.New(store)
+	_, incomplete, err := vt.ListPoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range incomplete {
+		if _, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id); !backup.IsNotFound(err) {
+			continue // known to the catalog (or the catalog failed): leave it
+		}
+		if err := vt.Delete(ctx, id); err != nil {
+			return err
+		}
+		s.log.Warn("removed an incomplete recovery point the catalog does not know", "vault", v.Name, "recovery_point", id)
+	}
+	return nil
 }
 
 func recoveryPointID(arn string) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 	"github.com/cairn-backup/cairn/internal/testbed"
+	"github.com/cairn-backup/cairn/internal/vault"
 )
 
 type fixture struct {
@@ -250,5 +251,39 @@ func TestStartRestoreValidation(t *testing.T) {
 	jobs, _, _ := f.svc.ListRestoreJobs(ctx, backup.RestoreJobFilter{})
 	if len(jobs) != 0 {
 		t.Fatalf("%d restore jobs created by bad requests", len(jobs))
+	}
+}
+
+// Recover removes an incomplete point the catalog does not know (an upload
+// an object store finished after its backup was aborted) and keeps
+// complete ones.
+func TestRecoverSweepsOrphanPoints(t *testing.T) {
+	f := newFixture(t)
+	arn := f.table(t, "sweep-src", 50)
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
+		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
+	}
+	before := len(f.objects(t))
+	w, err := vault.New(f.store).Create(context.Background(), "ORPHAN", vault.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := w.NewFile()
+	fw.WriteItem([]byte(`{"pk":{"S":"x"}}`))
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.objects(t)) <= before {
+		t.Fatal("the orphan was not written")
+	}
+	if err := f.svc.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(f.objects(t)); after != before {
+		t.Fatalf("%d objects after Recover, want the %d of the completed point", after, before)
+	}
+	if _, err := f.svc.GetRecoveryPoint(context.Background(), "Default", j.RecoveryPointARN); err != nil {
+		t.Fatalf("completed point lost: %v", err)
 	}
 }

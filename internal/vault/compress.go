@@ -53,7 +53,8 @@ func newEncoder(c Compression, level int) (encoder, error) {
 		return zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(lvl),
 			zstd.WithEncoderConcurrency(1),
-			zstd.WithWindowSize(zstdWindow))
+			zstd.WithWindowSize(zstdWindow),
+			zstd.WithEncoderCRC(false))
 	case Gzip:
 		if level == 0 {
 			level = gzip.BestSpeed

@@ -87,6 +87,9 @@ type Writer struct {
 	files  []FileEntry
 
 	items, bytesIn, bytesStored atomic.Int64
+	// stopped is set by Abort so FileWriters fail at once, even when their
+	// compressor would still buffer the item.
+	stopped atomic.Bool
 }
 
 // Create starts writing point id. It fails with ErrExists if anything is
@@ -326,11 +329,26 @@ func (w *Writer) Abort(ctx context.Context) error {
 		return fmt.Errorf("vault: abort %s: %w", w.id, ErrClosed)
 	}
 	w.state = aborted
+	w.stopped.Store(true)
 	w.mu.Unlock()
 	w.cancel(errAborted)
 	w.uploads.Wait()
-	if err := blob.DeletePrefix(ctx, w.v.store, PointPrefix(w.id)); err != nil {
-		return fmt.Errorf("vault: abort %s: %w", w.id, err)
+	// An object store may finish storing an upload whose request the client
+	// already gave up on, after the first sweep listed the prefix; sweep
+	// again after a pause. What still lands later is an incomplete point
+	// (no summary), which is never restored and which garbage collection
+	// removes.
+	for i, pause := range []time.Duration{0, 200 * time.Millisecond, time.Second} {
+		if i > 0 {
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				return fmt.Errorf("vault: abort %s: %w", w.id, ctx.Err())
+			}
+		}
+		if err := blob.DeletePrefix(ctx, w.v.store, PointPrefix(w.id)); err != nil {
+			return fmt.Errorf("vault: abort %s: %w", w.id, err)
+		}
 	}
 	return nil
 }
@@ -369,6 +387,9 @@ var (
 func (f *FileWriter) WriteItem(item []byte) error {
 	if f.err != nil {
 		return f.err
+	}
+	if f.w.stopped.Load() {
+		return f.setErr(fmt.Errorf("vault: %s: %w", f.w.id, errAborted))
 	}
 	if len(item) < 2 || item[0] != '{' || item[len(item)-1] != '}' || bytes.IndexByte(item, '\n') >= 0 {
 		return fmt.Errorf("vault: WriteItem: not a one-line JSON object: %.40q", item)
