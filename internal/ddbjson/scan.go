@@ -27,12 +27,9 @@ const (
 	hi7 = 0x8080808080808080
 )
 
-// special reports whether any byte of the little-endian word w is '"', '\\',
-// a control character (< 0x20) or non-ASCII (>= 0x80). False positives are
-// impossible for a zero result; a non-zero result only means "look closer".
-func special(w uint64) bool { return specialBits(w) != 0 }
-
-// specialBits is zero exactly when special(w) is false.
+// specialBits is zero when no byte of the little-endian word w is '"',
+// '\\', a control character (< 0x20) or non-ASCII (>= 0x80). A zero result
+// is never wrong; a non-zero one only means "look closer".
 func specialBits(w uint64) uint64 {
 	q := w ^ (lo7 * '"')
 	s := w ^ (lo7 * '\\')
@@ -40,7 +37,7 @@ func specialBits(w uint64) uint64 {
 }
 
 // plainRun returns the index of the first 32-byte block at or after i in b
-// that may hold a special byte (see special), or of the last partial one:
+// that may hold a special byte (see specialBits), or of the last partial one:
 // the bulk of a long string is skipped 32 bytes at a time.
 func plainRun(b []byte, i int) int {
 	for i+32 <= len(b) {
