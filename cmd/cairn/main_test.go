@@ -85,6 +85,20 @@ func createTable(t *testing.T, db *dynamodb.Client, name, keyType string, withIn
 	if _, err := db.CreateTable(ctx, in); err != nil {
 		t.Fatalf("create table %s: %v", name, err)
 	}
+	waitActive(t, db, name)
+}
+
+// waitActive waits until a new table is ACTIVE: even with --createTableMs 0
+// dynalite answers ResourceNotFoundException to writes for a moment.
+func waitActive(t *testing.T, db *dynamodb.Client, name string) {
+	t.Helper()
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
+	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		t.Fatalf("table %s did not become ACTIVE: %v", name, err)
+	}
 }
 
 func putItems(t *testing.T, db *dynamodb.Client, table string, items []map[string]ddbtypes.AttributeValue) {

@@ -166,6 +166,14 @@ func createTable(t *testing.T, client *dynamodb.Client, name, keyType string) {
 	if err != nil {
 		t.Fatalf("CreateTable %s: %v", name, err)
 	}
+	// Even with --createTableMs 0, dynalite refuses writes for a moment.
+	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
+	if err := w.Wait(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		t.Fatalf("table %s did not become ACTIVE: %v", name, err)
+	}
 }
 
 // rawClient sends signed DynamoDB JSON 1.0 requests and returns raw bodies.

@@ -50,6 +50,14 @@ func createIndexed(t *testing.T, sdk *dynamodb.Client, name string) {
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
+	// Even with --createTableMs 0, dynalite refuses writes for a moment.
+	waiter := dynamodb.NewTableExistsWaiter(sdk, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: s(name)}, time.Minute); err != nil {
+		t.Fatalf("table %s did not become ACTIVE: %v", name, err)
+	}
 	_, err = sdk.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: out.TableDescription.TableArn,
 		Tags: []types.Tag{{Key: s("team"), Value: s("storage")}, {Key: s("env"), Value: s("test")}}})
 	if err != nil {

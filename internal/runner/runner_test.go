@@ -77,6 +77,14 @@ func (f *fixture) table(t *testing.T, name string, n int) string {
 		BillingMode:          types.BillingModePayPerRequest}); err != nil {
 		t.Fatal(err)
 	}
+	// Even with --createTableMs 0, dynalite refuses writes for a moment.
+	waiter := sdk.NewTableExistsWaiter(f.db, func(o *sdk.TableExistsWaiterOptions) {
+		o.MinDelay = 10 * time.Millisecond
+		o.MaxDelay = 100 * time.Millisecond
+	})
+	if err := waiter.Wait(ctx, &sdk.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	items := ddbjson.RandomItems(rand.New(rand.NewPCG(uint64(n), 1)), n, 1000)
 	for _, raw := range items {
 		av, err := ddbjson.ToAttributeValues(raw)

@@ -12,6 +12,7 @@ import (
 	"log"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -47,6 +48,9 @@ func main() {
 	})
 	if err != nil {
 		log.Fatalf("create table %s: %v", *table, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: table}, time.Minute); err != nil {
+		log.Fatalf("table %s did not become ACTIVE: %v", *table, err)
 	}
 	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: table})
 	if err != nil {
