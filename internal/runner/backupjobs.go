@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -212,10 +213,7 @@ func (s *Service) runBackup(ctx context.Context, aj *activeJob, v *backup.Vault,
 
 // finishBackup ends a job: COMPLETED if err is nil, else ABORTED (stopped)
 // or FAILED, after removing the partial recovery point.
-func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.RecoveryPoint, err error, log interface {
-	Info(string, ...any)
-	Error(string, ...any)
-}) {
+func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.RecoveryPoint, err error, log *slog.Logger) {
 	ctx := context.Background()
 	if err != nil {
 		if w != nil {
@@ -312,7 +310,7 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Service) retryPolicy(log interface{ Warn(string, ...any) }) dynamodb.RetryPolicy {
+func (s *Service) retryPolicy(log *slog.Logger) dynamodb.RetryPolicy {
 	p := s.cfg.Retry
 	if p.OnRetry == nil {
 		p.OnRetry = func(attempt int, delay time.Duration, err error) {

@@ -86,39 +86,68 @@ func (s *Service) Recover(ctx context.Context) error {
 	return s.sweepVaults(ctx)
 }
 
-// sweepVaults removes what cut-short writes left in the vaults: temporary
-// files in local vaults, and incomplete recovery points (no summary) that
-// the catalog does not know, such as an upload an object store finished
-// after its backup was aborted. A vault that cannot be reached is logged
-// and skipped: it must not keep the server from starting.
+// sweepVaults cleans what cut-short writes left in the vaults. Temporary
+// files in local vaults are removed now, before any new write can start
+// one. Incomplete recovery points the catalog does not know (an upload an
+// object store finished after its backup was aborted) are removed in the
+// background: finding them lists every object of a vault, which must not
+// delay start-up, and it is safe beside new jobs because a point's catalog
+// entry is always written before its data. A vault that cannot be reached
+// is logged and skipped.
 func (s *Service) sweepVaults(ctx context.Context) error {
+	var vaults []*backup.Vault
 	p := backup.Page{MaxResults: 1000}
 	for {
-		vaults, next, err := s.cfg.Catalog.ListVaults(ctx, p)
+		page, next, err := s.cfg.Catalog.ListVaults(ctx, p)
 		if err != nil {
 			return err
 		}
-		for _, v := range vaults {
-			if err := s.sweepVault(ctx, v); err != nil {
-				s.log.Warn("cannot clean vault storage", "vault", v.Name, "err", err)
-			}
-		}
+		vaults = append(vaults, page...)
 		if next == "" {
-			return nil
+			break
 		}
 		p.NextToken = next
 	}
+	for _, v := range vaults {
+		if v.Storage.Kind != backup.StorageFile {
+			continue
+		}
+		if err := s.removeTemp(ctx, v); err != nil {
+			s.log.Warn("cannot clean temporary files of vault", "vault", v.Name, "err", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, v := range vaults {
+			if err := s.sweepOrphans(s.ctx, v); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("cannot sweep incomplete recovery points of vault", "vault", v.Name, "err", err)
+			}
+		}
+	}()
+	return nil
 }
 
-func (s *Service) sweepVault(ctx context.Context, v *backup.Vault) error {
+func (s *Service) removeTemp(ctx context.Context, v *backup.Vault) error {
 	store, err := s.store(ctx, v)
 	if err != nil {
 		return err
 	}
 	if rt, ok := store.(interface{ RemoveTemp(context.Context) error }); ok {
-		if err := rt.RemoveTemp(ctx); err != nil {
-			return err
-		}
+		return rt.RemoveTemp(ctx)
+	}
+	return nil
+}
+
+func (s *Service) sweepOrphans(ctx context.Context, v *backup.Vault) error {
+	store, err := s.store(ctx, v)
+	if err != nil {
+		return err
 	}
 	vt := vault.New(store)
 	_, incomplete, err := vt.ListPoints(ctx)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -192,10 +193,7 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, v *backup.Vault
 	s.finishRestore(aj, notApplied, err, log)
 }
 
-func (s *Service) finishRestore(aj *activeJob, notApplied []string, err error, log interface {
-	Info(string, ...any)
-	Error(string, ...any)
-}) {
+func (s *Service) finishRestore(aj *activeJob, notApplied []string, err error, log *slog.Logger) {
 	aj.mu.Lock()
 	defer aj.mu.Unlock()
 	job := aj.restore

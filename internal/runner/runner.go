@@ -137,7 +137,7 @@ func (s *Service) Close() error {
 	return nil
 }
 
-// Wait blocks until no job is running; for tests and the demo.
+// Wait blocks until no job and no background sweep is running; for tests.
 func (s *Service) Wait() { s.wg.Wait() }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }

@@ -288,6 +288,7 @@ func TestRecoverSweepsOrphanPoints(t *testing.T) {
 	if err := f.svc.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	f.svc.Wait() // the sweep of incomplete points runs in the background
 	if after := len(f.objects(t)); after != before {
 		t.Fatalf("%d objects after Recover, want the %d of the completed point", after, before)
 	}
