@@ -53,6 +53,13 @@ type RecoveryPointFilter struct {
 	BackupPlanID  string
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
+	// StorageClass keeps only points in that class.
+	StorageClass StorageClass
+	// ColdDueBy keeps only points whose lifecycle moves them to cold
+	// storage at or before this time; DeleteDueBy, points whose lifecycle
+	// deletes them at or before it. For the lifecycle worker.
+	ColdDueBy   time.Time
+	DeleteDueBy time.Time
 }
 
 // VaultStore keeps vaults.
@@ -71,13 +78,19 @@ type VaultStore interface {
 
 // BackupJobStore keeps backup jobs.
 type BackupJobStore interface {
-	// CreateBackupJob stores j. It fails with ErrConflict if another job for
-	// the same ResourceARN is active (not terminal): one backup job per
-	// resource at a time.
+	// CreateBackupJob stores j. It fails with ErrConflict if j is RUNNING or
+	// ABORTING while another job for the same ResourceARN is: one running
+	// backup job per resource (CREATED and PENDING jobs wait their turn). It
+	// fails with ErrAlreadyExists if j has a ScheduledTime and a job of the
+	// same rule (CreatedBy.BackupRuleID), resource and ScheduledTime exists:
+	// a rule occurrence creates one job per resource, even when several
+	// processes schedule at once.
 	CreateBackupJob(ctx context.Context, j *BackupJob) error
 	// GetBackupJob returns the job or ErrNotFound.
 	GetBackupJob(ctx context.Context, id string) (*BackupJob, error)
-	// UpdateBackupJob replaces the stored job with j (matched by ID).
+	// UpdateBackupJob replaces the stored job with j (matched by ID). Like
+	// Create, it fails with ErrConflict if j would be a second running job
+	// of its resource.
 	UpdateBackupJob(ctx context.Context, j *BackupJob) error
 	// ListBackupJobs returns the jobs that match f.
 	ListBackupJobs(ctx context.Context, f BackupJobFilter) (jobs []*BackupJob, next string, err error)
@@ -109,6 +122,76 @@ type RestoreJobStore interface {
 	ListRestoreJobs(ctx context.Context, f RestoreJobFilter) (jobs []*RestoreJob, next string, err error)
 }
 
+// PlanStore keeps backup plans, their versions and their selections.
+type PlanStore interface {
+	// CreateBackupPlan stores the first version of p. It fails with
+	// ErrAlreadyExists if a plan that is not deleted has the same name.
+	CreateBackupPlan(ctx context.Context, p *BackupPlan) error
+	// GetBackupPlan returns version versionID of the plan, or its latest
+	// version if versionID is empty; ErrNotFound if either is unknown. A
+	// deleted plan is returned with its DeletionDate set.
+	GetBackupPlan(ctx context.Context, id, versionID string) (*BackupPlan, error)
+	// ListBackupPlans returns the latest version of each plan, newest
+	// first; deleted plans only with f.IncludeDeleted.
+	ListBackupPlans(ctx context.Context, f BackupPlanFilter) (plans []*BackupPlan, next string, err error)
+	// ListBackupPlanVersions returns every version of a plan, newest first;
+	// ErrNotFound if there is no such plan.
+	ListBackupPlanVersions(ctx context.Context, id string, p Page) (versions []*BackupPlan, next string, err error)
+	// UpdateBackupPlan stores p as the plan's new latest version (p.VersionID
+	// is new); ErrNotFound if the plan is unknown or deleted,
+	// ErrAlreadyExists if another live plan has p's name.
+	UpdateBackupPlan(ctx context.Context, p *BackupPlan) error
+	// SetPlanLastExecution records when the plan last created a job.
+	SetPlanLastExecution(ctx context.Context, id string, at time.Time) error
+	// DeleteBackupPlan marks the plan deleted at the given time and returns
+	// its latest version. It fails with ErrNotFound if the plan is unknown
+	// or already deleted, and with ErrInvalidRequest while the plan has
+	// selections; the check and the delete are one transaction.
+	DeleteBackupPlan(ctx context.Context, id string, at time.Time) (*BackupPlan, error)
+
+	// CreateBackupSelection stores s. It fails with ErrNotFound if its plan
+	// is unknown or deleted, and with ErrAlreadyExists if the plan has a
+	// selection of the same name.
+	CreateBackupSelection(ctx context.Context, s *BackupSelection) error
+	// GetBackupSelection returns the selection or ErrNotFound.
+	GetBackupSelection(ctx context.Context, planID, selectionID string) (*BackupSelection, error)
+	// ListBackupSelections returns a plan's selections, newest first;
+	// ErrNotFound if the plan is unknown.
+	ListBackupSelections(ctx context.Context, planID string, p Page) (sels []*BackupSelection, next string, err error)
+	// DeleteBackupSelection removes the selection; ErrNotFound if absent.
+	DeleteBackupSelection(ctx context.Context, planID, selectionID string) error
+
+	// RuleCursor returns the last occurrence of a rule the scheduler has
+	// handled (zero if none); SetRuleCursor moves it forward only: a time
+	// before the stored one is ignored, so concurrent schedulers agree.
+	RuleCursor(ctx context.Context, planID, ruleID string) (time.Time, error)
+	SetRuleCursor(ctx context.Context, planID, ruleID string, at time.Time) error
+}
+
+// CopyJobStore keeps copy jobs.
+type CopyJobStore interface {
+	// CreateCopyJob stores j.
+	CreateCopyJob(ctx context.Context, j *CopyJob) error
+	// GetCopyJob returns the job or ErrNotFound.
+	GetCopyJob(ctx context.Context, id string) (*CopyJob, error)
+	// UpdateCopyJob replaces the stored job with j (matched by ID).
+	UpdateCopyJob(ctx context.Context, j *CopyJob) error
+	// ListCopyJobs returns the jobs that match f.
+	ListCopyJobs(ctx context.Context, f CopyJobFilter) (jobs []*CopyJob, next string, err error)
+}
+
+// StackStore keeps the stacks cairn apply created.
+type StackStore interface {
+	// PutStack creates or replaces the stack of that name.
+	PutStack(ctx context.Context, s *Stack) error
+	// GetStack returns the stack or ErrNotFound.
+	GetStack(ctx context.Context, name string) (*Stack, error)
+	// DeleteStack removes the stack record; ErrNotFound if absent.
+	DeleteStack(ctx context.Context, name string) error
+	// ListStacks returns stacks by name.
+	ListStacks(ctx context.Context, p Page) (stacks []*Stack, next string, err error)
+}
+
 // Catalog is everything cairn remembers besides the backed-up bytes. It must
 // be safe for concurrent use; every write is durable when the call returns.
 type Catalog interface {
@@ -116,5 +199,8 @@ type Catalog interface {
 	BackupJobStore
 	RecoveryPointStore
 	RestoreJobStore
+	PlanStore
+	CopyJobStore
+	StackStore
 	Close() error
 }

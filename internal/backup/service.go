@@ -66,6 +66,10 @@ type RecoveryPointService interface {
 	ListRecoveryPoints(ctx context.Context, f RecoveryPointFilter) ([]*RecoveryPoint, string, error)
 	// DeleteRecoveryPoint removes a point's data and catalog entry.
 	DeleteRecoveryPoint(ctx context.Context, vault, arn string) error
+	// UpdateRecoveryPointLifecycle sets a point's lifecycle; the new dates
+	// count from its creation. A point in cold storage cannot have its
+	// MoveToColdStorageAfterDays changed (ErrInvalidParameter).
+	UpdateRecoveryPointLifecycle(ctx context.Context, vault, arn string, l Lifecycle) (*RecoveryPoint, error)
 	ListProtectedResources(ctx context.Context, p Page) ([]*ProtectedResource, string, error)
 }
 
@@ -76,10 +80,73 @@ type RestoreJobService interface {
 	ListRestoreJobs(ctx context.Context, f RestoreJobFilter) ([]*RestoreJob, string, error)
 }
 
+// CreateBackupPlanInput asks for a new plan.
+type CreateBackupPlanInput struct {
+	Plan             PlanDocument
+	Tags             map[string]string
+	CreatorRequestID string
+}
+
+// CreateBackupSelectionInput asks to assign resources to a plan.
+type CreateBackupSelectionInput struct {
+	BackupPlanID     string
+	Selection        SelectionDocument
+	CreatorRequestID string
+}
+
+// PlanService manages backup plans and selections. Plans are validated as
+// AWS validates them (ValidatePlanDocument) and their target vaults must
+// exist.
+type PlanService interface {
+	// CreateBackupPlan stores a new plan. The same CreatorRequestID returns
+	// the plan it created before.
+	CreateBackupPlan(ctx context.Context, in CreateBackupPlanInput) (*BackupPlan, error)
+	// GetBackupPlan returns a version of a plan (latest if versionID is
+	// empty) and its next previewRuns scheduled runs (at most 10).
+	GetBackupPlan(ctx context.Context, id, versionID string, previewRuns int) (*BackupPlan, []ScheduledRun, error)
+	ListBackupPlans(ctx context.Context, f BackupPlanFilter) ([]*BackupPlan, string, error)
+	ListBackupPlanVersions(ctx context.Context, id string, p Page) ([]*BackupPlan, string, error)
+	// UpdateBackupPlan replaces the plan's document; the result has a new
+	// VersionID.
+	UpdateBackupPlan(ctx context.Context, id string, doc PlanDocument) (*BackupPlan, error)
+	// DeleteBackupPlan deletes a plan without selections and returns it
+	// with its DeletionDate.
+	DeleteBackupPlan(ctx context.Context, id string) (*BackupPlan, error)
+
+	CreateBackupSelection(ctx context.Context, in CreateBackupSelectionInput) (*BackupSelection, error)
+	GetBackupSelection(ctx context.Context, planID, selectionID string) (*BackupSelection, error)
+	ListBackupSelections(ctx context.Context, planID string, p Page) ([]*BackupSelection, string, error)
+	DeleteBackupSelection(ctx context.Context, planID, selectionID string) error
+
+	// ExplainResource says which plans, rules and selections cover the
+	// resource (a table ARN) with its current tags, and why; or why none does.
+	ExplainResource(ctx context.Context, resourceARN string) (*Explanation, error)
+}
+
+// CopyJobService starts and watches copy jobs.
+type CopyJobService interface {
+	StartCopyJob(ctx context.Context, in StartCopyJobInput) (*CopyJob, error)
+	GetCopyJob(ctx context.Context, id string) (*CopyJob, error)
+	ListCopyJobs(ctx context.Context, f CopyJobFilter) ([]*CopyJob, string, error)
+}
+
+// StackService applies CloudFormation templates (cairn apply).
+type StackService interface {
+	// ApplyStack creates or updates the vaults, plans and selections of a
+	// template; re-applying an unchanged template changes nothing.
+	ApplyStack(ctx context.Context, in ApplyStackInput) (*StackResult, error)
+	// DeleteStack removes what the stack created, then the stack record.
+	DeleteStack(ctx context.Context, name string) (*StackResult, error)
+	GetStack(ctx context.Context, name string) (*Stack, error)
+}
+
 // Service is everything the API offers.
 type Service interface {
 	VaultService
 	BackupJobService
 	RecoveryPointService
 	RestoreJobService
+	PlanService
+	CopyJobService
+	StackService
 }

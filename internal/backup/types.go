@@ -25,6 +25,12 @@ type VaultStorage struct {
 	Endpoint  string `json:"endpoint,omitempty"`
 	Region    string `json:"region,omitempty"`
 	PathStyle bool   `json:"pathStyle,omitempty"`
+	// ColdPath is the directory a file vault moves points to when they go
+	// to cold storage; empty means PATH.cold next to the vault's directory.
+	ColdPath string `json:"coldPath,omitempty"`
+	// ColdStorageClass is the S3 storage class an S3 vault's cold points
+	// are rewritten to; empty means GLACIER.
+	ColdStorageClass string `json:"coldStorageClass,omitempty"`
 }
 
 // Vault is a backup vault: a named container of recovery points.
@@ -113,6 +119,13 @@ type BackupJob struct {
 	Options BackupOptions
 	// CreatedBy is set for jobs a backup plan created.
 	CreatedBy *CreatedBy
+	// ScheduledTime is the rule occurrence a plan's job was created for;
+	// zero for on-demand jobs. A rule creates at most one job per resource
+	// and ScheduledTime.
+	ScheduledTime time.Time
+	// CompleteBy is when a running job is stopped (EXPIRED) if it has not
+	// finished: creation plus the completion window; zero means never.
+	CompleteBy time.Time
 }
 
 // BackupOptions tune how a table is read.
@@ -123,12 +136,17 @@ type BackupOptions struct {
 	ReadRate float64 `json:"readRate,omitempty"`
 }
 
-// CreatedBy names the backup plan and rule that created a job.
+// CreatedBy names the backup plan and rule that created a job, a recovery
+// point or a copy (AWS's RecoveryPointCreator).
 type CreatedBy struct {
-	BackupPlanID      string `json:"BackupPlanId,omitempty"`
-	BackupPlanARN     string `json:"BackupPlanArn,omitempty"`
-	BackupPlanVersion string `json:"BackupPlanVersion,omitempty"`
-	BackupRuleID      string `json:"BackupRuleId,omitempty"`
+	BackupPlanID       string `json:"BackupPlanId,omitempty"`
+	BackupPlanARN      string `json:"BackupPlanArn,omitempty"`
+	BackupPlanName     string `json:"BackupPlanName,omitempty"`
+	BackupPlanVersion  string `json:"BackupPlanVersion,omitempty"`
+	BackupRuleID       string `json:"BackupRuleId,omitempty"`
+	BackupRuleName     string `json:"BackupRuleName,omitempty"`
+	BackupRuleCron     string `json:"BackupRuleCron,omitempty"`
+	BackupRuleTimezone string `json:"BackupRuleTimezone,omitempty"`
 }
 
 // Lifecycle says when a recovery point moves to cold storage and when it is
@@ -202,9 +220,18 @@ type RecoveryPoint struct {
 	Tags        map[string]string
 	CreatedBy   *CreatedBy
 	IsEncrypted bool
+	// SourceBackupVaultARN is the vault a copied point was copied from;
+	// empty for points a backup job made.
+	SourceBackupVaultARN string
 
 	// RestoreMetadata is what GetRecoveryPointRestoreMetadata returns.
 	RestoreMetadata map[string]string
+}
+
+// CalculatedLifecycle returns when the point moves to cold storage and when
+// it is deleted (zero: never).
+func (p *RecoveryPoint) CalculatedLifecycle() (moveToCold, deleteAt time.Time) {
+	return p.Lifecycle.Calculate(p.CreationDate)
 }
 
 // RestoreJobStatus is the status of a restore job, as AWS Backup names it.

@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// Temporary while issue 3 is being built; each is replaced by its real
+// implementation.
+var errTODO = errors.New("not implemented yet")
+
+var _ = time.Time{}
+
+func (s *Service) CreateBackupPlan(ctx context.Context, in backup.CreateBackupPlanInput) (*backup.BackupPlan, error) {
+	return nil, errTODO
+}
+func (s *Service) GetBackupPlan(ctx context.Context, id, versionID string, previewRuns int) (*backup.BackupPlan, []backup.ScheduledRun, error) {
+	return nil, nil, errTODO
+}
+func (s *Service) ListBackupPlans(ctx context.Context, f backup.BackupPlanFilter) ([]*backup.BackupPlan, string, error) {
+	return nil, "", errTODO
+}
+func (s *Service) ListBackupPlanVersions(ctx context.Context, id string, p backup.Page) ([]*backup.BackupPlan, string, error) {
+	return nil, "", errTODO
+}
+func (s *Service) UpdateBackupPlan(ctx context.Context, id string, doc backup.PlanDocument) (*backup.BackupPlan, error) {
+	return nil, errTODO
+}
+func (s *Service) DeleteBackupPlan(ctx context.Context, id string) (*backup.BackupPlan, error) {
+	return nil, errTODO
+}
+func (s *Service) CreateBackupSelection(ctx context.Context, in backup.CreateBackupSelectionInput) (*backup.BackupSelection, error) {
+	return nil, errTODO
+}
+func (s *Service) GetBackupSelection(ctx context.Context, planID, selectionID string) (*backup.BackupSelection, error) {
+	return nil, errTODO
+}
+func (s *Service) ListBackupSelections(ctx context.Context, planID string, p backup.Page) ([]*backup.BackupSelection, string, error) {
+	return nil, "", errTODO
+}
+func (s *Service) DeleteBackupSelection(ctx context.Context, planID, selectionID string) error {
+	return errTODO
+}
+func (s *Service) ExplainResource(ctx context.Context, resourceARN string) (*backup.Explanation, error) {
+	return nil, errTODO
+}
+func (s *Service) StartCopyJob(ctx context.Context, in backup.StartCopyJobInput) (*backup.CopyJob, error) {
+	return nil, errTODO
+}
+func (s *Service) GetCopyJob(ctx context.Context, id string) (*backup.CopyJob, error) {
+	return nil, errTODO
+}
+func (s *Service) ListCopyJobs(ctx context.Context, f backup.CopyJobFilter) ([]*backup.CopyJob, string, error) {
+	return nil, "", errTODO
+}
+func (s *Service) ApplyStack(ctx context.Context, in backup.ApplyStackInput) (*backup.StackResult, error) {
+	return nil, errTODO
+}
+func (s *Service) DeleteStack(ctx context.Context, name string) (*backup.StackResult, error) {
+	return nil, errTODO
+}
+func (s *Service) GetStack(ctx context.Context, name string) (*backup.Stack, error) {
+	return nil, errTODO
+}
+func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vault, arn string, l backup.Lifecycle) (*backup.RecoveryPoint, error) {
+	return nil, errTODO
+}
