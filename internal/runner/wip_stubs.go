@@ -68,3 +68,7 @@ func (s *Service) GetStack(ctx context.Context, name string) (*backup.Stack, err
 func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vault, arn string, l backup.Lifecycle) (*backup.RecoveryPoint, error) {
 	return nil, errTODO
 }
+
+// afterBackup runs when a backup job has completed its recovery point: it
+// starts the copies the plan rule asks for (CopyActions). Temporary.
+func (s *Service) afterBackup(ctx context.Context, job *backup.BackupJob, rp *backup.RecoveryPoint) {}

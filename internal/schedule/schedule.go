@@ -1,5 +1,5 @@
-// Package awscron evaluates AWS cron schedule expressions.
-package awscron
+// Package schedule evaluates AWS cron schedule expressions and time windows (pure).
+package schedule
 
 import "time"
 
