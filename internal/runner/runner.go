@@ -69,6 +69,12 @@ type Config struct {
 	RestoreWriters int
 	// Compression of data files: "zstd" (default) or "gzip".
 	Compression string
+	// SchedulerInterval is how often the scheduler looks for due plan rules
+	// and expired windows; default 10s.
+	SchedulerInterval time.Duration
+	// LifecycleInterval is how often recovery points are moved to cold
+	// storage or deleted as their lifecycle says; default 1m.
+	LifecycleInterval time.Duration
 }
 
 // Service implements backup.Service.
