@@ -52,6 +52,17 @@ type fakeService struct {
 	resources []*backup.ProtectedResource
 	restore   *backup.RestoreJob
 	restores  []*backup.RestoreJob
+
+	plan        *backup.BackupPlan
+	plans       []*backup.BackupPlan
+	runs        []backup.ScheduledRun
+	selection   *backup.BackupSelection
+	selections  []*backup.BackupSelection
+	explanation *backup.Explanation
+	copyJob     *backup.CopyJob
+	copyJobs    []*backup.CopyJob
+	stack       *backup.Stack
+	stackResult *backup.StackResult
 }
 
 func (f *fakeService) record(op string, in any) error {
@@ -186,6 +197,162 @@ func (f *fakeService) ListRestoreJobs(_ context.Context, flt backup.RestoreJobFi
 	}
 	j, next := pageOf(f.restores, flt.Page)
 	return j, next, nil
+}
+
+func (f *fakeService) UpdateRecoveryPointLifecycle(_ context.Context, vault, arn string, l backup.Lifecycle) (*backup.RecoveryPoint, error) {
+	if err := f.record("UpdateRecoveryPointLifecycle", lifecycleCall{vault, arn, l}); err != nil {
+		return nil, err
+	}
+	return f.point, nil
+}
+
+// lifecycleCall is the input of UpdateRecoveryPointLifecycle.
+type lifecycleCall struct {
+	Vault, ARN string
+	Lifecycle  backup.Lifecycle
+}
+
+func (f *fakeService) CreateBackupPlan(_ context.Context, in backup.CreateBackupPlanInput) (*backup.BackupPlan, error) {
+	if err := f.record("CreateBackupPlan", in); err != nil {
+		return nil, err
+	}
+	return f.plan, nil
+}
+
+// getPlanCall is the input of GetBackupPlan.
+type getPlanCall struct {
+	ID, VersionID string
+	PreviewRuns   int
+}
+
+func (f *fakeService) GetBackupPlan(_ context.Context, id, versionID string, previewRuns int) (*backup.BackupPlan, []backup.ScheduledRun, error) {
+	if err := f.record("GetBackupPlan", getPlanCall{id, versionID, previewRuns}); err != nil {
+		return nil, nil, err
+	}
+	return f.plan, f.runs, nil
+}
+
+func (f *fakeService) ListBackupPlans(_ context.Context, flt backup.BackupPlanFilter) ([]*backup.BackupPlan, string, error) {
+	if err := f.record("ListBackupPlans", flt); err != nil {
+		return nil, "", err
+	}
+	p, next := pageOf(f.plans, flt.Page)
+	return p, next, nil
+}
+
+// idPageCall is the input of the lists of one plan's versions or
+// selections.
+type idPageCall struct {
+	ID   string
+	Page backup.Page
+}
+
+func (f *fakeService) ListBackupPlanVersions(_ context.Context, id string, pg backup.Page) ([]*backup.BackupPlan, string, error) {
+	if err := f.record("ListBackupPlanVersions", idPageCall{id, pg}); err != nil {
+		return nil, "", err
+	}
+	p, next := pageOf(f.plans, pg)
+	return p, next, nil
+}
+
+// updatePlanCall is the input of UpdateBackupPlan.
+type updatePlanCall struct {
+	ID  string
+	Doc backup.PlanDocument
+}
+
+func (f *fakeService) UpdateBackupPlan(_ context.Context, id string, doc backup.PlanDocument) (*backup.BackupPlan, error) {
+	if err := f.record("UpdateBackupPlan", updatePlanCall{id, doc}); err != nil {
+		return nil, err
+	}
+	return f.plan, nil
+}
+
+func (f *fakeService) DeleteBackupPlan(_ context.Context, id string) (*backup.BackupPlan, error) {
+	if err := f.record("DeleteBackupPlan", id); err != nil {
+		return nil, err
+	}
+	return f.plan, nil
+}
+
+func (f *fakeService) CreateBackupSelection(_ context.Context, in backup.CreateBackupSelectionInput) (*backup.BackupSelection, error) {
+	if err := f.record("CreateBackupSelection", in); err != nil {
+		return nil, err
+	}
+	return f.selection, nil
+}
+
+// selectionCall is the input of GetBackupSelection and
+// DeleteBackupSelection.
+type selectionCall struct{ PlanID, SelectionID string }
+
+func (f *fakeService) GetBackupSelection(_ context.Context, planID, selectionID string) (*backup.BackupSelection, error) {
+	if err := f.record("GetBackupSelection", selectionCall{planID, selectionID}); err != nil {
+		return nil, err
+	}
+	return f.selection, nil
+}
+
+func (f *fakeService) ListBackupSelections(_ context.Context, planID string, pg backup.Page) ([]*backup.BackupSelection, string, error) {
+	if err := f.record("ListBackupSelections", idPageCall{planID, pg}); err != nil {
+		return nil, "", err
+	}
+	s, next := pageOf(f.selections, pg)
+	return s, next, nil
+}
+
+func (f *fakeService) DeleteBackupSelection(_ context.Context, planID, selectionID string) error {
+	return f.record("DeleteBackupSelection", selectionCall{planID, selectionID})
+}
+
+func (f *fakeService) ExplainResource(_ context.Context, resourceARN string) (*backup.Explanation, error) {
+	if err := f.record("ExplainResource", resourceARN); err != nil {
+		return nil, err
+	}
+	return f.explanation, nil
+}
+
+func (f *fakeService) StartCopyJob(_ context.Context, in backup.StartCopyJobInput) (*backup.CopyJob, error) {
+	if err := f.record("StartCopyJob", in); err != nil {
+		return nil, err
+	}
+	return f.copyJob, nil
+}
+
+func (f *fakeService) GetCopyJob(_ context.Context, id string) (*backup.CopyJob, error) {
+	if err := f.record("GetCopyJob", id); err != nil {
+		return nil, err
+	}
+	return f.copyJob, nil
+}
+
+func (f *fakeService) ListCopyJobs(_ context.Context, flt backup.CopyJobFilter) ([]*backup.CopyJob, string, error) {
+	if err := f.record("ListCopyJobs", flt); err != nil {
+		return nil, "", err
+	}
+	j, next := pageOf(f.copyJobs, flt.Page)
+	return j, next, nil
+}
+
+func (f *fakeService) ApplyStack(_ context.Context, in backup.ApplyStackInput) (*backup.StackResult, error) {
+	if err := f.record("ApplyStack", in); err != nil {
+		return nil, err
+	}
+	return f.stackResult, nil
+}
+
+func (f *fakeService) DeleteStack(_ context.Context, name string) (*backup.StackResult, error) {
+	if err := f.record("DeleteStack", name); err != nil {
+		return nil, err
+	}
+	return f.stackResult, nil
+}
+
+func (f *fakeService) GetStack(_ context.Context, name string) (*backup.Stack, error) {
+	if err := f.record("GetStack", name); err != nil {
+		return nil, err
+	}
+	return f.stack, nil
 }
 
 var _ backup.Service = (*fakeService)(nil)
