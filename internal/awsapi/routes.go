@@ -25,4 +25,10 @@ var routes = []route{
 	{"PUT /restore-jobs", "StartRestoreJob", (*Server).startRestoreJob},
 	{"GET /restore-jobs/{restoreJobId}", "DescribeRestoreJob", (*Server).describeRestoreJob},
 	{"GET /restore-jobs/{$}", "ListRestoreJobs", (*Server).listRestoreJobs},
+
+	// cairn's own operations (ext.go), outside AWS's URI space.
+	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
+	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},
+	{"GET /cairn/stacks/{stackName}", "GetStack", (*Server).getStack},
+	{"GET /cairn/explain", "ExplainResource", (*Server).explainResource},
 }

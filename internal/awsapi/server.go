@@ -72,6 +72,7 @@ func (c Config) Validate() error {
 }
 
 // maxBodyBytes bounds a request body; AWS Backup's requests are small.
+// cairn's own operations allow more (maxExtBodyBytes).
 const maxBodyBytes = 1 << 20
 
 // Log attribute keys.
@@ -137,7 +138,11 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	limit := int64(maxBodyBytes)
+	if strings.HasPrefix(r.URL.Path, extPrefix) {
+		limit = maxExtBodyBytes
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
