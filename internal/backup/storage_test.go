@@ -22,6 +22,20 @@ func TestStorageFromTags(t *testing.T) {
 		{"endpoint without storage", map[string]string{TagS3Endpoint: "http://x"}, VaultStorage{}, 0, true},
 		{"endpoint on file", map[string]string{TagStorage: "/a", TagS3Endpoint: "http://x"}, VaultStorage{}, 0, true},
 		{"bad endpoint", map[string]string{TagStorage: "s3://bkt", TagS3Endpoint: "ftp://x"}, VaultStorage{}, 0, true},
+		{"cold path", map[string]string{TagStorage: "/srv/v", TagColdPath: "file:///mnt/cold/v", "x": "y"},
+			VaultStorage{Kind: StorageFile, Path: "/srv/v", ColdPath: "/mnt/cold/v"}, 1, false},
+		{"cold path, default storage", map[string]string{TagColdPath: "/mnt/cold"}, VaultStorage{ColdPath: "/mnt/cold"}, 0, false},
+		{"cold class", map[string]string{TagStorage: "s3://bkt", TagColdStorageClass: "glacier_ir"},
+			VaultStorage{Kind: StorageS3, Bucket: "bkt", ColdStorageClass: "GLACIER_IR"}, 0, false},
+		{"cold path relative", map[string]string{TagColdPath: "cold"}, VaultStorage{}, 0, true},
+		{"cold path on s3", map[string]string{TagStorage: "s3://bkt", TagColdPath: "/cold"}, VaultStorage{}, 0, true},
+		{"cold path inside vault", map[string]string{TagStorage: "/srv/v", TagColdPath: "/srv/v/cold"}, VaultStorage{}, 0, true},
+		{"vault inside cold path", map[string]string{TagStorage: "/srv/v", TagColdPath: "/srv"}, VaultStorage{}, 0, true},
+		{"cold path is the vault", map[string]string{TagStorage: "/srv/v", TagColdPath: "/srv/v/"}, VaultStorage{}, 0, true},
+		{"cold class on file", map[string]string{TagStorage: "/srv/v", TagColdStorageClass: "GLACIER"}, VaultStorage{}, 0, true},
+		{"cold class, default storage", map[string]string{TagColdStorageClass: "GLACIER"}, VaultStorage{}, 0, true},
+		{"cold class STANDARD", map[string]string{TagStorage: "s3://bkt", TagColdStorageClass: "STANDARD"}, VaultStorage{}, 0, true},
+		{"cold class unknown", map[string]string{TagStorage: "s3://bkt", TagColdStorageClass: "FROZEN"}, VaultStorage{}, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +59,31 @@ func TestStorageFromTags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestColdDefaults(t *testing.T) {
+	f := VaultStorage{Kind: StorageFile, Path: "/data/vaults/v"}
+	if got := f.ColdDir(); got != "/data/vaults/v.cold" {
+		t.Errorf("default ColdDir = %q", got)
+	}
+	f.ColdPath = "/mnt/cold"
+	if got := f.ColdDir(); got != "/mnt/cold" {
+		t.Errorf("ColdDir = %q", got)
+	}
+	s := VaultStorage{Kind: StorageS3, Bucket: "b"}
+	if got := s.ColdClass(); got != DefaultColdStorageClass {
+		t.Errorf("default ColdClass = %q", got)
+	}
+	s.ColdStorageClass = "DEEP_ARCHIVE"
+	if got := s.ColdClass(); got != "DEEP_ARCHIVE" {
+		t.Errorf("ColdClass = %q", got)
+	}
+	if err := (VaultStorage{Kind: StorageS3, Bucket: "b", ColdStorageClass: "STANDARD"}).ValidateCold(); ErrorCode(err) != ErrInvalidParameter {
+		t.Errorf("ValidateCold(STANDARD) = %v", err)
+	}
+	if err := (VaultStorage{Kind: StorageFile, Path: "/v", ColdPath: "rel"}).ValidateCold(); ErrorCode(err) != ErrInvalidParameter {
+		t.Errorf("ValidateCold(relative) = %v", err)
 	}
 }
 
