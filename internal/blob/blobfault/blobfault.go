@@ -7,6 +7,7 @@ package blobfault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -27,6 +28,9 @@ const (
 	OpStat   Op = "Stat"
 	OpList   Op = "List"
 	OpDelete Op = "Delete"
+	// OpSetClass and OpClassInfo are the methods of blob.ClassSetter.
+	OpSetClass  Op = "SetClass"
+	OpClassInfo Op = "ClassInfo"
 )
 
 // Rule says which calls fail and how.
@@ -56,7 +60,10 @@ type Store struct {
 	calls map[Op]int
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store       = (*Store)(nil)
+	_ blob.ClassSetter = (*Store)(nil)
+)
 
 // New wraps inner.
 func New(inner blob.Store) *Store {
@@ -156,6 +163,32 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return rule.Err
 	}
 	return s.inner.Delete(ctx, key)
+}
+
+// SetClass implements blob.ClassSetter; it fails with blob.ErrNoClasses if
+// the inner store has no storage classes.
+func (s *Store) SetClass(ctx context.Context, key, class string) error {
+	if rule := s.match(OpSetClass, key); rule != nil {
+		return rule.Err
+	}
+	cs, ok := s.inner.(blob.ClassSetter)
+	if !ok {
+		return fmt.Errorf("blobfault: set class of %s: %w", key, blob.ErrNoClasses)
+	}
+	return cs.SetClass(ctx, key, class)
+}
+
+// ClassInfo implements blob.ClassSetter; it fails with blob.ErrNoClasses if
+// the inner store has no storage classes.
+func (s *Store) ClassInfo(ctx context.Context, key string) (blob.ClassInfo, error) {
+	if rule := s.match(OpClassInfo, key); rule != nil {
+		return blob.ClassInfo{}, rule.Err
+	}
+	cs, ok := s.inner.(blob.ClassSetter)
+	if !ok {
+		return blob.ClassInfo{}, fmt.Errorf("blobfault: class of %s: %w", key, blob.ErrNoClasses)
+	}
+	return cs.ClassInfo(ctx, key)
 }
 
 // failReader passes n bytes of r through, then fails with err.

@@ -53,3 +53,40 @@ func TestRules(t *testing.T) {
 		t.Fatalf("calls: put %d delete %d", s.Calls(blobfault.OpPut), s.Calls(blobfault.OpDelete))
 	}
 }
+
+func TestClassesPassThrough(t *testing.T) {
+	blobtest.RunClasses(t, func(t *testing.T) blob.Store { return blobfault.New(mem.New()) }, blobtest.ClassOptions{})
+	ctx := context.Background()
+	s := blobfault.New(mem.New())
+	if err := s.Put(ctx, "k", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	s.Add(blobfault.Rule{Op: blobfault.OpSetClass, Times: 1})
+	if err := s.SetClass(ctx, "k", "GLACIER"); !errors.Is(err, blobfault.ErrInjected) {
+		t.Fatalf("SetClass = %v", err)
+	}
+	s.Add(blobfault.Rule{Op: blobfault.OpClassInfo, Times: 1})
+	if _, err := s.ClassInfo(ctx, "k"); !errors.Is(err, blobfault.ErrInjected) {
+		t.Fatalf("ClassInfo = %v", err)
+	}
+	if ci, err := s.ClassInfo(ctx, "k"); err != nil || ci.Class != blob.StandardClass {
+		t.Fatalf("ClassInfo after the rule = %+v, %v", ci, err)
+	}
+}
+
+func TestClassesWithoutInnerSupport(t *testing.T) {
+	ctx := context.Background()
+	s := blobfault.New(noClasses{mem.New()})
+	if err := s.Put(ctx, "k", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetClass(ctx, "k", "GLACIER"); !errors.Is(err, blob.ErrNoClasses) {
+		t.Fatalf("SetClass = %v, want ErrNoClasses", err)
+	}
+	if _, err := s.ClassInfo(ctx, "k"); !errors.Is(err, blob.ErrNoClasses) {
+		t.Fatalf("ClassInfo = %v, want ErrNoClasses", err)
+	}
+}
+
+// noClasses hides the storage classes of the store it embeds.
+type noClasses struct{ blob.Store }

@@ -5,6 +5,8 @@ package mem
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"sort"
@@ -18,17 +20,22 @@ import (
 type object struct {
 	data    []byte
 	modTime time.Time
+	class   string // "" is blob.StandardClass
 }
 
 // Store is an in-memory blob.Store, safe for concurrent use. The zero value
 // is not usable; call New.
 type Store struct {
-	mu      sync.RWMutex
-	objects map[string]object
-	now     func() time.Time
+	mu       sync.RWMutex
+	objects  map[string]object
+	now      func() time.Time
+	archived map[string]bool // classes Get refuses
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store       = (*Store)(nil)
+	_ blob.ClassSetter = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -70,6 +77,12 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	o, err := s.get(ctx, key)
 	if err != nil {
 		return nil, err
+	}
+	s.mu.RLock()
+	archived := s.archived[o.class]
+	s.mu.RUnlock()
+	if archived {
+		return nil, fmt.Errorf("mem: get %s (class %s): %w", key, o.class, blob.ErrArchived)
 	}
 	return io.NopCloser(bytes.NewReader(o.data)), nil
 }
@@ -150,4 +163,54 @@ func (s *Store) Corrupt(key string, fn func([]byte) []byte) bool {
 	o.data = fn(bytes.Clone(o.data))
 	s.objects[key] = o
 	return true
+}
+
+// SetClass implements blob.ClassSetter: it records the object's class.
+func (s *Store) SetClass(ctx context.Context, key, class string) error {
+	if _, err := s.get(ctx, key); err != nil {
+		return err
+	}
+	if class == "" {
+		return fmt.Errorf("mem: set class of %s: no storage class given", key)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return fmt.Errorf("mem: %s: %w", key, blob.ErrNotFound)
+	}
+	if class == blob.StandardClass {
+		class = ""
+	}
+	o.class = class
+	s.objects[key] = o
+	return nil
+}
+
+// ClassInfo implements blob.ClassSetter.
+func (s *Store) ClassInfo(ctx context.Context, key string) (blob.ClassInfo, error) {
+	o, err := s.get(ctx, key)
+	if err != nil {
+		return blob.ClassInfo{}, err
+	}
+	sum := md5.Sum(o.data)
+	ci := blob.ClassInfo{Size: int64(len(o.data)), Class: o.class, MD5: hex.EncodeToString(sum[:])}
+	if ci.Class == "" {
+		ci.Class = blob.StandardClass
+	}
+	return ci, nil
+}
+
+// Archive makes Get fail with blob.ErrArchived for objects in the given
+// classes, as S3 does for GLACIER and DEEP_ARCHIVE until an object is
+// restored.
+func (s *Store) Archive(classes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.archived == nil {
+		s.archived = make(map[string]bool)
+	}
+	for _, c := range classes {
+		s.archived[c] = true
+	}
 }

@@ -10,6 +10,7 @@ package s3
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,7 @@ type Client interface {
 	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
 	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	CopyObject(context.Context, *s3.CopyObjectInput, ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 	HeadBucket(context.Context, *s3.HeadBucketInput, ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 	CreateBucket(context.Context, *s3.CreateBucketInput, ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
 }
@@ -108,7 +110,10 @@ type Store struct {
 	bufs        sync.Pool // *[]byte of partSize
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store       = (*Store)(nil)
+	_ blob.ClassSetter = (*Store)(nil)
+)
 
 // New builds an SDK client from cfg and returns the store. It does not
 // contact the server.
@@ -400,9 +405,77 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// SetClass implements blob.ClassSetter: it copies the object onto itself
+// with the new storage class (CopyObject, so objects up to 5 GiB).
+func (s *Store) SetClass(ctx context.Context, key, class string) error {
+	k, err := s.key(key)
+	if err != nil {
+		return err
+	}
+	if class == "" {
+		return fmt.Errorf("s3: set class of %s: no storage class given", key)
+	}
+	src := escapeCopySource(s.bucket + "/" + k)
+	_, err = s.client.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: &s.bucket, Key: &k, CopySource: &src,
+		StorageClass: types.StorageClass(class),
+		// An object copied onto itself must change something besides its
+		// class for some servers (versitygw); cairn sets no metadata.
+		MetadataDirective: types.MetadataDirectiveReplace,
+	})
+	if err != nil {
+		return s.mapErr("set class of", key, err)
+	}
+	return nil
+}
+
+// escapeCopySource percent-encodes every byte of a CopySource but the
+// unreserved characters and '/', so no server reads '+' as a space.
+func escapeCopySource(p string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// ClassInfo implements blob.ClassSetter.
+func (s *Store) ClassInfo(ctx context.Context, key string) (blob.ClassInfo, error) {
+	k, err := s.key(key)
+	if err != nil {
+		return blob.ClassInfo{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &k})
+	if err != nil {
+		return blob.ClassInfo{}, s.mapErr("stat", key, err)
+	}
+	ci := blob.ClassInfo{Size: aws.ToInt64(out.ContentLength), Class: string(out.StorageClass)}
+	if ci.Class == "" {
+		ci.Class = blob.StandardClass // S3 names no class for STANDARD objects
+	}
+	if etag := strings.Trim(aws.ToString(out.ETag), `"`); len(etag) == 32 {
+		if _, err := hex.DecodeString(etag); err == nil {
+			ci.MD5 = strings.ToLower(etag) // a multipart ETag has a "-N" suffix
+		}
+	}
+	return ci, nil
+}
+
 func (s *Store) mapErr(op, key string, err error) error {
 	if isNotFound(err) && !isNoSuchBucket(err) {
 		return fmt.Errorf("s3: %s %s: %w", op, key, blob.ErrNotFound)
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "InvalidObjectState" {
+		return fmt.Errorf("s3: %s %s: %w (%v)", op, key, blob.ErrArchived, err)
 	}
 	return fmt.Errorf("s3: %s %s: %w", op, key, err)
 }

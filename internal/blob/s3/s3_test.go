@@ -53,6 +53,14 @@ func TestConformanceVersity(t *testing.T) {
 	})
 }
 
+// versitygw accepts storage classes and ignores them: every object stays
+// STANDARD.
+func TestClassesVersity(t *testing.T) {
+	srv := testbed.Versity(t)
+	blobtest.RunClasses(t, func(t *testing.T) blob.Store { return newVersity(t, srv, "vaults/v1", 0) },
+		blobtest.ClassOptions{Ignored: true})
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, c := range []s3.Config{
 		{},
