@@ -4,12 +4,9 @@ import (
 	"github.com/cairn-backup/cairn/internal/backup"
 )
 
-// minColdStorageDays is how long AWS keeps a point in cold storage at the
-// least: DeleteAfterDays must exceed MoveToColdStorageAfterDays by this.
-const minColdStorageDays = 90
-
-// fromLifecycle validates a request's lifecycle and returns it.
-func fromLifecycle(l *lifecycle) (backup.Lifecycle, error) {
+// fromLifecycle validates the lifecycle of a request, the member named
+// name, and returns it.
+func fromLifecycle(name string, l *lifecycle) (backup.Lifecycle, error) {
 	if l == nil {
 		return backup.Lifecycle{}, nil
 	}
@@ -21,12 +18,16 @@ func fromLifecycle(l *lifecycle) (backup.Lifecycle, error) {
 		d.DeleteAfterDays = *l.DeleteAfterDays
 	}
 	switch {
+	case l.DeleteAfterEvent != "":
+		return d, invalidParam("%s.DeleteAfterEvent %q is not supported; use DeleteAfterDays", name, l.DeleteAfterEvent)
 	case d.MoveToColdStorageAfterDays < 0 || d.DeleteAfterDays < 0:
-		return d, invalidParam("Lifecycle days must not be negative")
+		return d, invalidParam("%s days must not be negative", name)
+	case d.MoveToColdStorageAfterDays > backup.MaxLifecycleDays || d.DeleteAfterDays > backup.MaxLifecycleDays:
+		return d, invalidParam("%s days must be at most %d (100 years)", name, backup.MaxLifecycleDays)
 	case d.MoveToColdStorageAfterDays > 0 && d.DeleteAfterDays > 0 &&
-		d.DeleteAfterDays < d.MoveToColdStorageAfterDays+minColdStorageDays:
-		return d, invalidParam("Lifecycle DeleteAfterDays (%d) must be at least %d days after MoveToColdStorageAfterDays (%d)",
-			d.DeleteAfterDays, minColdStorageDays, d.MoveToColdStorageAfterDays)
+		d.DeleteAfterDays < d.MoveToColdStorageAfterDays+backup.MinColdStorageDays:
+		return d, invalidParam("%s.DeleteAfterDays (%d) must be at least %d days after MoveToColdStorageAfterDays (%d): raise it to %d or more",
+			name, d.DeleteAfterDays, backup.MinColdStorageDays, d.MoveToColdStorageAfterDays, d.MoveToColdStorageAfterDays+backup.MinColdStorageDays)
 	}
 	return d, nil
 }
@@ -62,7 +63,7 @@ func (s *Server) startBackupJob(q *request) (any, error) {
 	case in.CompleteWindowMinutes != nil && *in.CompleteWindowMinutes < 0:
 		return nil, invalidParam("CompleteWindowMinutes must not be negative")
 	}
-	lc, err := fromLifecycle(in.Lifecycle)
+	lc, err := fromLifecycle("Lifecycle", in.Lifecycle)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,37 @@ func (s *Server) deleteRecoveryPoint(q *request) (any, error) {
 	return nil, s.svc.DeleteRecoveryPoint(q.ctx(), vault, arn)
 }
 
+func (s *Server) updateRecoveryPointLifecycle(q *request) (any, error) {
+	vault, arn, err := s.pointRef(q)
+	if err != nil {
+		return nil, err
+	}
+	var in updateRecoveryPointLifecycleInput
+	if err := q.decode(&in); err != nil {
+		return nil, err
+	}
+	// AWS treats a missing Lifecycle as none at all; cairn asks for it, so
+	// that a bare request cannot remove a point's retention by accident.
+	if in.Lifecycle == nil {
+		return nil, &backup.Error{Code: backup.ErrMissingParameter, Type: "Parameter", Context: "Lifecycle",
+			Message: "Missing required parameter Lifecycle; send {} to remove the recovery point's lifecycle"}
+	}
+	lc, err := fromLifecycle("Lifecycle", in.Lifecycle)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.svc.UpdateRecoveryPointLifecycle(q.ctx(), vault, arn, lc)
+	if err != nil {
+		return nil, err
+	}
+	return updateRecoveryPointLifecycleOutput{
+		BackupVaultArn:      p.VaultARN,
+		RecoveryPointArn:    p.ARN,
+		Lifecycle:           toLifecycle(p.Lifecycle),
+		CalculatedLifecycle: toCalculatedLifecycle(p),
+	}, nil
+}
+
 func (s *Server) getRecoveryPointRestoreMetadata(q *request) (any, error) {
 	vault, arn, err := s.pointRef(q)
 	if err != nil {

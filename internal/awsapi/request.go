@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -152,10 +153,68 @@ func parseTimestamp(s string) (time.Time, error) {
 	return time.Time{}, err
 }
 
-// Patterns of the model's string shapes.
+// integer returns the query member name as a whole number from lo to hi,
+// or def if it is absent.
+func (q *request) integer(name string, lo, hi, def int) int {
+	v := q.str(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		q.fail(invalidParam("%s %q must be a whole number from %d to %d", name, v, lo, hi))
+		return def
+	}
+	return n
+}
+
+// Patterns of the model's string shapes, and of the ids cairn makes.
 var (
 	resourceTypePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,50}$`)
+	// namePattern is that of BackupRuleName and BackupSelectionName.
+	namePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]{1,50}$`)
+	// idPattern admits the ids of plans, rules, selections and jobs.
+	idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,127}$`)
+	// versionIDPattern admits plan version ids (base64 text).
+	versionIDPattern = regexp.MustCompile(`^[a-zA-Z0-9+/=\-_]{1,128}$`)
 )
+
+// checkID validates an id member: present and of the form cairn's ids
+// have.
+func checkID(name, id string) error {
+	if id == "" {
+		return missingParam(name)
+	}
+	if !idPattern.MatchString(id) {
+		return invalidParam("%s %q is not an id cairn issues (letters, digits, '-', '_' and '.', at most 128)", name, id)
+	}
+	return nil
+}
+
+// checkVaultARN validates the ARN of a backup vault.
+func checkVaultARN(name, s string) error {
+	a, err := backup.ParseARN(s)
+	if err != nil {
+		return invalidParam("%s: %q is not a backup vault ARN (expected arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", name, s)
+	}
+	vault, ok := strings.CutPrefix(a.Resource, "backup-vault:")
+	if a.Service != "backup" || !ok {
+		return invalidParam("%s: %q is not a backup vault ARN (expected arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", name, s)
+	}
+	return inMember(name, backup.ValidateVaultName(vault))
+}
+
+// inMember prefixes the message of a domain error with the request member
+// it is about, keeping its code; other errors and nil pass unchanged.
+func inMember(name string, err error) error {
+	var de *backup.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	c := *de
+	c.Message = name + ": " + de.Message
+	return &c
+}
 
 // required returns a MissingParameterValueException for each member in
 // turn that is absent or empty, or nil.

@@ -20,11 +20,29 @@ var routes = []route{
 	{"GET /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "DescribeRecoveryPoint", (*Server).describeRecoveryPoint},
 	{"DELETE /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "DeleteRecoveryPoint", (*Server).deleteRecoveryPoint},
 	{"GET /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}/restore-metadata", "GetRecoveryPointRestoreMetadata", (*Server).getRecoveryPointRestoreMetadata},
+	{"POST /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "UpdateRecoveryPointLifecycle", (*Server).updateRecoveryPointLifecycle},
 	{"GET /resources/{$}", "ListProtectedResources", (*Server).listProtectedResources},
 
 	{"PUT /restore-jobs", "StartRestoreJob", (*Server).startRestoreJob},
 	{"GET /restore-jobs/{restoreJobId}", "DescribeRestoreJob", (*Server).describeRestoreJob},
 	{"GET /restore-jobs/{$}", "ListRestoreJobs", (*Server).listRestoreJobs},
+
+	{"PUT /backup/plans/{$}", "CreateBackupPlan", (*Server).createBackupPlan},
+	{"GET /backup/plans/{$}", "ListBackupPlans", (*Server).listBackupPlans},
+	{"GET /backup/plans/{backupPlanId}/{$}", "GetBackupPlan", (*Server).getBackupPlan},
+	{"POST /backup/plans/{backupPlanId}", "UpdateBackupPlan", (*Server).updateBackupPlan},
+	{"DELETE /backup/plans/{backupPlanId}", "DeleteBackupPlan", (*Server).deleteBackupPlan},
+	{"GET /backup/plans/{backupPlanId}/versions/{$}", "ListBackupPlanVersions", (*Server).listBackupPlanVersions},
+	{"POST /backup/template/json/toPlan", "GetBackupPlanFromJSON", (*Server).getBackupPlanFromJSON},
+
+	{"PUT /backup/plans/{backupPlanId}/selections/{$}", "CreateBackupSelection", (*Server).createBackupSelection},
+	{"GET /backup/plans/{backupPlanId}/selections/{$}", "ListBackupSelections", (*Server).listBackupSelections},
+	{"GET /backup/plans/{backupPlanId}/selections/{selectionId}", "GetBackupSelection", (*Server).getBackupSelection},
+	{"DELETE /backup/plans/{backupPlanId}/selections/{selectionId}", "DeleteBackupSelection", (*Server).deleteBackupSelection},
+
+	{"PUT /copy-jobs", "StartCopyJob", (*Server).startCopyJob},
+	{"GET /copy-jobs/{copyJobId}", "DescribeCopyJob", (*Server).describeCopyJob},
+	{"GET /copy-jobs/{$}", "ListCopyJobs", (*Server).listCopyJobs},
 
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},

@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -80,28 +81,33 @@ type calculatedLifecycle struct {
 	DeleteAt            epoch `json:",omitzero"`
 }
 
-func toCalculatedLifecycle(l backup.Lifecycle, created time.Time) *calculatedLifecycle {
-	if l.IsZero() || created.IsZero() {
+func toCalculatedLifecycle(p *backup.RecoveryPoint) *calculatedLifecycle {
+	if p.Lifecycle.IsZero() || p.CreationDate.IsZero() {
 		return nil
 	}
-	cold, del := l.Calculate(created)
+	cold, del := p.CalculatedLifecycle()
 	return &calculatedLifecycle{MoveToColdStorageAt: epoch(cold), DeleteAt: epoch(del)}
 }
 
 // createdBy is the model's RecoveryPointCreator.
 type createdBy struct {
-	BackupPlanId      string `json:",omitempty"`
-	BackupPlanArn     string `json:",omitempty"`
-	BackupPlanVersion string `json:",omitempty"`
-	BackupRuleId      string `json:",omitempty"`
+	BackupPlanId       string `json:",omitempty"`
+	BackupPlanArn      string `json:",omitempty"`
+	BackupPlanName     string `json:",omitempty"`
+	BackupPlanVersion  string `json:",omitempty"`
+	BackupRuleId       string `json:",omitempty"`
+	BackupRuleName     string `json:",omitempty"`
+	BackupRuleCron     string `json:",omitempty"`
+	BackupRuleTimezone string `json:",omitempty"`
 }
 
 func toCreatedBy(c *backup.CreatedBy) *createdBy {
 	if c == nil {
 		return nil
 	}
-	return &createdBy{BackupPlanId: c.BackupPlanID, BackupPlanArn: c.BackupPlanARN,
-		BackupPlanVersion: c.BackupPlanVersion, BackupRuleId: c.BackupRuleID}
+	return &createdBy{BackupPlanId: c.BackupPlanID, BackupPlanArn: c.BackupPlanARN, BackupPlanName: c.BackupPlanName,
+		BackupPlanVersion: c.BackupPlanVersion, BackupRuleId: c.BackupRuleID, BackupRuleName: c.BackupRuleName,
+		BackupRuleCron: c.BackupRuleCron, BackupRuleTimezone: c.BackupRuleTimezone}
 }
 
 // Backup options cairn accepts in StartBackupJob's BackupOptions map.
@@ -283,48 +289,50 @@ type listBackupJobsOutput struct {
 // recoveryPoint is both DescribeRecoveryPointOutput and the model's
 // RecoveryPointByBackupVault.
 type recoveryPoint struct {
-	RecoveryPointArn    string
-	BackupVaultName     string
-	BackupVaultArn      string
-	ResourceArn         string
-	ResourceType        string
-	ResourceName        string     `json:",omitempty"`
-	CreatedBy           *createdBy `json:",omitempty"`
-	IamRoleArn          string     `json:",omitempty"`
-	Status              string
-	StatusMessage       string `json:",omitempty"`
-	CreationDate        epoch  `json:",omitzero"`
-	InitiationDate      epoch  `json:",omitzero"`
-	CompletionDate      epoch  `json:",omitzero"`
-	BackupSizeInBytes   int64
-	CalculatedLifecycle *calculatedLifecycle `json:",omitempty"`
-	Lifecycle           *lifecycle           `json:",omitempty"`
-	IsEncrypted         bool
-	StorageClass        string `json:",omitempty"` // DescribeRecoveryPoint only
-	IsParent            bool
-	VaultType           string
+	RecoveryPointArn     string
+	BackupVaultName      string
+	BackupVaultArn       string
+	SourceBackupVaultArn string `json:",omitempty"` // copies only
+	ResourceArn          string
+	ResourceType         string
+	ResourceName         string     `json:",omitempty"`
+	CreatedBy            *createdBy `json:",omitempty"`
+	IamRoleArn           string     `json:",omitempty"`
+	Status               string
+	StatusMessage        string `json:",omitempty"`
+	CreationDate         epoch  `json:",omitzero"`
+	InitiationDate       epoch  `json:",omitzero"`
+	CompletionDate       epoch  `json:",omitzero"`
+	BackupSizeInBytes    int64
+	CalculatedLifecycle  *calculatedLifecycle `json:",omitempty"`
+	Lifecycle            *lifecycle           `json:",omitempty"`
+	IsEncrypted          bool
+	StorageClass         string `json:",omitempty"` // DescribeRecoveryPoint only
+	IsParent             bool
+	VaultType            string
 }
 
 func toRecoveryPoint(p *backup.RecoveryPoint, withStorageClass bool) recoveryPoint {
 	w := recoveryPoint{
-		RecoveryPointArn:    p.ARN,
-		BackupVaultName:     p.VaultName,
-		BackupVaultArn:      p.VaultARN,
-		ResourceArn:         p.ResourceARN,
-		ResourceType:        p.ResourceType,
-		ResourceName:        p.ResourceName,
-		CreatedBy:           toCreatedBy(p.CreatedBy),
-		IamRoleArn:          p.IAMRoleARN,
-		Status:              string(p.Status),
-		StatusMessage:       p.StatusMessage,
-		CreationDate:        epoch(p.CreationDate),
-		InitiationDate:      epoch(p.CreationDate),
-		CompletionDate:      epoch(p.CompletionDate),
-		BackupSizeInBytes:   p.BackupSizeInBytes,
-		CalculatedLifecycle: toCalculatedLifecycle(p.Lifecycle, p.CreationDate),
-		Lifecycle:           toLifecycle(p.Lifecycle),
-		IsEncrypted:         p.IsEncrypted,
-		VaultType:           vaultTypeBackup,
+		RecoveryPointArn:     p.ARN,
+		BackupVaultName:      p.VaultName,
+		BackupVaultArn:       p.VaultARN,
+		SourceBackupVaultArn: p.SourceBackupVaultARN,
+		ResourceArn:          p.ResourceARN,
+		ResourceType:         p.ResourceType,
+		ResourceName:         p.ResourceName,
+		CreatedBy:            toCreatedBy(p.CreatedBy),
+		IamRoleArn:           p.IAMRoleARN,
+		Status:               string(p.Status),
+		StatusMessage:        p.StatusMessage,
+		CreationDate:         epoch(p.CreationDate),
+		InitiationDate:       epoch(p.CreationDate),
+		CompletionDate:       epoch(p.CompletionDate),
+		BackupSizeInBytes:    p.BackupSizeInBytes,
+		CalculatedLifecycle:  toCalculatedLifecycle(p),
+		Lifecycle:            toLifecycle(p.Lifecycle),
+		IsEncrypted:          p.IsEncrypted,
+		VaultType:            vaultTypeBackup,
 	}
 	if withStorageClass {
 		w.StorageClass = string(p.StorageClass)
@@ -463,4 +471,428 @@ func toRestoreJob(j *backup.RestoreJob) restoreJob {
 type listRestoreJobsOutput struct {
 	RestoreJobs []restoreJob
 	NextToken   string `json:",omitempty"`
+}
+
+// Backup plans.
+
+// backupRuleInput is the model's BackupRuleInput. Pointers tell an absent
+// member from a zero one.
+type backupRuleInput struct {
+	RuleName                               *string
+	TargetBackupVaultName                  *string
+	TargetLogicallyAirGappedBackupVaultArn string
+	ScheduleExpression                     string
+	ScheduleExpressionTimezone             string
+	StartWindowMinutes                     *int64
+	CompletionWindowMinutes                *int64
+	Lifecycle                              *lifecycle
+	RecoveryPointTags                      map[string]string
+	CopyActions                            []copyAction
+	EnableContinuousBackup                 bool
+	IndexActions                           []json.RawMessage
+	ScanActions                            []json.RawMessage
+}
+
+// copyAction is the model's CopyAction.
+type copyAction struct {
+	Lifecycle                 *lifecycle `json:",omitempty"`
+	DestinationBackupVaultArn *string
+}
+
+// advancedBackupSetting is the model's AdvancedBackupSetting.
+type advancedBackupSetting struct {
+	ResourceType  string
+	BackupOptions map[string]string
+}
+
+// backupPlanInput is the model's BackupPlanInput.
+type backupPlanInput struct {
+	BackupPlanName         *string
+	Rules                  []backupRuleInput
+	AdvancedBackupSettings []advancedBackupSetting
+	ScanSettings           []json.RawMessage
+}
+
+// backupRule is the model's BackupRule: a rule as GetBackupPlan shows it.
+type backupRule struct {
+	RuleName                   string
+	TargetBackupVaultName      string
+	ScheduleExpression         string
+	ScheduleExpressionTimezone string `json:",omitempty"`
+	StartWindowMinutes         int64
+	CompletionWindowMinutes    int64
+	Lifecycle                  *lifecycle        `json:",omitempty"`
+	RecoveryPointTags          map[string]string `json:",omitempty"`
+	RuleId                     string            `json:",omitempty"`
+	CopyActions                []copyAction      `json:",omitempty"`
+	EnableContinuousBackup     bool              `json:",omitempty"`
+}
+
+// backupPlan is the model's BackupPlan.
+type backupPlan struct {
+	BackupPlanName         string
+	Rules                  []backupRule
+	AdvancedBackupSettings []advancedBackupSetting `json:",omitempty"`
+}
+
+func toAdvancedBackupSettings(in []backup.AdvancedBackupSetting) []advancedBackupSetting {
+	var out []advancedBackupSetting
+	for _, a := range in {
+		out = append(out, advancedBackupSetting{ResourceType: a.ResourceType, BackupOptions: a.BackupOptions})
+	}
+	return out
+}
+
+func toBackupRule(r backup.BackupRule) backupRule {
+	w := backupRule{
+		RuleName:                   r.RuleName,
+		TargetBackupVaultName:      r.TargetBackupVaultName,
+		ScheduleExpression:         r.ScheduleExpression,
+		ScheduleExpressionTimezone: r.ScheduleExpressionTimezone,
+		StartWindowMinutes:         r.StartWindowMinutes,
+		CompletionWindowMinutes:    r.CompletionWindowMinutes,
+		Lifecycle:                  toLifecycle(r.Lifecycle),
+		RecoveryPointTags:          r.RecoveryPointTags,
+		RuleId:                     r.RuleID,
+		EnableContinuousBackup:     r.EnableContinuousBackup,
+	}
+	// Zero values mean AWS's defaults; show what applies.
+	if w.ScheduleExpression == "" {
+		w.ScheduleExpression = backup.DefaultScheduleExpression
+	}
+	if w.StartWindowMinutes == 0 {
+		w.StartWindowMinutes = backup.DefaultStartWindowMinutes
+	}
+	if w.CompletionWindowMinutes == 0 {
+		w.CompletionWindowMinutes = backup.DefaultCompletionWindowMinutes
+	}
+	for _, c := range r.CopyActions {
+		arn := c.DestinationBackupVaultARN
+		w.CopyActions = append(w.CopyActions, copyAction{Lifecycle: toLifecycle(c.Lifecycle), DestinationBackupVaultArn: &arn})
+	}
+	return w
+}
+
+func toBackupPlan(d *backup.PlanDocument) backupPlan {
+	w := backupPlan{
+		BackupPlanName:         d.BackupPlanName,
+		Rules:                  []backupRule{},
+		AdvancedBackupSettings: toAdvancedBackupSettings(d.AdvancedBackupSettings),
+	}
+	for _, r := range d.Rules {
+		w.Rules = append(w.Rules, toBackupRule(r))
+	}
+	return w
+}
+
+type createBackupPlanInput struct {
+	BackupPlan       *backupPlanInput
+	BackupPlanTags   map[string]string
+	CreatorRequestId string
+}
+
+// createBackupPlanOutput is also UpdateBackupPlanOutput.
+type createBackupPlanOutput struct {
+	BackupPlanId           string
+	BackupPlanArn          string
+	CreationDate           epoch `json:",omitzero"`
+	VersionId              string
+	AdvancedBackupSettings []advancedBackupSetting `json:",omitempty"`
+}
+
+type updateBackupPlanInput struct {
+	BackupPlan *backupPlanInput
+}
+
+// scheduledRun is the model's ScheduledPlanExecutionMember.
+type scheduledRun struct {
+	ExecutionTime     epoch `json:",omitzero"`
+	RuleId            string
+	RuleExecutionType string
+}
+
+// ruleExecutionSnapshots is the RuleExecutionType of every cairn rule.
+const ruleExecutionSnapshots = "SNAPSHOTS"
+
+func toScheduledRun(r backup.ScheduledRun) scheduledRun {
+	typ := r.RecoveryPointType
+	switch typ {
+	case "CONTINUOUS", "SNAPSHOTS", "CONTINUOUS_AND_SNAPSHOTS":
+	default:
+		typ = ruleExecutionSnapshots
+	}
+	return scheduledRun{ExecutionTime: epoch(r.ExecutionTime), RuleId: r.RuleID, RuleExecutionType: typ}
+}
+
+type getBackupPlanOutput struct {
+	BackupPlan             backupPlan
+	BackupPlanId           string
+	BackupPlanArn          string
+	VersionId              string
+	CreatorRequestId       string                  `json:",omitempty"`
+	CreationDate           epoch                   `json:",omitzero"`
+	DeletionDate           epoch                   `json:",omitzero"`
+	LastExecutionDate      epoch                   `json:",omitzero"`
+	AdvancedBackupSettings []advancedBackupSetting `json:",omitempty"`
+	ScheduledRunsPreview   []scheduledRun          `json:",omitempty"`
+}
+
+func toGetBackupPlanOutput(p *backup.BackupPlan, runs []backup.ScheduledRun) getBackupPlanOutput {
+	w := getBackupPlanOutput{
+		BackupPlan:             toBackupPlan(&p.PlanDocument),
+		BackupPlanId:           p.ID,
+		BackupPlanArn:          p.ARN,
+		VersionId:              p.VersionID,
+		CreatorRequestId:       p.CreatorRequestID,
+		CreationDate:           epoch(p.CreationDate),
+		DeletionDate:           epoch(p.DeletionDate),
+		LastExecutionDate:      epoch(p.LastExecutionDate),
+		AdvancedBackupSettings: toAdvancedBackupSettings(p.AdvancedBackupSettings),
+	}
+	for _, r := range runs {
+		w.ScheduledRunsPreview = append(w.ScheduledRunsPreview, toScheduledRun(r))
+	}
+	return w
+}
+
+// backupPlansListMember is the model's BackupPlansListMember, the item of
+// ListBackupPlans and ListBackupPlanVersions.
+type backupPlansListMember struct {
+	BackupPlanArn          string
+	BackupPlanId           string
+	CreationDate           epoch `json:",omitzero"`
+	DeletionDate           epoch `json:",omitzero"`
+	VersionId              string
+	BackupPlanName         string
+	CreatorRequestId       string                  `json:",omitempty"`
+	LastExecutionDate      epoch                   `json:",omitzero"`
+	AdvancedBackupSettings []advancedBackupSetting `json:",omitempty"`
+}
+
+func toBackupPlansListMember(p *backup.BackupPlan) backupPlansListMember {
+	return backupPlansListMember{
+		BackupPlanArn:          p.ARN,
+		BackupPlanId:           p.ID,
+		CreationDate:           epoch(p.CreationDate),
+		DeletionDate:           epoch(p.DeletionDate),
+		VersionId:              p.VersionID,
+		BackupPlanName:         p.BackupPlanName,
+		CreatorRequestId:       p.CreatorRequestID,
+		LastExecutionDate:      epoch(p.LastExecutionDate),
+		AdvancedBackupSettings: toAdvancedBackupSettings(p.AdvancedBackupSettings),
+	}
+}
+
+type listBackupPlansOutput struct {
+	BackupPlansList []backupPlansListMember
+	NextToken       string `json:",omitempty"`
+}
+
+type listBackupPlanVersionsOutput struct {
+	BackupPlanVersionsList []backupPlansListMember
+	NextToken              string `json:",omitempty"`
+}
+
+type deleteBackupPlanOutput struct {
+	BackupPlanId  string
+	BackupPlanArn string
+	DeletionDate  epoch `json:",omitzero"`
+	VersionId     string
+}
+
+type getBackupPlanFromJSONInput struct {
+	BackupPlanTemplateJson *string
+}
+
+type getBackupPlanFromJSONOutput struct {
+	BackupPlan backupPlan
+}
+
+// Backup selections.
+
+// condition is the model's Condition, an entry of ListOfTags.
+type condition struct {
+	ConditionType  *string
+	ConditionKey   *string
+	ConditionValue *string
+}
+
+// conditionParameter is the model's ConditionParameter.
+type conditionParameter struct {
+	ConditionKey   *string
+	ConditionValue *string
+}
+
+// conditions is the model's Conditions.
+type conditions struct {
+	StringEquals    []conditionParameter
+	StringNotEquals []conditionParameter
+	StringLike      []conditionParameter
+	StringNotLike   []conditionParameter
+}
+
+// backupSelection is the model's BackupSelection, in requests and
+// responses.
+type backupSelection struct {
+	SelectionName *string
+	IamRoleArn    *string
+	Resources     []string
+	ListOfTags    []condition
+	NotResources  []string
+	Conditions    *conditions
+}
+
+func toConditionParameters(in []backup.ConditionParameter) []conditionParameter {
+	out := []conditionParameter{}
+	for _, c := range in {
+		out = append(out, conditionParameter{ConditionKey: &c.ConditionKey, ConditionValue: &c.ConditionValue})
+	}
+	return out
+}
+
+// orEmpty returns s, or an empty slice for nil, so that JSON shows [].
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func toBackupSelection(d *backup.SelectionDocument) backupSelection {
+	w := backupSelection{
+		SelectionName: &d.SelectionName,
+		IamRoleArn:    &d.IAMRoleARN,
+		Resources:     orEmpty(d.Resources),
+		NotResources:  orEmpty(d.NotResources),
+		ListOfTags:    []condition{},
+		Conditions: &conditions{
+			StringEquals:    toConditionParameters(d.Conditions.StringEquals),
+			StringNotEquals: toConditionParameters(d.Conditions.StringNotEquals),
+			StringLike:      toConditionParameters(d.Conditions.StringLike),
+			StringNotLike:   toConditionParameters(d.Conditions.StringNotLike),
+		},
+	}
+	for _, c := range d.ListOfTags {
+		w.ListOfTags = append(w.ListOfTags, condition{ConditionType: &c.ConditionType, ConditionKey: &c.ConditionKey, ConditionValue: &c.ConditionValue})
+	}
+	return w
+}
+
+type createBackupSelectionInput struct {
+	BackupSelection  *backupSelection
+	CreatorRequestId string
+}
+
+type createBackupSelectionOutput struct {
+	SelectionId  string
+	BackupPlanId string
+	CreationDate epoch `json:",omitzero"`
+}
+
+type getBackupSelectionOutput struct {
+	BackupSelection  backupSelection
+	SelectionId      string
+	BackupPlanId     string
+	CreationDate     epoch  `json:",omitzero"`
+	CreatorRequestId string `json:",omitempty"`
+}
+
+// backupSelectionsListMember is the model's BackupSelectionsListMember.
+type backupSelectionsListMember struct {
+	SelectionId      string
+	SelectionName    string
+	BackupPlanId     string
+	CreationDate     epoch  `json:",omitzero"`
+	CreatorRequestId string `json:",omitempty"`
+	IamRoleArn       string
+}
+
+type listBackupSelectionsOutput struct {
+	BackupSelectionsList []backupSelectionsListMember
+	NextToken            string `json:",omitempty"`
+}
+
+// Copy jobs.
+
+type startCopyJobInput struct {
+	RecoveryPointArn          *string
+	SourceBackupVaultName     *string
+	DestinationBackupVaultArn *string
+	IamRoleArn                *string
+	IdempotencyToken          string
+	Lifecycle                 *lifecycle
+}
+
+type startCopyJobOutput struct {
+	CopyJobId    string
+	CreationDate epoch `json:",omitzero"`
+	IsParent     bool
+}
+
+// copyJob is the model's CopyJob.
+type copyJob struct {
+	AccountId                         string `json:",omitempty"`
+	CopyJobId                         string
+	SourceBackupVaultArn              string
+	SourceRecoveryPointArn            string
+	DestinationBackupVaultArn         string
+	DestinationVaultType              string
+	DestinationRecoveryPointArn       string     `json:",omitempty"`
+	DestinationRecoveryPointLifecycle *lifecycle `json:",omitempty"`
+	ResourceArn                       string
+	CreationDate                      epoch `json:",omitzero"`
+	CompletionDate                    epoch `json:",omitzero"`
+	State                             string
+	StatusMessage                     string `json:",omitempty"`
+	BackupSizeInBytes                 int64
+	IamRoleArn                        string     `json:",omitempty"`
+	CreatedBy                         *createdBy `json:",omitempty"`
+	ResourceType                      string
+	IsParent                          bool
+	ResourceName                      string `json:",omitempty"`
+}
+
+func toCopyJob(j *backup.CopyJob) copyJob {
+	return copyJob{
+		AccountId:                         j.AccountID,
+		CopyJobId:                         j.ID,
+		SourceBackupVaultArn:              j.SourceBackupVaultARN,
+		SourceRecoveryPointArn:            j.SourceRecoveryPointARN,
+		DestinationBackupVaultArn:         j.DestinationBackupVaultARN,
+		DestinationVaultType:              vaultTypeBackup,
+		DestinationRecoveryPointArn:       j.DestinationRecoveryPointARN,
+		DestinationRecoveryPointLifecycle: toLifecycle(j.Lifecycle),
+		ResourceArn:                       j.ResourceARN,
+		CreationDate:                      epoch(j.CreationDate),
+		CompletionDate:                    epoch(j.CompletionDate),
+		State:                             string(j.State),
+		StatusMessage:                     j.StatusMessage,
+		BackupSizeInBytes:                 j.BackupSizeInBytes,
+		IamRoleArn:                        j.IAMRoleARN,
+		CreatedBy:                         toCreatedBy(j.CreatedBy),
+		ResourceType:                      j.ResourceType,
+		ResourceName:                      j.ResourceName,
+	}
+}
+
+type describeCopyJobOutput struct {
+	CopyJob copyJob
+}
+
+type listCopyJobsOutput struct {
+	CopyJobs  []copyJob
+	NextToken string `json:",omitempty"`
+}
+
+// Recovery point lifecycle.
+
+type updateRecoveryPointLifecycleInput struct {
+	Lifecycle *lifecycle
+}
+
+type updateRecoveryPointLifecycleOutput struct {
+	BackupVaultArn      string
+	RecoveryPointArn    string
+	Lifecycle           *lifecycle           `json:",omitempty"`
+	CalculatedLifecycle *calculatedLifecycle `json:",omitempty"`
 }
