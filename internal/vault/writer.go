@@ -288,9 +288,18 @@ func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry)
 			Metadata:          digest(MetadataKey(w.id), metaFile),
 		},
 	}
+	if err := w.v.putManifests(ctx, w.id, &s, manifest.Bytes(), metaFile); err != nil {
+		return nil, err
+	}
+	return &Manifest{Summary: s, Files: files}, nil
+}
+
+// putManifests writes point id's manifest-files.json, cairn-metadata.json
+// and their checksums, then, last, its summary: the point then exists.
+func (v *Vault) putManifests(ctx context.Context, id string, s *Summary, manifest, metaFile []byte) error {
 	summary, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	summary = append(summary, '\n')
 	md5hex := func(b []byte) []byte { sum := md5.Sum(b); return []byte(hex.EncodeToString(sum[:])) }
@@ -298,17 +307,17 @@ func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry)
 		key  string
 		data []byte
 	}{
-		{FilesManifestKey(w.id), manifest.Bytes()},
-		{FilesChecksumKey(w.id), md5hex(manifest.Bytes())},
-		{MetadataKey(w.id), metaFile},
-		{SummaryChecksumKey(w.id), md5hex(summary)},
-		{SummaryKey(w.id), summary}, // last: the point now exists
+		{FilesManifestKey(id), manifest},
+		{FilesChecksumKey(id), md5hex(manifest)},
+		{MetadataKey(id), metaFile},
+		{SummaryChecksumKey(id), md5hex(summary)},
+		{SummaryKey(id), summary}, // last: the point now exists
 	} {
-		if err := w.v.store.Put(ctx, obj.key, bytes.NewReader(obj.data)); err != nil {
-			return nil, err
+		if err := v.store.Put(ctx, obj.key, bytes.NewReader(obj.data)); err != nil {
+			return err
 		}
 	}
-	return &Manifest{Summary: s, Files: files}, nil
+	return nil
 }
 
 func digest(key string, data []byte) Digest {

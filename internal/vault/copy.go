@@ -1,0 +1,299 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cairn-backup/cairn/internal/blob"
+)
+
+// CheckStored checks that point id is stored intact: the manifests as Open
+// checks them, then every data file's size and MD5 (and SHA-256 when
+// recorded) as read back from the store. Unlike Verify it does not
+// decompress the data files, so it costs one read of the stored bytes. It
+// returns the point's manifests, or an error wrapping ErrIncomplete,
+// ErrCorrupt or the store's failure.
+func (v *Vault) CheckStored(ctx context.Context, id string) (*Manifest, error) {
+	r, err := v.Open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, fe := range r.files {
+		if err := v.checkFile(ctx, fe); err != nil {
+			return nil, err
+		}
+	}
+	return &Manifest{Summary: r.summary, Files: r.Files()}, nil
+}
+
+// checkFile reads one data file's stored bytes and checks them against its
+// manifest entry.
+func (v *Vault) checkFile(ctx context.Context, fe FileEntry) error {
+	rc, err := v.store.Get(ctx, fe.DataFileS3Key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("vault: check %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
+	}
+	if err != nil {
+		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+	}
+	defer rc.Close()
+	hr := newFileHasher(rc, fe)
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+	}
+	if err := hr.check(fe); err != nil {
+		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+	}
+	return nil
+}
+
+func newFileHasher(r io.Reader, fe FileEntry) *hashReader {
+	hr := &hashReader{r: r, md5: md5.New()}
+	if fe.SHA256 != "" {
+		hr.sha = sha256.New()
+	}
+	return hr
+}
+
+// check compares what hr read with the manifest entry fe.
+func (h *hashReader) check(fe FileEntry) error {
+	want, err := base64.StdEncoding.DecodeString(fe.MD5Checksum)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: md5Checksum: %v", ErrCorrupt, err)
+	case h.n != fe.Size:
+		return fmt.Errorf("%w: %d bytes, manifest says %d", ErrCorrupt, h.n, fe.Size)
+	case !bytes.Equal(h.md5.Sum(nil), want):
+		return fmt.Errorf("%w: MD5 mismatch", ErrCorrupt)
+	case h.sha != nil && hex.EncodeToString(h.sha.Sum(nil)) != fe.SHA256:
+		return fmt.Errorf("%w: SHA-256 mismatch", ErrCorrupt)
+	}
+	return nil
+}
+
+// CopyOptions tunes Copy.
+type CopyOptions struct {
+	// Metadata, if set, turns the source's cairn metadata (what was given to
+	// Commit) into the copy's, for metadata that names the point.
+	Metadata func(json.RawMessage) (json.RawMessage, error)
+}
+
+// Copy copies the complete point srcID of src into dst as point dstID and
+// checks what dst then holds (CheckStored). Data files are copied byte for
+// byte, and checked against the manifest as they are read from src. When
+// dstID is srcID and no Metadata function is given, every other object is
+// copied byte for byte too; otherwise the manifests are written anew for
+// dstID, with the same data file checksums, item counts and content
+// checksum. The summary is written last, so a copy cut short leaves an
+// incomplete point in dst, which the caller deletes or a later Copy
+// replaces. If dst already holds a complete point dstID with the source's
+// files and content checksum that checks out, Copy only checks it: a
+// repeated Copy is cheap.
+func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID string, opts CopyOptions) (*Manifest, error) {
+	if err := checkPointID(dstID); err != nil {
+		return nil, err
+	}
+	r, err := src.Open(ctx, srcID)
+	if err != nil {
+		return nil, fmt.Errorf("vault: copy %s: %w", srcID, err)
+	}
+	if m, err := dst.CheckStored(ctx, dstID); err == nil && sameContent(m, r, dstID) {
+		return m, nil
+	}
+	fail := func(err error) (*Manifest, error) {
+		return nil, fmt.Errorf("vault: copy %s to %s: %w", srcID, dstID, err)
+	}
+	// A summary left by an earlier copy must not make a half-rewritten point
+	// look complete.
+	for _, k := range []string{SummaryKey(dstID), SummaryChecksumKey(dstID)} {
+		if err := dst.store.Delete(ctx, k); err != nil {
+			return fail(err)
+		}
+	}
+	if err := dst.store.Put(ctx, StartedKey(dstID), bytes.NewReader(nil)); err != nil {
+		return fail(err)
+	}
+	files := make([]FileEntry, len(r.files))
+	for i, fe := range r.files {
+		files[i] = fe
+		files[i].DataFileS3Key = DataFileKey(dstID, strings.TrimPrefix(fe.DataFileS3Key, DataPrefix(srcID)))
+		if err := copyFile(ctx, src, fe, dst, files[i].DataFileS3Key); err != nil {
+			return fail(err)
+		}
+	}
+	if srcID == dstID && opts.Metadata == nil {
+		keys := []string{FilesManifestKey(srcID), FilesChecksumKey(srcID), MetadataKey(srcID),
+			SummaryChecksumKey(srcID), SummaryKey(srcID)} // the summary last
+		for _, k := range keys {
+			data, err := src.readSmall(ctx, k)
+			if err != nil {
+				return fail(err)
+			}
+			if err := dst.store.Put(ctx, k, bytes.NewReader(data)); err != nil {
+				return fail(err)
+			}
+		}
+	} else if err := dst.putCopyManifests(ctx, r, dstID, files, opts); err != nil {
+		return fail(err)
+	}
+	m, err := dst.CheckStored(ctx, dstID)
+	if err != nil {
+		return fail(fmt.Errorf("the copy does not check out: %w", err))
+	}
+	if !sameContent(m, r, dstID) {
+		return fail(fmt.Errorf("%w: the copy's manifests differ from the source's", ErrCorrupt))
+	}
+	return m, nil
+}
+
+// putCopyManifests writes the manifests of point dstID, a copy of r with
+// the data files files.
+func (v *Vault) putCopyManifests(ctx context.Context, r *Reader, dstID string, files []FileEntry, opts CopyOptions) error {
+	var manifest bytes.Buffer
+	for _, fe := range files {
+		line, err := json.Marshal(fe)
+		if err != nil {
+			return err
+		}
+		manifest.Write(line)
+		manifest.WriteByte('\n')
+	}
+	meta := r.metadata
+	if opts.Metadata != nil {
+		var err error
+		if meta, err = opts.Metadata(meta); err != nil {
+			return fmt.Errorf("metadata of the copy: %w", err)
+		}
+		if !json.Valid(meta) {
+			return errors.New("metadata of the copy is not valid JSON")
+		}
+	}
+	metaFile, err := json.Marshal(metadataFile{FormatVersion: FormatVersion, RecoveryPointID: dstID,
+		ContentChecksum: r.contentChecksum, Metadata: meta})
+	if err != nil {
+		return err
+	}
+	s := r.summary
+	if base, ok := strings.CutSuffix(s.ExportARN, "/export/"+r.id); ok {
+		s.ExportARN = base + "/export/" + dstID
+	}
+	s.ManifestFilesS3Key = FilesManifestKey(dstID)
+	s.Cairn.RecoveryPointID = dstID
+	s.Cairn.ManifestFiles = digest(FilesManifestKey(dstID), manifest.Bytes())
+	s.Cairn.Metadata = digest(MetadataKey(dstID), metaFile)
+	return v.putManifests(ctx, dstID, &s, manifest.Bytes(), metaFile)
+}
+
+// copyFile streams one data file from src to key in dst, checking the
+// bytes read against the manifest entry.
+func copyFile(ctx context.Context, src *Vault, fe FileEntry, dst *Vault, key string) error {
+	rc, err := src.store.Get(ctx, fe.DataFileS3Key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("source %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", fe.DataFileS3Key, err)
+	}
+	defer rc.Close()
+	hr := newFileHasher(rc, fe)
+	if err := dst.store.Put(ctx, key, hr); err != nil {
+		if hr.err != nil {
+			return fmt.Errorf("read %s: %w", fe.DataFileS3Key, hr.err)
+		}
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	if err := hr.check(fe); err != nil {
+		return fmt.Errorf("source %s: %w", fe.DataFileS3Key, err)
+	}
+	return nil
+}
+
+// sameContent reports whether m, the manifests of point id, describe the
+// same data as the point r reads.
+func sameContent(m *Manifest, r *Reader, id string) bool {
+	if m.Summary.Cairn.RecoveryPointID != id || m.Summary.Cairn.ContentChecksum != r.contentChecksum ||
+		m.Summary.ItemCount != r.summary.ItemCount || len(m.Files) != len(r.files) {
+		return false
+	}
+	for i, fe := range r.files {
+		got := m.Files[i]
+		if strings.TrimPrefix(got.DataFileS3Key, DataPrefix(id)) != strings.TrimPrefix(fe.DataFileS3Key, DataPrefix(r.id)) ||
+			got.MD5Checksum != fe.MD5Checksum || got.Size != fe.Size || got.ItemCount != fe.ItemCount {
+			return false
+		}
+	}
+	return true
+}
+
+// TransitionResult reports what Transition did.
+type TransitionResult struct {
+	// Rewritten is the number of data files rewritten; files already in
+	// the class are left alone.
+	Rewritten int
+	// Ignored lists the data files the store keeps in another class than
+	// asked after the rewrite: an S3-compatible server that accepts
+	// storage classes and ignores them. ReportedClass is what it reports.
+	Ignored       []string
+	ReportedClass string
+}
+
+// Transition rewrites point id's data files in place in storage class
+// class (S3 cold storage), through the store's blob.ClassSetter, and checks
+// each afterwards: its size and, when the store reports one, its MD5, both
+// against the manifest. The manifests keep their class, so the point can
+// always be listed, opened and checked (S3 lifecycle rules do not move
+// objects that small either). Files already in class are left alone, so
+// Transition can be repeated after a failure. It fails with an error
+// wrapping blob.ErrNoClasses if the store has no storage classes.
+func (v *Vault) Transition(ctx context.Context, id, class string) (*TransitionResult, error) {
+	cs, ok := v.store.(blob.ClassSetter)
+	if !ok {
+		return nil, fmt.Errorf("vault: transition %s: %w", id, blob.ErrNoClasses)
+	}
+	r, err := v.Open(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("vault: transition %s: %w", id, err)
+	}
+	res := &TransitionResult{}
+	for _, fe := range r.files {
+		fail := func(err error) (*TransitionResult, error) {
+			return nil, fmt.Errorf("vault: transition %s: %s: %w", id, fe.DataFileS3Key, err)
+		}
+		ci, err := cs.ClassInfo(ctx, fe.DataFileS3Key)
+		if errors.Is(err, blob.ErrNotFound) {
+			return fail(fmt.Errorf("%w: data file is missing", ErrCorrupt))
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if ci.Class != class {
+			if err := cs.SetClass(ctx, fe.DataFileS3Key, class); err != nil {
+				return fail(err)
+			}
+			res.Rewritten++
+			if ci, err = cs.ClassInfo(ctx, fe.DataFileS3Key); err != nil {
+				return fail(err)
+			}
+		}
+		md5sum, _ := base64.StdEncoding.DecodeString(fe.MD5Checksum) // checked by Open
+		switch {
+		case ci.Size != fe.Size:
+			return fail(fmt.Errorf("%w: %d bytes after the rewrite, manifest says %d", ErrCorrupt, ci.Size, fe.Size))
+		case ci.MD5 != "" && ci.MD5 != hex.EncodeToString(md5sum):
+			return fail(fmt.Errorf("%w: MD5 %s after the rewrite, manifest says %x", ErrCorrupt, ci.MD5, md5sum))
+		case ci.Class != class:
+			res.Ignored = append(res.Ignored, fe.DataFileS3Key)
+			res.ReportedClass = ci.Class
+		}
+	}
+	return res, nil
+}
