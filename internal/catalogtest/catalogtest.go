@@ -14,7 +14,12 @@
 //   - Creating a backup job, recovery point or restore job whose ID is taken
 //     fails with ErrAlreadyExists; Update of an absent ID fails with
 //     ErrNotFound. UpdateBackupJob, like Create, fails with ErrConflict if it
-//     would make a second active job for one resource.
+//     would make a second RUNNING or ABORTING job for one resource, and with
+//     ErrAlreadyExists if it would make a second job of one rule occurrence
+//     (CreatedBy.BackupRuleID, ResourceARN, ScheduledTime), whatever the
+//     states of the two jobs.
+//   - A refused write changes nothing. Writes missing what a record cannot
+//     do without (IDs, names, creation times) fail with ErrMissingParameter.
 //   - NumberOfRecoveryPoints counts the vault's points that are not DELETING.
 //     DeleteVault refuses (ErrInvalidRequest) while the vault holds any point
 //     at all, DELETING ones included, since their bytes may still be there.
@@ -22,7 +27,17 @@
 //     ID descending. CreatedAfter/CreatedBefore and CompleteAfter/
 //     CompleteBefore are exclusive bounds; a Complete bound leaves out what
 //     has no CompletionDate. States and Statuses match any of their values.
-//   - ListVaults orders by name; ListProtectedResources by ResourceARN, each
+//   - ListBackupPlans orders plans by when they were created (their first
+//     version), newest first, and returns each plan's latest version, whose
+//     CreationDate is that version's; an update does not move a plan.
+//     UpdateBackupPlan stores the new document only: what all versions
+//     share (ARN, account, region, tags, CreatorRequestID, LastExecutionDate)
+//     stays the plan's. Every version of a deleted plan has its DeletionDate.
+//     SetPlanLastExecution, like SetRuleCursor, only moves forward.
+//   - A recovery point's lifecycle dates are those of CalculatedLifecycle
+//     and are recomputed on every write; ColdDueBy and DeleteDueBy include
+//     points due exactly then, and never match a point without the date.
+//   - ListVaults and ListStacks order by name; ListProtectedResources by ResourceARN, each
 //     with its latest COMPLETED point by CreationDate, whose CreationDate is
 //     the LastBackupTime.
 //   - Pages: MaxResults 0 means 100; a negative MaxResults or a NextToken the
@@ -31,8 +46,9 @@
 //     NextToken. Paging is by position, not offset: items inserted while a
 //     caller pages through never make it see an item twice or miss one that
 //     existed when it started.
-//   - The catalog is safe for concurrent use, and of many concurrent
-//     creations of an active job for one resource exactly one succeeds.
+//   - The catalog is safe for concurrent use: of many concurrent creations
+//     of a running job for one resource, or of jobs of one rule occurrence,
+//     exactly one succeeds; a plan is never deleted with selections.
 package catalogtest
 
 import (
@@ -62,16 +78,27 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"BackupJobRoundTrip", testBackupJobRoundTrip},
 		{"BackupJobOneActivePerResource", testBackupJobOneActive},
 		{"BackupJobConcurrentCreate", testBackupJobConcurrentCreate},
+		{"BackupJobScheduledOccurrence", testBackupJobScheduledOccurrence},
+		{"BackupJobConcurrentScheduling", testBackupJobConcurrentScheduling},
 		{"BackupJobListFilters", testBackupJobListFilters},
 		{"BackupJobListPages", testBackupJobListPages},
 		{"BackupJobPagingUnderInserts", testBackupJobPagingUnderInserts},
 		{"RecoveryPointRoundTrip", testRecoveryPointRoundTrip},
 		{"RecoveryPointListFilters", testRecoveryPointListFilters},
+		{"RecoveryPointLifecycleFilters", testRecoveryPointLifecycleFilters},
 		{"RecoveryPointPagingUnderInserts", testRecoveryPointPagingUnderInserts},
 		{"ProtectedResources", testProtectedResources},
 		{"RestoreJobRoundTrip", testRestoreJobRoundTrip},
 		{"RestoreJobListFilters", testRestoreJobListFilters},
 		{"RestoreJobPagingUnderInserts", testRestoreJobPagingUnderInserts},
+		{"PlanCreateGet", testPlanCreateGet},
+		{"PlanVersions", testPlanVersions},
+		{"PlanList", testPlanList},
+		{"PlanDelete", testPlanDelete},
+		{"PlanDeleteRacesSelection", testPlanDeleteRacesSelection},
+		{"PlanLastExecution", testPlanLastExecution},
+		{"Selections", testSelections},
+		{"RuleCursors", testRuleCursors},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}
@@ -103,6 +130,10 @@ func tableARN(name string) string { return backup.TableARN(region, account, name
 func vaultARN(name string) string { return backup.VaultARN(region, account, name) }
 
 func pointARN(id string) string { return backup.RecoveryPointARN(region, account, id) }
+
+func planARN(id string) string {
+	return "arn:aws:backup:" + region + ":" + account + ":backup-plan:" + id
+}
 
 // ctx is the context of t.
 func ctx(t *testing.T) context.Context { return t.Context() }
@@ -165,6 +196,18 @@ func normalize(v any) any {
 		c := *v
 		c.Metadata = nilEmpty(c.Metadata)
 		return c
+	case *backup.BackupPlan:
+		if v == nil {
+			return v
+		}
+		c := *v
+		c.Tags = nilEmpty(c.Tags)
+		return c
+	case *backup.BackupSelection:
+		if v == nil {
+			return v
+		}
+		return *v
 	case *backup.ProtectedResource:
 		if v == nil {
 			return v

@@ -52,10 +52,7 @@ func newJob(id, table string, created time.Time) *backup.BackupJob {
 		Lifecycle:              backup.Lifecycle{MoveToColdStorageAfterDays: 30, DeleteAfterDays: 120},
 		RecoveryPointTags:      map[string]string{"env": "prod", "owner": "ops team"},
 		Options:                backup.BackupOptions{Segments: 16, ReadRate: math.Pi},
-		CreatedBy: &backup.CreatedBy{
-			BackupPlanID: "plan-1", BackupPlanARN: "arn:aws:backup:eu-west-1:123456789012:backup-plan:plan-1",
-			BackupPlanVersion: "v1", BackupRuleID: "rule-1",
-		},
+		CreatedBy:              newCreatedBy(),
 	}
 }
 
@@ -63,33 +60,31 @@ func newJob(id, table string, created time.Time) *backup.BackupJob {
 // field set.
 func newPoint(id, vault, table string, created time.Time) *backup.RecoveryPoint {
 	return &backup.RecoveryPoint{
-		ID:                id,
-		ARN:               pointARN(id),
-		AccountID:         account,
-		Region:            region,
-		VaultName:         vault,
-		VaultARN:          vaultARN(vault),
-		ResourceARN:       tableARN(table),
-		ResourceType:      backup.ResourceTypeDynamoDB,
-		ResourceName:      table,
-		IAMRoleARN:        "arn:aws:iam::123456789012:role/backup",
-		BackupJobID:       "job-" + id,
-		Status:            backup.RecoveryPointCompleted,
-		StatusMessage:     "ok",
-		StorageClass:      backup.StorageWarm,
-		CreationDate:      created,
-		CompletionDate:    created.Add(2*time.Minute + 987654321),
-		BackupSizeInBytes: 1<<35 + 11,
-		ItemCount:         42424242,
-		ContentChecksum:   "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-		Lifecycle:         backup.Lifecycle{DeleteAfterDays: 35},
-		Tags:              map[string]string{"env": "prod"},
-		CreatedBy: &backup.CreatedBy{
-			BackupPlanID: "plan-1", BackupPlanARN: "arn:aws:backup:eu-west-1:123456789012:backup-plan:plan-1",
-			BackupPlanVersion: "v1", BackupRuleID: "rule-1",
-		},
-		IsEncrypted:     true,
-		RestoreMetadata: map[string]string{"originalTableName": table, "tableSchema": `{"KeySchema":[]}`},
+		ID:                   id,
+		ARN:                  pointARN(id),
+		AccountID:            account,
+		Region:               region,
+		VaultName:            vault,
+		VaultARN:             vaultARN(vault),
+		ResourceARN:          tableARN(table),
+		ResourceType:         backup.ResourceTypeDynamoDB,
+		ResourceName:         table,
+		IAMRoleARN:           "arn:aws:iam::123456789012:role/backup",
+		BackupJobID:          "job-" + id,
+		Status:               backup.RecoveryPointCompleted,
+		StatusMessage:        "ok",
+		StorageClass:         backup.StorageWarm,
+		CreationDate:         created,
+		CompletionDate:       created.Add(2*time.Minute + 987654321),
+		BackupSizeInBytes:    1<<35 + 11,
+		ItemCount:            42424242,
+		ContentChecksum:      "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Lifecycle:            backup.Lifecycle{DeleteAfterDays: 35},
+		Tags:                 map[string]string{"env": "prod"},
+		CreatedBy:            newCreatedBy(),
+		IsEncrypted:          true,
+		SourceBackupVaultARN: vaultARN("source-" + vault),
+		RestoreMetadata:      map[string]string{"originalTableName": table, "tableSchema": `{"KeySchema":[]}`},
 	}
 }
 
@@ -117,5 +112,86 @@ func newRestore(id string, created time.Time) *backup.RestoreJob {
 		CreatedResourceARN:      tableARN("restored-" + id),
 		ValidationStatus:        backup.ValidationSuccessful,
 		ValidationStatusMessage: "item count and checksum match",
+	}
+}
+
+// newCreatedBy returns a CreatedBy with every field set.
+func newCreatedBy() *backup.CreatedBy {
+	return &backup.CreatedBy{
+		BackupPlanID:       "plan-1",
+		BackupPlanARN:      "arn:aws:backup:eu-west-1:123456789012:backup-plan:plan-1",
+		BackupPlanName:     "daily-plan",
+		BackupPlanVersion:  "v1",
+		BackupRuleID:       "rule-1",
+		BackupRuleName:     "daily",
+		BackupRuleCron:     "cron(0 5 ? * * *)",
+		BackupRuleTimezone: "Europe/Paris",
+	}
+}
+
+// newPlan returns the first version of a plan with every field set.
+func newPlan(id, name string, created time.Time) *backup.BackupPlan {
+	return &backup.BackupPlan{
+		PlanDocument: backup.PlanDocument{
+			BackupPlanName: name,
+			Rules: []backup.BackupRule{{
+				RuleID:                     "rule-daily-" + id,
+				RuleName:                   "daily",
+				TargetBackupVaultName:      "vault-a",
+				ScheduleExpression:         "cron(0 5 ? * * *)",
+				ScheduleExpressionTimezone: "Europe/Paris",
+				StartWindowMinutes:         60,
+				CompletionWindowMinutes:    120,
+				Lifecycle:                  backup.Lifecycle{MoveToColdStorageAfterDays: 30, DeleteAfterDays: 120},
+				RecoveryPointTags:          map[string]string{"backup": "daily"},
+				CopyActions: []backup.CopyAction{{
+					DestinationBackupVaultARN: vaultARN("vault-b"),
+					Lifecycle:                 backup.Lifecycle{DeleteAfterDays: 365},
+				}},
+				EnableContinuousBackup: true,
+			}, {
+				RuleID:                "rule-hourly-" + id,
+				RuleName:              "hourly",
+				TargetBackupVaultName: "vault-b",
+				ScheduleExpression:    "cron(0 * ? * * *)",
+			}},
+			AdvancedBackupSettings: []backup.AdvancedBackupSetting{{
+				ResourceType: "EC2", BackupOptions: map[string]string{"WindowsVSS": "enabled"},
+			}},
+		},
+		ID:                id,
+		ARN:               planARN(id),
+		VersionID:         "v1-" + id,
+		AccountID:         account,
+		Region:            region,
+		CreatorRequestID:  "req-" + id,
+		CreationDate:      created,
+		LastExecutionDate: created.Add(time.Hour + 1),
+		Tags:              map[string]string{"team": "storage"},
+	}
+}
+
+// newSelection returns a selection of plan with every field set.
+func newSelection(plan, id, name string, created time.Time) *backup.BackupSelection {
+	return &backup.BackupSelection{
+		SelectionDocument: backup.SelectionDocument{
+			SelectionName: name,
+			IAMRoleARN:    "arn:aws:iam::123456789012:role/backup",
+			Resources:     []string{tableARN("orders"), "arn:aws:dynamodb:*:*:table/prod-*"},
+			NotResources:  []string{tableARN("prod-scratch")},
+			ListOfTags: []backup.TagCondition{{
+				ConditionType: backup.ConditionStringEquals, ConditionKey: "backup", ConditionValue: "daily",
+			}},
+			Conditions: backup.Conditions{
+				StringEquals:    []backup.ConditionParameter{{ConditionKey: "aws:ResourceTag/env", ConditionValue: "prod"}},
+				StringNotEquals: []backup.ConditionParameter{{ConditionKey: "aws:ResourceTag/tier", ConditionValue: "scratch"}},
+				StringLike:      []backup.ConditionParameter{{ConditionKey: "aws:ResourceTag/team", ConditionValue: "data-*"}},
+				StringNotLike:   []backup.ConditionParameter{{ConditionKey: "aws:ResourceTag/owner", ConditionValue: "*test*"}},
+			},
+		},
+		SelectionID:      id,
+		BackupPlanID:     plan,
+		CreationDate:     created,
+		CreatorRequestID: "req-" + id,
 	}
 }

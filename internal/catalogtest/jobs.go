@@ -30,6 +30,8 @@ func testBackupJobRoundTrip(t *testing.T, c backup.Catalog) {
 		j.State = backup.JobRunning
 		j.CompletionDate = time.Time{}
 		j.IdempotencyToken = "token-1"
+		j.ScheduledTime = at(-time.Minute - 1)
+		j.CompleteBy = at(2*time.Hour + 3)
 		return j
 	}
 	j, want := mk(), mk()
@@ -75,6 +77,8 @@ func testBackupJobRoundTrip(t *testing.T, c backup.Catalog) {
 		RecoveryPointTags:      map[string]string{"k": "v", "empty": ""},
 		Options:                backup.BackupOptions{Segments: 1, ReadRate: 1e-9},
 		CreatedBy:              &backup.CreatedBy{BackupPlanID: "plan-2", BackupRuleID: "rule-9"},
+		ScheduledTime:          at(-2*time.Hour - 7),
+		CompleteBy:             at(5*time.Hour + 11),
 	}
 	must(t, c.UpdateBackupJob(ctx(t), changed), "UpdateBackupJob")
 	got, err = c.GetBackupJob(ctx(t), "job-1")
@@ -91,52 +95,75 @@ func testBackupJobRoundTrip(t *testing.T, c backup.Catalog) {
 
 func testBackupJobOneActive(t *testing.T, c backup.Catalog) {
 	first := newJob("first", "orders", at(0))
-	first.State = backup.JobCreated
+	first.State = backup.JobRunning
+	first.CompletionDate = time.Time{}
 	must(t, c.CreateBackupJob(ctx(t), first), "CreateBackupJob")
 
+	// Beside a RUNNING job, only another RUNNING or ABORTING one conflicts:
+	// CREATED and PENDING jobs wait their turn.
 	for _, s := range allJobStates {
 		j := newJob("second-"+string(s), "orders", at(time.Second))
 		j.State = s
 		err := c.CreateBackupJob(ctx(t), j)
-		if s.Active() {
-			wantCode(t, err, backup.ErrConflict, "CreateBackupJob of a second active job in state "+string(s))
+		if s == backup.JobRunning || s == backup.JobAborting {
+			wantCode(t, err, backup.ErrConflict, "CreateBackupJob of a second job in state "+string(s))
+			if _, err := c.GetBackupJob(ctx(t), j.ID); !backup.IsNotFound(err) {
+				t.Fatalf("refused CreateBackupJob stored the job: %v", err)
+			}
 		} else {
-			must(t, err, "CreateBackupJob of a terminal job in state "+string(s)+" next to an active one")
+			must(t, err, "CreateBackupJob of a job in state "+string(s)+" next to a running one")
 		}
+	}
+	for i := range 3 {
+		j := newJob(fmt.Sprintf("waiting-%d", i), "orders", at(2*time.Second))
+		j.State = []backup.JobState{backup.JobCreated, backup.JobPending}[i%2]
+		must(t, c.CreateBackupJob(ctx(t), j), "CreateBackupJob of another waiting job")
 	}
 	must(t, c.CreateBackupJob(ctx(t), func() *backup.BackupJob {
 		j := newJob("other-table", "customers", at(time.Second))
 		j.State = backup.JobRunning
 		return j
-	}()), "CreateBackupJob of an active job for another resource")
+	}()), "CreateBackupJob of a running job for another resource")
 
-	// The job moves through its active states, then ends.
-	for _, s := range []backup.JobState{backup.JobPending, backup.JobRunning, backup.JobAborting} {
+	// A waiting job cannot start while the first runs or aborts.
+	waiting, err := c.GetBackupJob(ctx(t), "second-"+string(backup.JobCreated))
+	must(t, err, "GetBackupJob")
+	for _, s := range []backup.JobState{backup.JobRunning, backup.JobAborting} {
 		first.State = s
-		must(t, c.UpdateBackupJob(ctx(t), first), "UpdateBackupJob to "+string(s))
-		j := newJob("while-"+string(s), "orders", at(2*time.Second))
-		j.State = backup.JobCreated
-		wantCode(t, c.CreateBackupJob(ctx(t), j), backup.ErrConflict, "CreateBackupJob while the first is "+string(s))
+		must(t, c.UpdateBackupJob(ctx(t), first), "UpdateBackupJob of the running job to "+string(s))
+		for _, to := range []backup.JobState{backup.JobRunning, backup.JobAborting} {
+			w := *waiting
+			w.State = to
+			wantCode(t, c.UpdateBackupJob(ctx(t), &w), backup.ErrConflict, "UpdateBackupJob of a waiting job to "+string(to)+" while the first is "+string(s))
+		}
+		got, err := c.GetBackupJob(ctx(t), waiting.ID)
+		must(t, err, "GetBackupJob")
+		if got.State != waiting.State {
+			t.Fatalf("refused update changed the job: state %s, want %s", got.State, waiting.State)
+		}
+		// Waiting jobs may still change between waiting states.
+		waiting.State = backup.JobPending
+		must(t, c.UpdateBackupJob(ctx(t), waiting), "UpdateBackupJob of a waiting job to PENDING")
 	}
 	first.State = backup.JobAborted
 	must(t, c.UpdateBackupJob(ctx(t), first), "UpdateBackupJob to ABORTED")
 
-	next := newJob("next", "orders", at(3*time.Second))
-	next.State = backup.JobCreated
-	must(t, c.CreateBackupJob(ctx(t), next), "CreateBackupJob once the previous job is terminal")
+	waiting.State = backup.JobRunning
+	must(t, c.UpdateBackupJob(ctx(t), waiting), "UpdateBackupJob of a waiting job once the running one ended")
 
-	// Making a terminal job active again would make a second active one.
+	// Making a terminal job run again would make a second running one.
 	first.State = backup.JobRunning
-	wantCode(t, c.UpdateBackupJob(ctx(t), first), backup.ErrConflict, "UpdateBackupJob to a second active job")
+	wantCode(t, c.UpdateBackupJob(ctx(t), first), backup.ErrConflict, "UpdateBackupJob to a second running job")
 	got, err := c.GetBackupJob(ctx(t), "first")
 	must(t, err, "GetBackupJob")
 	if got.State != backup.JobAborted {
 		t.Fatalf("refused update changed the job: state %s, want ABORTED", got.State)
 	}
-	// An active job may update itself.
-	next.State = backup.JobRunning
-	next.PercentDone = 50
-	must(t, c.UpdateBackupJob(ctx(t), next), "UpdateBackupJob of the active job")
+	// A running job may update itself.
+	waiting.PercentDone = 50
+	must(t, c.UpdateBackupJob(ctx(t), waiting), "UpdateBackupJob of the running job")
+	waiting.State = backup.JobAborting
+	must(t, c.UpdateBackupJob(ctx(t), waiting), "UpdateBackupJob of the running job to ABORTING")
 }
 
 func testBackupJobConcurrentCreate(t *testing.T, c backup.Catalog) {
@@ -147,7 +174,8 @@ func testBackupJobConcurrentCreate(t *testing.T, c backup.Catalog) {
 	for i := range n {
 		wg.Go(func() {
 			j := newJob(fmt.Sprintf("race-%02d", i), "contended", at(time.Duration(i)))
-			j.State = allJobStates[i%4] // all active
+			// Every other creator makes a waiting job, which never conflicts.
+			j.State = []backup.JobState{backup.JobRunning, backup.JobCreated, backup.JobAborting, backup.JobPending}[i%4]
 			j.CompletionDate = time.Time{}
 			<-start
 			errs[i] = c.CreateBackupJob(ctx(t), j)
@@ -157,7 +185,11 @@ func testBackupJobConcurrentCreate(t *testing.T, c backup.Catalog) {
 	wg.Wait()
 	won := 0
 	for i, err := range errs {
+		waiting := i%2 == 1
 		switch {
+		case waiting && err != nil:
+			t.Errorf("creator %d of a waiting job: %v", i, err)
+		case waiting:
 		case err == nil:
 			won++
 		case backup.ErrorCode(err) != backup.ErrConflict:
@@ -165,12 +197,115 @@ func testBackupJobConcurrentCreate(t *testing.T, c backup.Catalog) {
 		}
 	}
 	if won != 1 {
-		t.Fatalf("%d of %d concurrent creations succeeded, want exactly 1", won, n)
+		t.Fatalf("%d of %d concurrent creations of a running job succeeded, want exactly 1", won, n/2)
 	}
 	jobs, _, err := c.ListBackupJobs(ctx(t), backup.BackupJobFilter{ResourceARN: tableARN("contended")})
 	must(t, err, "ListBackupJobs")
-	if len(jobs) != 1 {
-		t.Fatalf("ListBackupJobs after the race: %d jobs, want 1", len(jobs))
+	if len(jobs) != n/2+1 {
+		t.Fatalf("ListBackupJobs after the race: %d jobs, want %d", len(jobs), n/2+1)
+	}
+}
+
+// scheduledJob returns a CREATED job of rule for table's occurrence at
+// scheduled.
+func scheduledJob(id, rule, table string, scheduled time.Time) *backup.BackupJob {
+	j := newJob(id, table, scheduled.Add(time.Second))
+	j.State = backup.JobCreated
+	j.CompletionDate = time.Time{}
+	j.CreatedBy.BackupRuleID = rule
+	j.ScheduledTime = scheduled
+	j.CompleteBy = scheduled.Add(2 * time.Hour)
+	return j
+}
+
+func testBackupJobScheduledOccurrence(t *testing.T, c backup.Catalog) {
+	occ := at(24 * time.Hour)
+	first := scheduledJob("first", "rule-1", "orders", occ)
+	must(t, c.CreateBackupJob(ctx(t), first), "CreateBackupJob")
+	got, err := c.GetBackupJob(ctx(t), "first")
+	must(t, err, "GetBackupJob")
+	wantEqual(t, "GetBackupJob of a scheduled job", got, scheduledJob("first", "rule-1", "orders", occ))
+
+	// The same occurrence, whatever the second job's state.
+	for _, s := range []backup.JobState{backup.JobCreated, backup.JobRunning, backup.JobFailed} {
+		dup := scheduledJob("dup-"+string(s), "rule-1", "orders", occ)
+		dup.State = s
+		wantCode(t, c.CreateBackupJob(ctx(t), dup), backup.ErrAlreadyExists, "CreateBackupJob of a second job of one occurrence in state "+string(s))
+		if _, err := c.GetBackupJob(ctx(t), dup.ID); !backup.IsNotFound(err) {
+			t.Fatalf("refused CreateBackupJob stored the job: %v", err)
+		}
+	}
+	// Still refused once the first job has ended.
+	first.State = backup.JobFailed
+	first.CompletionDate = occ.Add(time.Hour)
+	must(t, c.UpdateBackupJob(ctx(t), first), "UpdateBackupJob")
+	wantCode(t, c.CreateBackupJob(ctx(t), scheduledJob("retry", "rule-1", "orders", occ)), backup.ErrAlreadyExists,
+		"CreateBackupJob of an ended occurrence")
+
+	// Another occurrence, resource or rule is another job.
+	must(t, c.CreateBackupJob(ctx(t), scheduledJob("next-day", "rule-1", "orders", occ.Add(24*time.Hour))), "CreateBackupJob of the next occurrence")
+	must(t, c.CreateBackupJob(ctx(t), scheduledJob("a-nanosecond-later", "rule-1", "orders", occ.Add(1))), "CreateBackupJob of an occurrence 1ns later")
+	must(t, c.CreateBackupJob(ctx(t), scheduledJob("customers", "rule-1", "customers", occ)), "CreateBackupJob of another resource")
+	must(t, c.CreateBackupJob(ctx(t), scheduledJob("rule-2", "rule-2", "orders", occ)), "CreateBackupJob of another rule")
+	// On-demand jobs have no occurrence.
+	for i := range 2 {
+		j := newJob(fmt.Sprintf("on-demand-%d", i), "orders", occ)
+		j.CreatedBy.BackupRuleID = "rule-1"
+		must(t, c.CreateBackupJob(ctx(t), j), "CreateBackupJob of an on-demand job")
+	}
+
+	// Moving a job onto a taken occurrence is refused and changes nothing.
+	moved := scheduledJob("next-day", "rule-1", "orders", occ)
+	wantCode(t, c.UpdateBackupJob(ctx(t), moved), backup.ErrAlreadyExists, "UpdateBackupJob onto a taken occurrence")
+	got, err = c.GetBackupJob(ctx(t), "next-day")
+	must(t, err, "GetBackupJob")
+	if !got.ScheduledTime.Equal(occ.Add(24 * time.Hour)) {
+		t.Fatalf("refused update changed ScheduledTime to %s", got.ScheduledTime)
+	}
+	// A job keeps its own occurrence through updates.
+	got.State = backup.JobRunning
+	must(t, c.UpdateBackupJob(ctx(t), got), "UpdateBackupJob of a scheduled job")
+}
+
+func testBackupJobConcurrentScheduling(t *testing.T, c backup.Catalog) {
+	// Several schedulers create the jobs of one occurrence for the same
+	// tables at once: each table gets one job.
+	const schedulers, tables = 8, 6
+	occ := at(48 * time.Hour)
+	errs := make([][]error, schedulers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for s := range schedulers {
+		errs[s] = make([]error, tables)
+		wg.Go(func() {
+			<-start
+			for k := range tables {
+				table := fmt.Sprintf("table-%d", (k+s)%tables)
+				j := scheduledJob(fmt.Sprintf("s%d-%s", s, table), "daily", table, occ)
+				errs[s][(k+s)%tables] = c.CreateBackupJob(ctx(t), j)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for k := range tables {
+		won := 0
+		for s := range schedulers {
+			switch err := errs[s][k]; {
+			case err == nil:
+				won++
+			case backup.ErrorCode(err) != backup.ErrAlreadyExists:
+				t.Errorf("scheduler %d, table-%d: got %v, want nil or AlreadyExists", s, k, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("table-%d: %d of %d schedulers created its job, want exactly 1", k, won, schedulers)
+		}
+		jobs, _, err := c.ListBackupJobs(ctx(t), backup.BackupJobFilter{ResourceARN: tableARN(fmt.Sprintf("table-%d", k))})
+		must(t, err, "ListBackupJobs")
+		if len(jobs) != 1 {
+			t.Errorf("table-%d has %d jobs, want 1", k, len(jobs))
+		}
 	}
 }
 

@@ -18,7 +18,25 @@ func testInvalidPages(t *testing.T, c backup.Catalog) {
 		must(t, c.CreateRecoveryPoint(ctx(t), newPoint(id, "vault-a", fmt.Sprintf("t%d", i), at(time.Duration(i)))), "CreateRecoveryPoint")
 		must(t, c.CreateRestoreJob(ctx(t), newRestore(id, at(time.Duration(i)))), "CreateRestoreJob")
 	}
+	for i := range 3 {
+		id := fmt.Sprintf("plan-%d", i)
+		must(t, c.CreateBackupPlan(ctx(t), newPlan(id, id, at(time.Duration(i)))), "CreateBackupPlan")
+		must(t, c.UpdateBackupPlan(ctx(t), nextVersion(newPlan("plan-0", "plan-0", at(0)), fmt.Sprintf("v%d", i+2), "plan-0", at(time.Duration(i+1)))), "UpdateBackupPlan")
+		must(t, c.CreateBackupSelection(ctx(t), newSelection("plan-0", "sel-"+id, id, at(time.Duration(i)))), "CreateBackupSelection")
+	}
 	listings := map[string]func(p backup.Page) (int, string, error){
+		"ListBackupPlans": func(p backup.Page) (int, string, error) {
+			v, next, err := c.ListBackupPlans(ctx(t), backup.BackupPlanFilter{Page: p})
+			return len(v), next, err
+		},
+		"ListBackupPlanVersions": func(p backup.Page) (int, string, error) {
+			v, next, err := c.ListBackupPlanVersions(ctx(t), "plan-0", p)
+			return len(v), next, err
+		},
+		"ListBackupSelections": func(p backup.Page) (int, string, error) {
+			v, next, err := c.ListBackupSelections(ctx(t), "plan-0", p)
+			return len(v), next, err
+		},
 		"ListVaults": func(p backup.Page) (int, string, error) {
 			v, next, err := c.ListVaults(ctx(t), p)
 			return len(v), next, err

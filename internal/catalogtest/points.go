@@ -46,30 +46,31 @@ func testRecoveryPointRoundTrip(t *testing.T, c backup.Catalog) {
 		backup.ErrAlreadyExists, "CreateRecoveryPoint of an existing ID")
 
 	changed := &backup.RecoveryPoint{
-		ID:                "rp-1",
-		ARN:               pointARN("rp-1") + "-x",
-		AccountID:         "210987654321",
-		Region:            "us-east-2",
-		VaultName:         "vault-b",
-		VaultARN:          vaultARN("vault-b"),
-		ResourceARN:       tableARN("customers"),
-		ResourceType:      "DynamoDBv2",
-		ResourceName:      "customers",
-		IAMRoleARN:        "arn:aws:iam::210987654321:role/other",
-		BackupJobID:       "job-other",
-		Status:            backup.RecoveryPointCompleted,
-		StatusMessage:     "complete",
-		StorageClass:      backup.StorageCold,
-		CreationDate:      at(-time.Hour - 1),
-		CompletionDate:    at(time.Hour + 1),
-		BackupSizeInBytes: 1<<50 + 1,
-		ItemCount:         1,
-		ContentChecksum:   "sha256:ffff",
-		Lifecycle:         backup.Lifecycle{MoveToColdStorageAfterDays: 7, DeleteAfterDays: 97},
-		Tags:              map[string]string{"a": "b"},
-		CreatedBy:         &backup.CreatedBy{BackupPlanID: "plan-2", BackupPlanVersion: "v9"},
-		IsEncrypted:       false,
-		RestoreMetadata:   map[string]string{"x": "y"},
+		ID:                   "rp-1",
+		ARN:                  pointARN("rp-1") + "-x",
+		AccountID:            "210987654321",
+		Region:               "us-east-2",
+		VaultName:            "vault-b",
+		VaultARN:             vaultARN("vault-b"),
+		ResourceARN:          tableARN("customers"),
+		ResourceType:         "DynamoDBv2",
+		ResourceName:         "customers",
+		IAMRoleARN:           "arn:aws:iam::210987654321:role/other",
+		BackupJobID:          "job-other",
+		Status:               backup.RecoveryPointCompleted,
+		StatusMessage:        "complete",
+		StorageClass:         backup.StorageCold,
+		CreationDate:         at(-time.Hour - 1),
+		CompletionDate:       at(time.Hour + 1),
+		BackupSizeInBytes:    1<<50 + 1,
+		ItemCount:            1,
+		ContentChecksum:      "sha256:ffff",
+		Lifecycle:            backup.Lifecycle{MoveToColdStorageAfterDays: 7, DeleteAfterDays: 97},
+		Tags:                 map[string]string{"a": "b"},
+		CreatedBy:            &backup.CreatedBy{BackupPlanID: "plan-2", BackupPlanVersion: "v9"},
+		IsEncrypted:          false,
+		RestoreMetadata:      map[string]string{"x": "y"},
+		SourceBackupVaultARN: vaultARN("elsewhere"),
 	}
 	must(t, c.UpdateRecoveryPoint(ctx(t), changed), "UpdateRecoveryPoint")
 	got, err = c.GetRecoveryPoint(ctx(t), "rp-1")
@@ -100,12 +101,21 @@ var allPointStatuses = []backup.RecoveryPointStatus{
 }
 
 func matchPoint(f backup.RecoveryPointFilter, p *backup.RecoveryPoint) bool {
+	cold, del := p.CalculatedLifecycle()
 	return (f.VaultName == "" || p.VaultName == f.VaultName) &&
 		(f.ResourceARN == "" || p.ResourceARN == f.ResourceARN) &&
 		(f.ResourceType == "" || p.ResourceType == f.ResourceType) &&
 		(len(f.Statuses) == 0 || slices.Contains(f.Statuses, p.Status)) &&
 		(f.BackupPlanID == "" || (p.CreatedBy != nil && p.CreatedBy.BackupPlanID == f.BackupPlanID)) &&
-		inRange(p.CreationDate, f.CreatedAfter, f.CreatedBefore)
+		inRange(p.CreationDate, f.CreatedAfter, f.CreatedBefore) &&
+		(f.StorageClass == "" || p.StorageClass == f.StorageClass) &&
+		dueBy(cold, f.ColdDueBy) && dueBy(del, f.DeleteDueBy)
+}
+
+// dueBy reports whether a lifecycle date is at or before the non-zero
+// bound by; a point without the date is never due.
+func dueBy(date, by time.Time) bool {
+	return by.IsZero() || (!date.IsZero() && !date.After(by))
 }
 
 func testRecoveryPointListFilters(t *testing.T, c backup.Catalog) {
@@ -182,6 +192,86 @@ func testRecoveryPointListFilters(t *testing.T, c backup.Catalog) {
 	if len(points) != 0 || next != "" {
 		t.Fatalf("ListRecoveryPoints of an unknown vault: %d points, next %q", len(points), next)
 	}
+}
+
+func testRecoveryPointLifecycleFilters(t *testing.T, c backup.Catalog) {
+	must(t, c.CreateVault(ctx(t), newVault("vault-a")), "CreateVault")
+	must(t, c.CreateVault(ctx(t), newVault("vault-b")), "CreateVault")
+	lifecycles := []backup.Lifecycle{
+		{},
+		{DeleteAfterDays: 35},
+		{MoveToColdStorageAfterDays: 7, DeleteAfterDays: 97},
+		{MoveToColdStorageAfterDays: 1, DeleteAfterDays: 91},
+		{DeleteAfterDays: 1},
+		{MoveToColdStorageAfterDays: 3},
+	}
+	const n = 60
+	created := func(i int) time.Time { return at(time.Duration(i)*5*time.Hour + time.Duration(i)) }
+	var points []*backup.RecoveryPoint
+	for i := range n {
+		p := newPoint(fmt.Sprintf("rp-%03d", i), []string{"vault-a", "vault-b"}[i%2], "orders", created(i))
+		p.Lifecycle = lifecycles[i%len(lifecycles)]
+		p.Status = allPointStatuses[(i/2)%len(allPointStatuses)]
+		if i%4 == 3 {
+			p.StorageClass = backup.StorageCold
+		}
+		points = append(points, p)
+	}
+	for _, i := range shuffled(n) {
+		must(t, c.CreateRecoveryPoint(ctx(t), points[i]), "CreateRecoveryPoint "+points[i].ID)
+	}
+	// Updates recompute the dates: a later creation, a shorter lifecycle.
+	points[2].CreationDate = points[2].CreationDate.Add(10 * 24 * time.Hour)
+	points[8].Lifecycle = backup.Lifecycle{MoveToColdStorageAfterDays: 1, DeleteAfterDays: 2}
+	points[9].StorageClass = backup.StorageCold
+	for _, i := range []int{2, 8, 9} {
+		must(t, c.UpdateRecoveryPoint(ctx(t), points[i]), "UpdateRecoveryPoint "+points[i].ID)
+	}
+	cold := func(i int) time.Time { d, _ := points[i].CalculatedLifecycle(); return d }
+	del := func(i int) time.Time { _, d := points[i].CalculatedLifecycle(); return d }
+	cases := []struct {
+		name  string
+		f     backup.RecoveryPointFilter
+		empty bool
+	}{
+		{"warm", backup.RecoveryPointFilter{StorageClass: backup.StorageWarm}, false},
+		{"cold", backup.RecoveryPointFilter{StorageClass: backup.StorageCold}, false},
+		{"cold due, at a date", backup.RecoveryPointFilter{ColdDueBy: cold(20)}, false},
+		{"cold due, a nanosecond before a date", backup.RecoveryPointFilter{ColdDueBy: cold(20).Add(-1)}, false},
+		{"warm and cold due", backup.RecoveryPointFilter{StorageClass: backup.StorageWarm, ColdDueBy: cold(33)}, false},
+		{"warm and cold due, updated", backup.RecoveryPointFilter{StorageClass: backup.StorageWarm, ColdDueBy: cold(8)}, false},
+		{"warm, cold due and completed", backup.RecoveryPointFilter{StorageClass: backup.StorageWarm, ColdDueBy: cold(45),
+			Statuses: []backup.RecoveryPointStatus{backup.RecoveryPointCompleted}}, false},
+		{"delete due, at a date", backup.RecoveryPointFilter{DeleteDueBy: del(28)}, false},
+		{"delete due, updated", backup.RecoveryPointFilter{DeleteDueBy: del(8)}, false},
+		{"delete due in a vault", backup.RecoveryPointFilter{DeleteDueBy: at(40 * 24 * time.Hour), VaultName: "vault-b"}, false},
+		{"delete due, with statuses", backup.RecoveryPointFilter{DeleteDueBy: del(50),
+			Statuses: []backup.RecoveryPointStatus{backup.RecoveryPointCompleted, backup.RecoveryPointExpired}}, false},
+		{"cold and delete due", backup.RecoveryPointFilter{ColdDueBy: cold(50), DeleteDueBy: del(52)}, false},
+		{"everything due some day", backup.RecoveryPointFilter{ColdDueBy: at(1000 * 24 * time.Hour), DeleteDueBy: at(1000 * 24 * time.Hour)}, false},
+		{"nothing due yet", backup.RecoveryPointFilter{DeleteDueBy: at(time.Hour)}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []*backup.RecoveryPoint
+			for _, p := range points {
+				if matchPoint(tc.f, p) {
+					want = append(want, p)
+				}
+			}
+			newestFirst(want, pointKey)
+			if (len(want) == 0) != tc.empty || len(want) == n {
+				t.Fatalf("the case selects %d of %d points; fix the test", len(want), n)
+			}
+			checkListing(t, "ListRecoveryPoints", want, pointID, func(p backup.Page) ([]*backup.RecoveryPoint, string, error) {
+				f := tc.f
+				f.Page = p
+				return c.ListRecoveryPoints(ctx(t), f)
+			})
+		})
+	}
+	_, _, err := c.ListRecoveryPoints(ctx(t), backup.RecoveryPointFilter{StorageClass: "GLACIER"})
+	wantCode(t, err, backup.ErrInvalidParameter, "ListRecoveryPoints of an unknown StorageClass")
 }
 
 func testRecoveryPointPagingUnderInserts(t *testing.T, c backup.Catalog) {

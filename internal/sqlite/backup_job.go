@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -16,7 +17,12 @@ const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_a
 	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
 	state, status_message, percent_done, bytes_transferred, backup_size_bytes, item_count,
 	creation_ns, start_by_ns, completion_ns, expected_completion_ns,
-	lifecycle, recovery_point_tags, options, created_by`
+	lifecycle, recovery_point_tags, options, created_by,
+	scheduled_ns, complete_by_ns, rule_id`
+
+// insertJob inserts the values of jobArgs.
+const insertJob = "INSERT INTO backup_jobs (" + jobCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // jobArgs returns the values of jobCols for j.
 func jobArgs(j *backup.BackupJob) ([]any, error) {
@@ -55,11 +61,24 @@ func jobArgs(j *backup.BackupJob) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	scheduled, err := nanos(j.ScheduledTime, "ScheduledTime")
+	if err != nil {
+		return nil, err
+	}
+	completeBy, err := nanos(j.CompleteBy, "CompleteBy")
+	if err != nil {
+		return nil, err
+	}
+	ruleID := ""
+	if j.CreatedBy != nil {
+		ruleID = j.CreatedBy.BackupRuleID
+	}
 	return []any{j.ID, j.AccountID, j.Region, j.VaultName, j.VaultARN, j.RecoveryPointARN,
 		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
 		string(j.State), j.StatusMessage, j.PercentDone, j.BytesTransferred, j.BackupSizeInBytes, j.ItemCount,
 		created, startBy, completed, expected,
-		lifecycle, tags, options, createdBy}, nil
+		lifecycle, tags, options, createdBy,
+		scheduled, completeBy, ruleID}, nil
 }
 
 func scanJob(s scanner) (*backup.BackupJob, error) {
@@ -68,13 +87,16 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 		state                                   string
 		created                                 int64
 		startBy, completed, expected            sql.NullInt64
+		scheduled, completeBy                   sql.NullInt64
 		lifecycle, tags, options, createdByJSON sql.NullString
+		ruleID                                  string
 	)
 	err := s.Scan(&j.ID, &j.AccountID, &j.Region, &j.VaultName, &j.VaultARN, &j.RecoveryPointARN,
 		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
 		&state, &j.StatusMessage, &j.PercentDone, &j.BytesTransferred, &j.BackupSizeInBytes, &j.ItemCount,
 		&created, &startBy, &completed, &expected,
-		&lifecycle, &tags, &options, &createdByJSON)
+		&lifecycle, &tags, &options, &createdByJSON,
+		&scheduled, &completeBy, &ruleID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +105,8 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 	j.StartBy = timeOf(startBy)
 	j.CompletionDate = timeOf(completed)
 	j.ExpectedCompletionDate = timeOf(expected)
+	j.ScheduledTime = timeOf(scheduled)
+	j.CompleteBy = timeOf(completeBy)
 	if err := fromJSON(lifecycle, &j.Lifecycle); err != nil {
 		return nil, fmt.Errorf("backup job %s: lifecycle: %w", j.ID, err)
 	}
@@ -101,26 +125,39 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 	return &j, nil
 }
 
-// activeConflict is the error for a second active job on a resource.
-func activeConflict(err error, j *backup.BackupJob) error {
+// uniqueJobError maps the violation of a unique index of backup_jobs: a
+// second job of one rule occurrence and resource (ErrAlreadyExists), or a
+// second running job of a resource (ErrConflict).
+func uniqueJobError(err error, j *backup.BackupJob) error {
+	// SQLite names the columns of the violated index in its message.
+	if strings.Contains(err.Error(), "backup_jobs.scheduled_ns") {
+		rule := ""
+		if j.CreatedBy != nil {
+			rule = j.CreatedBy.BackupRuleID
+		}
+		return wrapf(err, backup.ErrAlreadyExists, kindBackupJob, j.ResourceARN,
+			"backup rule %s already has a job for %s scheduled at %s", rule, j.ResourceARN,
+			j.ScheduledTime.UTC().Format(time.RFC3339Nano))
+	}
 	return wrapf(err, backup.ErrConflict, "Resource", j.ResourceARN,
-		"a backup job for %s is already in progress", j.ResourceARN)
+		"a backup job for %s is already running", j.ResourceARN)
 }
 
-// CreateBackupJob stores j. It fails with ErrConflict while another job for
-// j.ResourceARN is active, and with ErrAlreadyExists if j.ID is taken.
+// CreateBackupJob stores j. It fails with ErrConflict if j is RUNNING or
+// ABORTING while another job for j.ResourceARN is, and with
+// ErrAlreadyExists if j.ID is taken or j's rule occurrence (rule,
+// resource, ScheduledTime) already has a job.
 func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) error {
 	args, err := jobArgs(j)
 	if err != nil {
 		return err
 	}
-	_, err = c.write.ExecContext(ctx, "INSERT INTO backup_jobs ("+jobCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = c.write.ExecContext(ctx, insertJob, args...)
 	switch {
 	case isPrimaryKeyViolation(err):
 		return wrapf(err, backup.ErrAlreadyExists, kindBackupJob, j.ID, "backup job %s already exists", j.ID)
 	case isUniqueViolation(err):
-		return activeConflict(err, j)
+		return uniqueJobError(err, j)
 	case err != nil:
 		return fmt.Errorf("sqlite: create backup job %s: %w", j.ID, err)
 	}
@@ -140,8 +177,9 @@ func (c *Catalog) GetBackupJob(ctx context.Context, id string) (*backup.BackupJo
 }
 
 // UpdateBackupJob replaces the stored job with j. It fails with ErrNotFound
-// if there is no job j.ID, and with ErrConflict if j would become a second
-// active job for its resource.
+// if there is no job j.ID, with ErrConflict if j would become a second
+// running job for its resource, and with ErrAlreadyExists if j would become
+// a second job of a rule occurrence.
 func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) error {
 	args, err := jobArgs(j)
 	if err != nil {
@@ -152,10 +190,11 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, idempotency_token = ?11,
 		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
 		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
-		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25
+		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25,
+		scheduled_ns = ?26, complete_by_ns = ?27, rule_id = ?28
 		WHERE id = ?1`, args...)
 	if isUniqueViolation(err) {
-		return activeConflict(err, j)
+		return uniqueJobError(err, j)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: update backup job %s: %w", j.ID, err)

@@ -107,6 +107,11 @@ const (
 	tokenPoints    = "p1"
 	tokenRestores  = "r1"
 	tokenProtected = "pr1"
+	tokenPlans     = "bp1"
+	tokenVersions  = "bv1"
+	tokenSelection = "bs1"
+	tokenCopies    = "c1"
+	tokenStacks    = "s1"
 )
 
 func encodeToken(kind string, parts ...string) string {
@@ -154,8 +159,11 @@ func decodeCursor(kind, token string) (*cursor, error) {
 // listQuery builds the newest-first, keyset-paginated listing of one table.
 type listQuery struct {
 	table string
-	cols  string // the selected columns; must include creation_ns and id
-	conds []clause
+	cols  string // the selected columns; must include the key columns
+	// keyNs and keyID are the columns of the order and the keyset cursor;
+	// empty means creation_ns and id.
+	keyNs, keyID string
+	conds        []clause
 	// alts are sets of disjoint alternatives; the query is the union of one
 	// ordered index scan per combination, merged. An "any of" filter is one
 	// set: SQLite cannot read an IN list over an index in (creation_ns, id)
@@ -199,6 +207,19 @@ func (q *listQuery) timeRange(col string, after, before time.Time) {
 	}
 }
 
+// atOrBefore adds col <= t if t is not zero; a NULL col never matches.
+func (q *listQuery) atOrBefore(col string, t time.Time) {
+	switch {
+	case t.IsZero():
+	case t.Before(minTime):
+		q.where("0")
+	case t.After(maxTime):
+		q.where(col + " IS NOT NULL")
+	default:
+		q.where(col+" <= ?", t.UnixNano())
+	}
+}
+
 // completeRange adds after < completion_ns < before. A job normally
 // completes after it was created, so completion_ns < before implies
 // creation_ns < before, which lets the scan in creation order start at
@@ -229,13 +250,26 @@ func (q *listQuery) anyOf(col string, vals []string) {
 	q.alts = append(q.alts, set)
 }
 
-const newestFirst = " ORDER BY creation_ns DESC, id DESC LIMIT ?"
+// in adds the filter "col is one of vals" as one condition, for a query
+// that sorts its rows anyway.
+func (q *listQuery) in(col string, vals []string) {
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	q.where(col+" IN (?"+strings.Repeat(", ?", len(vals)-1)+")", args...)
+}
 
 // build returns the query for up to limit rows after cur.
 func (q *listQuery) build(cur *cursor, limit int) (string, []any) {
+	keyNs, keyID := q.keyNs, q.keyID
+	if keyNs == "" {
+		keyNs, keyID = "creation_ns", "id"
+	}
+	newestFirst := " ORDER BY " + keyNs + " DESC, " + keyID + " DESC LIMIT ?"
 	conds := slices.Clone(q.conds)
 	if cur != nil {
-		conds = append(conds, clause{"(creation_ns, id) < (?, ?)", []any{cur.ns, cur.id}})
+		conds = append(conds, clause{"(" + keyNs + ", " + keyID + ") < (?, ?)", []any{cur.ns, cur.id}})
 	}
 	// Every combination of one clause from each set of alternatives.
 	combos := [][]clause{nil}

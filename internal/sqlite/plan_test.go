@@ -2,8 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
 )
 
 // queryPlan returns SQLite's plan for the page query of f, one step a line.
@@ -116,6 +121,114 @@ func TestCatalogReadPlans(t *testing.T) {
 		}
 		if strings.Contains(text, "TEMP B-TREE") {
 			t.Errorf("%s: plan sorts:\n%s", tc.query, text)
+		}
+	}
+}
+
+// fillPoints inserts n recovery points in one vault: one in ten COLD,
+// lifecycles of a few kinds, created a minute apart.
+func fillPoints(t *testing.T, c *Catalog, n int) time.Time {
+	t.Helper()
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.CreateVault(t.Context(), &backup.Vault{Name: "v", CreationDate: start}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.write.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(t.Context(), "INSERT INTO recovery_points ("+pointCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	lifecycles := []backup.Lifecycle{{DeleteAfterDays: 35}, {MoveToColdStorageAfterDays: 30, DeleteAfterDays: 365}, {}}
+	for i := range n {
+		p := &backup.RecoveryPoint{ID: fmt.Sprintf("rp-%08d", i), VaultName: "v", Status: backup.RecoveryPointCompleted,
+			StorageClass: backup.StorageWarm, CreationDate: start.Add(time.Duration(i) * time.Minute),
+			ResourceARN: fmt.Sprintf("arn:t%d", i%100), Lifecycle: lifecycles[i%len(lifecycles)]}
+		if i%10 == 1 {
+			p.StorageClass = backup.StorageCold
+		}
+		args, err := pointArgs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stmt.ExecContext(t.Context(), args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return start
+}
+
+// TestIssue3ListPlans checks that the listings of plans, versions,
+// selections, copy jobs and due recovery points read an index.
+func TestIssue3ListPlans(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	c, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := fillPoints(t, c, 20000)
+	c.Close()
+	if c, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mid := start.Add(10000 * time.Minute)
+	pointCase := func(f backup.RecoveryPointFilter) *listQuery {
+		q, err := pointQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	for _, tc := range []struct {
+		name string
+		q    *listQuery
+		want []string
+		sort bool // the plan may sort the matching rows
+	}{
+		{"plans", planListQuery(backup.BackupPlanFilter{}), []string{"backup_plans_live"}, false},
+		{"plans with deleted", planListQuery(backup.BackupPlanFilter{IncludeDeleted: true}), []string{"backup_plans_by_creation"}, false},
+		{"plan versions", versionListQuery("p"), []string{"backup_plan_versions_by_creation (plan_id=? "}, false},
+		{"selections", selectionListQuery("p"), []string{"backup_selections_by_plan (plan_id=? "}, false},
+		{"points warm", pointCase(backup.RecoveryPointFilter{StorageClass: backup.StorageWarm}), []string{"recovery_points_by_class (storage_class=? "}, false},
+		{"points cold", pointCase(backup.RecoveryPointFilter{StorageClass: backup.StorageCold}), []string{"recovery_points_by_class (storage_class=? "}, false},
+		{"points warm, cold due", pointCase(backup.RecoveryPointFilter{StorageClass: backup.StorageWarm, ColdDueBy: mid}),
+			[]string{"recovery_points_cold_due (storage_class=? AND cold_ns<?)"}, true},
+		{"points completed, warm, cold due", pointCase(backup.RecoveryPointFilter{StorageClass: backup.StorageWarm, ColdDueBy: mid,
+			Statuses: []backup.RecoveryPointStatus{backup.RecoveryPointCompleted}}),
+			[]string{"recovery_points_cold_due (storage_class=? AND cold_ns<?)"}, true},
+		{"points cold due", pointCase(backup.RecoveryPointFilter{ColdDueBy: mid}),
+			[]string{"recovery_points_cold_due (storage_class=? AND cold_ns<?)"}, true},
+		{"points delete due", pointCase(backup.RecoveryPointFilter{DeleteDueBy: mid}),
+			[]string{"recovery_points_delete_due (delete_ns<?)"}, true},
+		{"points delete due, statuses", pointCase(backup.RecoveryPointFilter{DeleteDueBy: mid,
+			Statuses: []backup.RecoveryPointStatus{backup.RecoveryPointCompleted, backup.RecoveryPointDeleting}}),
+			[]string{"recovery_points_delete_due (delete_ns<?)"}, true},
+	} {
+		plan, err := queryPlan(t.Context(), c, tc.q, &cursor{ns: mid.UnixNano(), id: "x"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(plan, w) {
+				t.Errorf("%s: plan does not use %q:\n%s", tc.name, w, plan)
+			}
+		}
+		for _, line := range strings.Split(plan, "\n") {
+			if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING") && !strings.HasPrefix(line, "SCAN (subquery") {
+				t.Errorf("%s: plan reads a whole table:\n%s", tc.name, plan)
+			}
+		}
+		if !tc.sort && strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s: plan sorts:\n%s", tc.name, plan)
 		}
 	}
 }

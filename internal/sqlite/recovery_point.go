@@ -16,7 +16,8 @@ const pointCols = `id, arn, account_id, region, vault_name, vault_arn,
 	resource_arn, resource_type, resource_name, iam_role_arn, backup_job_id,
 	status, status_message, storage_class, creation_ns, completion_ns,
 	backup_size_bytes, item_count, content_checksum,
-	lifecycle, tags, created_by, backup_plan_id, is_encrypted, restore_metadata`
+	lifecycle, tags, created_by, backup_plan_id, is_encrypted, restore_metadata,
+	source_vault_arn, cold_ns, delete_ns`
 
 func pointArgs(p *backup.RecoveryPoint) ([]any, error) {
 	if p.ID == "" {
@@ -50,11 +51,25 @@ func pointArgs(p *backup.RecoveryPoint) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// In UTC, as the point is read back, so that the stored dates are
+	// those CalculatedLifecycle of a listed point returns.
+	coldAt, deleteAt := p.Lifecycle.Calculate(p.CreationDate.UTC())
+	cold, del := lifecycleNanos(coldAt), lifecycleNanos(deleteAt)
 	return []any{p.ID, p.ARN, p.AccountID, p.Region, p.VaultName, p.VaultARN,
 		p.ResourceARN, p.ResourceType, p.ResourceName, p.IAMRoleARN, p.BackupJobID,
 		string(p.Status), p.StatusMessage, string(p.StorageClass), created, completed,
 		p.BackupSizeInBytes, p.ItemCount, p.ContentChecksum,
-		lifecycle, tags, createdBy, planID, boolInt(p.IsEncrypted), meta}, nil
+		lifecycle, tags, createdBy, planID, boolInt(p.IsEncrypted), meta,
+		p.SourceBackupVaultARN, cold, del}, nil
+}
+
+// lifecycleNanos returns a lifecycle date as nanoseconds, or nil (never)
+// for no date or one after 2261.
+func lifecycleNanos(t time.Time) any {
+	if t.IsZero() || t.After(maxTime) {
+		return nil
+	}
+	return t.UnixNano()
 }
 
 func scanPoint(s scanner) (*backup.RecoveryPoint, error) {
@@ -64,12 +79,14 @@ func scanPoint(s scanner) (*backup.RecoveryPoint, error) {
 		created                              int64
 		completed                            sql.NullInt64
 		lifecycle, tags, createdByJSON, meta sql.NullString
+		cold, del                            sql.NullInt64
 	)
 	err := s.Scan(&p.ID, &p.ARN, &p.AccountID, &p.Region, &p.VaultName, &p.VaultARN,
 		&p.ResourceARN, &p.ResourceType, &p.ResourceName, &p.IAMRoleARN, &p.BackupJobID,
 		&status, &p.StatusMessage, &class, &created, &completed,
 		&p.BackupSizeInBytes, &p.ItemCount, &p.ContentChecksum,
-		&lifecycle, &tags, &createdByJSON, &planID, &p.IsEncrypted, &meta)
+		&lifecycle, &tags, &createdByJSON, &planID, &p.IsEncrypted, &meta,
+		&p.SourceBackupVaultARN, &cold, &del)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +120,7 @@ func (c *Catalog) CreateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 		return err
 	}
 	_, err = c.write.ExecContext(ctx, "INSERT INTO recovery_points ("+pointCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	switch {
 	case isPrimaryKeyViolation(err):
 		return wrapf(err, backup.ErrAlreadyExists, kindRecoveryPoint, p.ID, "recovery point %s already exists", p.ID)
@@ -139,7 +156,8 @@ func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, backup_job_id = ?11,
 		status = ?12, status_message = ?13, storage_class = ?14, creation_ns = ?15, completion_ns = ?16,
 		backup_size_bytes = ?17, item_count = ?18, content_checksum = ?19,
-		lifecycle = ?20, tags = ?21, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25
+		lifecycle = ?20, tags = ?21, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25,
+		source_vault_arn = ?26, cold_ns = ?27, delete_ns = ?28
 		WHERE id = ?1`, args...)
 	if isForeignKeyViolation(err) {
 		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
@@ -159,8 +177,23 @@ func (c *Catalog) DeleteRecoveryPoint(ctx context.Context, id string) error {
 	return affectedOne(res, kindRecoveryPoint, id)
 }
 
-// ListRecoveryPoints returns the points that match f, newest first.
+// ListRecoveryPoints returns the points that match f, newest first. A
+// StorageClass other than WARM or COLD is refused with
+// ErrInvalidParameter. With ColdDueBy or DeleteDueBy, a page costs a sort of
+// all the points due (of the storage class if one is given): fast when few
+// are, as when the lifecycle worker asks for the points due now and in
+// StorageClass WARM.
 func (c *Catalog) ListRecoveryPoints(ctx context.Context, f backup.RecoveryPointFilter) ([]*backup.RecoveryPoint, string, error) {
+	q, err := pointQuery(f)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, c.read, q, f.Page, tokenPoints, scanPoint,
+		func(p *backup.RecoveryPoint) (time.Time, string) { return p.CreationDate, p.ID })
+}
+
+// pointQuery returns the listing query of f.
+func pointQuery(f backup.RecoveryPointFilter) (*listQuery, error) {
 	q := &listQuery{table: "recovery_points", cols: pointCols}
 	if f.VaultName != "" {
 		q.where("vault_name = ?", f.VaultName)
@@ -175,16 +208,48 @@ func (c *Catalog) ListRecoveryPoints(ctx context.Context, f backup.RecoveryPoint
 		// The literal lets SQLite use the partial index.
 		q.where("backup_plan_id = ? AND backup_plan_id <> ''", f.BackupPlanID)
 	}
+	switch f.StorageClass {
+	case "", backup.StorageWarm, backup.StorageCold:
+	default:
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "StorageClass %q must be %s or %s",
+			f.StorageClass, backup.StorageWarm, backup.StorageCold)
+	}
 	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
+	q.atOrBefore("cold_ns", f.ColdDueBy)
+	q.atOrBefore("delete_ns", f.DeleteDueBy)
+	// The points due are read from the index of due dates, then sorted into
+	// page order. SQLite cannot know that few points are due at the time the
+	// lifecycle worker asks about (now), and left to itself it would walk
+	// the points newest first, past every point not yet due.
+	due := true
+	switch {
+	case !f.ColdDueBy.IsZero():
+		q.table = "recovery_points INDEXED BY recovery_points_cold_due"
+		if f.StorageClass == "" {
+			// One range of the index per class.
+			q.anyOf("storage_class", []string{string(backup.StorageWarm), string(backup.StorageCold)})
+		}
+	case !f.DeleteDueBy.IsZero():
+		q.table = "recovery_points INDEXED BY recovery_points_delete_due"
+	default:
+		due = false
+	}
+	if f.StorageClass != "" {
+		q.where("storage_class = ?", string(f.StorageClass))
+	}
 	if len(f.Statuses) > 0 {
 		s := make([]string, len(f.Statuses))
 		for i, v := range f.Statuses {
 			s[i] = string(v)
 		}
-		q.anyOf("status", s)
+		if due {
+			// The points due are sorted anyway: one sort, not one per status.
+			q.in("status", s)
+		} else {
+			q.anyOf("status", s)
+		}
 	}
-	return list(ctx, c.read, q, f.Page, tokenPoints, scanPoint,
-		func(p *backup.RecoveryPoint) (time.Time, string) { return p.CreationDate, p.ID })
+	return q, nil
 }
 
 // ListProtectedResources returns each resource with at least one COMPLETED

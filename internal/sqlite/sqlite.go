@@ -34,6 +34,9 @@
 // so a page costs one index range scan whatever its depth, and rows inserted
 // while a caller pages through are neither skipped nor repeated. A filter on
 // several states or statuses is run as one index scan per value, merged.
+// The recovery points due for cold storage or deletion (ColdDueBy,
+// DeleteDueBy) are the exception: they are read from an index of due dates
+// and sorted, which is cheap while few are due.
 // MaxResults 0 means 100, values above 1000 are treated as 1000, and negative
 // values are refused.
 package sqlite
