@@ -34,7 +34,8 @@ type pointMetadata struct {
 }
 
 // StartBackupJob validates the request, records a CREATED job and starts it
-// in the background.
+// in the background. A resource with an active backup job (waiting or
+// running) gets no second on-demand one: that is ErrConflict.
 func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobInput) (*backup.BackupJob, error) {
 	v, err := s.GetVault(ctx, in.VaultName)
 	if err != nil {
@@ -66,7 +67,6 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 		}
 		return nil, backup.Errorf(backup.ErrInvalidRequest, "cannot describe table %s in source %s: %v", table, src.Name, err)
 	}
-	now := s.now()
 	startWindow, completeWindow := DefaultStartWindow, DefaultCompletionWindow
 	if in.StartWindowMins > 0 {
 		startWindow = time.Duration(in.StartWindowMins) * time.Minute
@@ -74,16 +74,30 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 	if in.CompleteWindowMin > 0 {
 		completeWindow = time.Duration(in.CompleteWindowMin) * time.Minute
 	}
-	rpID := newID()
+	// The check for an active job and the insert are one step for this
+	// process; the catalog keeps a second RUNNING job out in any case.
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	busy, _, err := s.cfg.Catalog.ListBackupJobs(ctx, backup.BackupJobFilter{ResourceARN: a.String(),
+		States: activeJobStates, Page: backup.Page{MaxResults: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if len(busy) > 0 {
+		return nil, &backup.Error{Code: backup.ErrConflict, Type: "BackupJob", Context: a.String(),
+			Message: fmt.Sprintf("a backup job for %s is already in progress (%s, %s); wait for it or stop it with StopBackupJob",
+				a.String(), busy[0].ID, busy[0].State)}
+	}
+	now := s.now()
 	job := &backup.BackupJob{
 		ID: newID(), AccountID: s.cfg.AccountID, Region: s.cfg.Region,
 		VaultName: v.Name, VaultARN: v.ARN,
-		RecoveryPointARN: backup.RecoveryPointARN(s.cfg.Region, s.cfg.AccountID, rpID),
+		RecoveryPointARN: backup.RecoveryPointARN(s.cfg.Region, s.cfg.AccountID, newID()),
 		ResourceARN:      a.String(), ResourceType: backup.ResourceTypeDynamoDB, ResourceName: table,
 		IAMRoleARN: in.IAMRoleARN, IdempotencyToken: in.IdempotencyToken,
 		State: backup.JobCreated, CreationDate: now, StartBy: now.Add(startWindow),
-		ExpectedCompletionDate: now.Add(completeWindow),
-		Lifecycle:              in.Lifecycle, RecoveryPointTags: in.RecoveryPointTags, Options: in.Options,
+		ExpectedCompletionDate: now.Add(completeWindow), CompleteBy: now.Add(completeWindow),
+		Lifecycle: in.Lifecycle, RecoveryPointTags: in.RecoveryPointTags, Options: in.Options,
 	}
 	if err := s.cfg.Catalog.CreateBackupJob(ctx, job); err != nil {
 		if backup.ErrorCode(err) == backup.ErrConflict {
@@ -93,14 +107,44 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 		return nil, err
 	}
 	out := *job
-	aj := &activeJob{backup: job}
-	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table, rpID) }); err != nil {
+	if err := s.launchBackup(job, v, src, table); err != nil {
 		job.State, job.StatusMessage, job.CompletionDate = backup.JobFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateBackupJob(context.WithoutCancel(ctx), job)
 		return nil, err
 	}
 	s.log.Info("backup job created", "job", job.ID, "resource", job.ResourceARN, "vault", v.Name)
 	return &out, nil
+}
+
+// activeJobStates are the states of a job that occupies its resource.
+var activeJobStates = []backup.JobState{backup.JobCreated, backup.JobPending, backup.JobRunning, backup.JobAborting}
+
+// enqueue runs a stored CREATED or PENDING job in the background. A job
+// whose vault or source is gone ends FAILED at once, saying which.
+func (s *Service) enqueue(ctx context.Context, job *backup.BackupJob) error {
+	v, err := s.cfg.Catalog.GetVault(ctx, job.VaultName)
+	if err != nil && !backup.IsNotFound(err) {
+		return err
+	}
+	var src *Source
+	var table string
+	if err == nil {
+		src, _, table, err = s.source(job.ResourceARN)
+	} else {
+		err = fmt.Errorf("backup vault %s does not exist; create it or change the rule's TargetBackupVaultName", job.VaultName)
+	}
+	if err != nil {
+		job.State, job.CompletionDate = backup.JobFailed, s.now()
+		job.StatusMessage = causeMessage(err)
+		s.log.Error("backup job cannot run", "job", job.ID, "resource", job.ResourceARN, "err", err)
+		return s.cfg.Catalog.UpdateBackupJob(ctx, job)
+	}
+	return s.launchBackup(job, v, src, table)
+}
+
+func (s *Service) launchBackup(job *backup.BackupJob, v *backup.Vault, src *Source, table string) error {
+	aj := &activeJob{backup: job}
+	return s.launch(job.ID, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table) })
 }
 
 // save persists the active job's current state; the caller holds aj.mu.
@@ -110,32 +154,206 @@ func (s *Service) saveBackup(aj *activeJob) {
 	}
 }
 
-func (s *Service) runBackup(ctx context.Context, aj *activeJob, v *backup.Vault, src *Source, table, rpID string) {
+// runBackup takes a job from CREATED or PENDING to its end: it waits for
+// its turn, backs the table up, and for a scheduled job retries transient
+// failures while its start window is open.
+func (s *Service) runBackup(ctx context.Context, aj *activeJob, v *backup.Vault, src *Source, table string) {
 	job := aj.backup
 	log := s.log.With("job", job.ID, "resource", job.ResourceARN, "vault", v.Name)
-	if err := s.acquire(ctx); err != nil {
-		s.finishBackup(aj, nil, nil, err, log)
+	defer s.kick() // the resource is free for the next job
+	for attempt := 1; ; attempt++ {
+		if !s.waitTurn(ctx, aj, log) {
+			return
+		}
+		log.Info("backup job running", "attempt", attempt)
+		w, rp, err := s.backupAttempt(ctx, aj, v, src, table, log)
+		if err != nil && ctx.Err() == nil {
+			retry, ferr := s.retryLater(aj, w, rp, err, attempt, log)
+			if retry {
+				s.release()
+				continue
+			}
+			err = ferr
+		}
+		s.finishBackup(aj, w, rp, err, log)
+		s.release()
 		return
 	}
-	defer s.release()
-	if s.now().After(job.StartBy) {
+}
+
+// waitTurn waits until the job may run: its retry time has come, a worker
+// slot is free and no other job of its resource is running. It returns true
+// with the slot held and the job RUNNING, or false when the job ended
+// meanwhile (stopped, expired) or the server is stopping; a job that had
+// not started is then left CREATED or PENDING for Recover to queue again.
+func (s *Service) waitTurn(ctx context.Context, aj *activeJob, log *slog.Logger) bool {
+	job := aj.backup
+	wait := func(wake <-chan struct{}) bool {
+		select {
+		case <-wake:
+			return true
+		case <-ctx.Done():
+			s.stopWaiting(ctx, aj, log)
+			return false
+		}
+	}
+	for {
+		wake := s.wakeup()
 		aj.mu.Lock()
-		job.State, job.StatusMessage, job.CompletionDate = backup.JobExpired, "the job did not start within its start window", s.now()
+		if s.endBeforeStart(aj, log) {
+			aj.mu.Unlock()
+			return false
+		}
+		notBefore := aj.notBefore
+		aj.mu.Unlock()
+		if s.now().Before(notBefore) {
+			if !wait(wake) {
+				return false
+			}
+			continue
+		}
+		if err := s.acquire(ctx); err != nil {
+			s.stopWaiting(ctx, aj, log)
+			return false
+		}
+		aj.mu.Lock()
+		if s.endBeforeStart(aj, log) {
+			aj.mu.Unlock()
+			s.release()
+			return false
+		}
+		prevState, prevMsg := job.State, job.StatusMessage
+		job.State, job.StatusMessage = backup.JobRunning, ""
+		err := s.cfg.Catalog.UpdateBackupJob(context.Background(), job)
+		if err == nil {
+			aj.mu.Unlock()
+			return true
+		}
+		job.State, job.StatusMessage = prevState, prevMsg
+		if backup.ErrorCode(err) != backup.ErrConflict {
+			aj.mu.Unlock()
+			s.release()
+			log.Error("cannot mark backup job running", "err", err)
+			s.finishBackup(aj, nil, nil, fmt.Errorf("record the job as running: %w", err), log)
+			return false
+		}
+		// Another job of the resource runs: wait for it, without a slot.
+		job.State = backup.JobPending
+		job.StatusMessage = s.waitingMessage(job)
 		s.saveBackup(aj)
 		aj.mu.Unlock()
-		return
+		s.release()
+		log.Info("backup job waits for another job of its resource", "message", job.StatusMessage)
+		if !wait(wake) {
+			return false
+		}
 	}
-	aj.mu.Lock()
-	if job.State != backup.JobCreated { // stopped while waiting
-		aj.mu.Unlock()
-		s.finishBackup(aj, nil, nil, errStopped, log)
-		return
-	}
-	job.State = backup.JobRunning
-	s.saveBackup(aj)
-	aj.mu.Unlock()
-	log.Info("backup job running")
+}
 
+// endBeforeStart ends a job that has not started if it was stopped or its
+// start window closed; it reports whether the job is over. The caller holds
+// aj.mu.
+func (s *Service) endBeforeStart(aj *activeJob, log *slog.Logger) bool {
+	job := aj.backup
+	switch {
+	case job.State.Terminal():
+		return true
+	case job.State == backup.JobAborting:
+		job.State, job.StatusMessage, job.CompletionDate = backup.JobAborted, "stopped by StopBackupJob before it started", s.now()
+		s.saveBackup(aj)
+		return true
+	case startWindowClosed(job, s.now()):
+		expireUnstarted(job, s.now())
+		s.saveBackup(aj)
+		log.Warn("backup job expired: its start window closed", "start_by", job.StartBy)
+		return true
+	}
+	return false
+}
+
+// stopWaiting handles the end of a job's context while it waited to start:
+// StopBackupJob and the scheduler end the job themselves; when the server
+// stops, the job stays CREATED or PENDING and Recover queues it again.
+func (s *Service) stopWaiting(ctx context.Context, aj *activeJob, log *slog.Logger) {
+	aj.mu.Lock()
+	defer aj.mu.Unlock()
+	if aj.backup.State.Terminal() {
+		return
+	}
+	if errors.Is(context.Cause(ctx), errStopped) || aj.backup.State == backup.JobAborting {
+		aj.backup.State, aj.backup.StatusMessage, aj.backup.CompletionDate = backup.JobAborted, "stopped by StopBackupJob before it started", s.now()
+		s.saveBackup(aj)
+		return
+	}
+	log.Info("server stopping; the backup job will be queued again at the next start", "state", aj.backup.State)
+}
+
+// waitingMessage says which job a PENDING job waits for.
+func (s *Service) waitingMessage(job *backup.BackupJob) string {
+	running, _, err := s.cfg.Catalog.ListBackupJobs(context.Background(), backup.BackupJobFilter{ResourceARN: job.ResourceARN,
+		States: []backup.JobState{backup.JobRunning, backup.JobAborting}, Page: backup.Page{MaxResults: 1}})
+	if err == nil && len(running) > 0 {
+		return fmt.Sprintf("waiting for backup job %s of the same resource to finish (one backup job runs per resource at a time)", running[0].ID)
+	}
+	return "waiting for another backup job of the same resource to finish (one backup job runs per resource at a time)"
+}
+
+// retryLater decides what follows a failed attempt. A scheduled job whose
+// error is transient goes back to PENDING, its partial recovery point
+// removed, and is tried again after a backoff if that is still inside its
+// start window: retryLater returns true. Otherwise it returns false and the
+// error to end the job with.
+func (s *Service) retryLater(aj *activeJob, w *vault.Writer, rp *backup.RecoveryPoint, err error, attempt int, log *slog.Logger) (bool, error) {
+	job := aj.backup
+	if job.ScheduledTime.IsZero() || !dynamodb.IsRetryable(err) {
+		return false, err
+	}
+	now := s.now()
+	at := now.Add(retryDelay(attempt))
+	if !at.Before(job.StartBy) {
+		return false, fmt.Errorf("attempt %d failed: %w; the start window closes at %s, too soon for another attempt",
+			attempt, err, job.StartBy.Format(time.RFC3339))
+	}
+	s.discardAttempt(w, rp, log)
+	aj.mu.Lock()
+	defer aj.mu.Unlock()
+	if job.State != backup.JobRunning { // stopped meanwhile
+		return false, err
+	}
+	job.State = backup.JobPending
+	job.StatusMessage = fmt.Sprintf("attempt %d failed: %s; retrying at %s (the start window closes at %s)",
+		attempt, causeMessage(err), at.Format(time.RFC3339), job.StartBy.Format(time.RFC3339))
+	job.PercentDone, job.BytesTransferred, job.BackupSizeInBytes, job.ItemCount = 0, 0, 0, 0
+	job.RecoveryPointARN = backup.RecoveryPointARN(job.Region, job.AccountID, newID())
+	aj.notBefore = at
+	s.saveBackup(aj)
+	log.Warn("backup attempt failed; retrying inside the start window", "attempt", attempt, "retry_at", at, "err", err)
+	return true, nil
+}
+
+// discardAttempt removes what a failed attempt wrote.
+func (s *Service) discardAttempt(w *vault.Writer, rp *backup.RecoveryPoint, log *slog.Logger) {
+	ctx := context.Background()
+	if w != nil {
+		if err := w.Abort(ctx); err != nil {
+			log.Error("abort recovery point", "err", err)
+		}
+	}
+	if rp != nil && rp.Status != backup.RecoveryPointCompleted {
+		if err := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !backup.IsNotFound(err) {
+			log.Error("delete partial recovery point", "err", err)
+		}
+	}
+}
+
+// backupAttempt streams the table into a new recovery point. On error it
+// returns what is left to clean up: the vault writer (nil once committed)
+// and the catalog's recovery point.
+func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Vault, src *Source, table string, log *slog.Logger) (*vault.Writer, *backup.RecoveryPoint, error) {
+	aj.mu.Lock()
+	job := aj.backup
+	rpID := recoveryPointID(job.RecoveryPointARN)
+	aj.mu.Unlock()
 	var w *vault.Writer
 	var rp *backup.RecoveryPoint
 	err := func() error {
@@ -162,7 +380,11 @@ func (s *Service) runBackup(ctx context.Context, aj *activeJob, v *backup.Vault,
 		if err != nil {
 			return fmt.Errorf("create recovery point in vault: %w", err)
 		}
-		var scanner dynamodb.Scanner = dynamodb.NewRetryScanner(src.Client, s.retryPolicy(log))
+		var scanner dynamodb.Scanner = src.Client
+		if s.cfg.WrapScanner != nil {
+			scanner = s.cfg.WrapScanner(scanner)
+		}
+		scanner = dynamodb.NewRetryScanner(scanner, s.retryPolicy(log))
 		if job.Options.ReadRate > 0 {
 			scanner = dynamodb.NewRateLimitedScanner(scanner, job.Options.ReadRate)
 		}
@@ -208,28 +430,22 @@ func (s *Service) runBackup(ctx context.Context, aj *activeJob, v *backup.Vault,
 		aj.mu.Unlock()
 		return nil
 	}()
-	s.finishBackup(aj, w, rp, err, log)
+	return w, rp, err
 }
 
-// finishBackup ends a job: COMPLETED if err is nil, else ABORTED (stopped)
-// or FAILED, after removing the partial recovery point.
+// finishBackup ends a job: COMPLETED if err is nil, else ABORTED (stopped),
+// EXPIRED (its completion window ended) or FAILED, after removing the
+// partial recovery point. A completed job's rule copies are started.
 func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.RecoveryPoint, err error, log *slog.Logger) {
-	ctx := context.Background()
 	if err != nil {
-		if w != nil {
-			if aerr := w.Abort(ctx); aerr != nil {
-				log.Error("abort recovery point", "err", aerr)
-			}
-		}
-		if rp != nil && rp.Status != backup.RecoveryPointCompleted {
-			if derr := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); derr != nil && !backup.IsNotFound(derr) {
-				log.Error("delete partial recovery point", "err", derr)
-			}
-		}
+		s.discardAttempt(w, rp, log)
 	}
 	aj.mu.Lock()
-	defer aj.mu.Unlock()
 	job := aj.backup
+	if job.State.Terminal() { // ended by StopBackupJob or the scheduler
+		aj.mu.Unlock()
+		return
+	}
 	job.CompletionDate = s.now()
 	switch {
 	case err == nil:
@@ -238,6 +454,10 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 	case job.State == backup.JobAborting || errors.Is(err, errStopped):
 		job.State, job.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
 		log.Info("backup job aborted")
+	case aj.completionExpired:
+		job.State = backup.JobExpired
+		job.StatusMessage = completionExpiredMessage(job)
+		log.Warn("backup job expired: its completion window ended", "complete_by", job.CompleteBy)
 	default:
 		if errors.Is(err, context.Canceled) && s.ctx.Err() != nil {
 			err = errors.New("cairn server stopped while the job was running")
@@ -247,6 +467,11 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 		log.Error("backup job failed", "err", err)
 	}
 	s.saveBackup(aj)
+	done := *job
+	aj.mu.Unlock()
+	if done.State == backup.JobCompleted && rp != nil {
+		s.afterBackup(s.ctx, &done, rp)
+	}
 }
 
 func percent(p engine.Progress, estimate int64) float64 {
@@ -282,8 +507,9 @@ func (s *Service) ListBackupJobs(ctx context.Context, f backup.BackupJobFilter) 
 	return s.cfg.Catalog.ListBackupJobs(ctx, f)
 }
 
-// StopBackupJob stops an active job: ABORTING now, ABORTED once its partial
-// data is removed.
+// StopBackupJob stops an active job. A running job goes ABORTING now and
+// ABORTED once its partial data is removed; one that has not started yet
+// goes ABORTED at once.
 func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 	job, err := s.cfg.Catalog.GetBackupJob(ctx, id)
 	if err != nil {
@@ -303,7 +529,11 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 		aj.mu.Unlock()
 		return backup.Errorf(backup.ErrInvalidRequest, "backup job %s is already %s and cannot be stopped", id, st)
 	}
-	aj.backup.State = backup.JobAborting
+	if aj.backup.State == backup.JobRunning {
+		aj.backup.State = backup.JobAborting
+	} else { // not started: nothing to remove
+		aj.backup.State, aj.backup.StatusMessage, aj.backup.CompletionDate = backup.JobAborted, "stopped by StopBackupJob before it started", s.now()
+	}
 	s.saveBackup(aj)
 	aj.mu.Unlock()
 	aj.cancel(errStopped)

@@ -8,53 +8,46 @@ import (
 	"github.com/cairn-backup/cairn/internal/vault"
 )
 
-// Recover repairs what a previous process left behind when it was killed:
-// every backup job still CREATED, RUNNING or ABORTING ends FAILED (or
-// ABORTED if it was being stopped) with a reason, and its partial recovery
-// point is removed from vault and catalog; every restore job still PENDING or
-// RUNNING ends FAILED; recovery points left DELETING are deleted. Call it
-// once at start, before serving requests.
+// Recover repairs what a previous process left behind when it was stopped
+// or killed: a backup job still CREATED or PENDING is queued again while its
+// start window is open (it had not started) and ends EXPIRED once it has
+// closed; every backup job still RUNNING or ABORTING ends FAILED (or ABORTED
+// if it was being stopped) with a reason, and its partial recovery point is
+// removed from vault and catalog; every restore job still PENDING or
+// RUNNING ends FAILED; recovery points left DELETING are deleted; lifecycle
+// transitions cut short are finished (or logged, for the lifecycle worker
+// to retry). Call it once at start, before
+// serving requests and before Start. Jobs this process runs are left alone.
 func (s *Service) Recover(ctx context.Context) error {
-	active := []backup.JobState{backup.JobCreated, backup.JobPending, backup.JobRunning, backup.JobAborting}
+	f := backup.BackupJobFilter{States: activeJobStates, Page: backup.Page{MaxResults: 100}}
 	for {
-		jobs, _, err := s.cfg.Catalog.ListBackupJobs(ctx, backup.BackupJobFilter{States: active, Page: backup.Page{MaxResults: 100}})
+		jobs, next, err := s.cfg.Catalog.ListBackupJobs(ctx, f)
 		if err != nil {
 			return fmt.Errorf("recover: list backup jobs: %w", err)
 		}
-		if len(jobs) == 0 {
+		for _, j := range jobs {
+			if s.active(j.ID) != nil {
+				continue
+			}
+			if err := s.recoverBackupJob(ctx, j); err != nil {
+				return err
+			}
+		}
+		if next == "" {
 			break
 		}
-		for _, j := range jobs {
-			if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
-				if err := s.purgePoint(ctx, rp); err != nil {
-					return fmt.Errorf("recover: remove partial recovery point of job %s: %w", j.ID, err)
-				}
-			} else if err != nil && !backup.IsNotFound(err) {
-				return err
-			}
-			prev := j.State
-			if prev == backup.JobAborting {
-				j.State, j.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
-			} else {
-				j.State = backup.JobFailed
-				j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; its partial recovery point was removed. Start a new backup", prev)
-			}
-			j.CompletionDate = s.now()
-			if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
-				return err
-			}
-			s.log.Warn("backup job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
-		}
+		f.NextToken = next
 	}
+	rf := backup.RestoreJobFilter{Statuses: []backup.RestoreJobStatus{backup.RestorePending, backup.RestoreRunning}, Page: backup.Page{MaxResults: 100}}
 	for {
-		jobs, _, err := s.cfg.Catalog.ListRestoreJobs(ctx, backup.RestoreJobFilter{Statuses: []backup.RestoreJobStatus{backup.RestorePending, backup.RestoreRunning}, Page: backup.Page{MaxResults: 100}})
+		jobs, next, err := s.cfg.Catalog.ListRestoreJobs(ctx, rf)
 		if err != nil {
 			return fmt.Errorf("recover: list restore jobs: %w", err)
 		}
-		if len(jobs) == 0 {
-			break
-		}
 		for _, j := range jobs {
+			if s.active(j.ID) != nil {
+				continue
+			}
 			prev := j.Status
 			j.Status, j.CompletionDate = backup.RestoreFailed, s.now()
 			j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s", prev)
@@ -66,24 +59,80 @@ func (s *Service) Recover(ctx context.Context) error {
 			}
 			s.log.Warn("restore job ended by recovery", "job", j.ID, "was", prev)
 		}
+		if next == "" {
+			break
+		}
+		rf.NextToken = next
 	}
 	for _, st := range []backup.RecoveryPointStatus{backup.RecoveryPointDeleting, backup.RecoveryPointCreating} {
+		p := backup.Page{MaxResults: 100}
 		for {
-			pts, _, err := s.cfg.Catalog.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{Statuses: []backup.RecoveryPointStatus{st}, Page: backup.Page{MaxResults: 100}})
+			pts, next, err := s.cfg.Catalog.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{Statuses: []backup.RecoveryPointStatus{st}, Page: p})
 			if err != nil {
 				return err
 			}
-			if len(pts) == 0 {
-				break
-			}
 			for _, rp := range pts {
+				if st == backup.RecoveryPointCreating && s.active(rp.BackupJobID) != nil {
+					continue // being written by a job of this process
+				}
 				if err := s.purgePoint(ctx, rp); err != nil {
 					return fmt.Errorf("recover: delete recovery point %s: %w", rp.ARN, err)
 				}
 			}
+			if next == "" {
+				break
+			}
+			p.NextToken = next
 		}
 	}
-	return s.sweepVaults(ctx)
+	if err := s.sweepVaults(ctx); err != nil {
+		return err
+	}
+	// Like an unreachable vault in the sweep, lifecycle work that cannot be
+	// finished now does not keep the server from starting: the lifecycle
+	// worker takes it up again.
+	if err := s.recoverLifecycle(ctx); err != nil {
+		s.log.Error("recover: cannot finish lifecycle transitions a previous process left; the lifecycle worker will retry", "err", err)
+	}
+	return nil
+}
+
+// recoverBackupJob queues again or ends one job a previous process left
+// active.
+func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) error {
+	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
+		if err := s.purgePoint(ctx, rp); err != nil {
+			return fmt.Errorf("recover: remove partial recovery point of job %s: %w", j.ID, err)
+		}
+		// A job queued again writes a new point.
+		j.RecoveryPointARN = backup.RecoveryPointARN(j.Region, j.AccountID, newID())
+	} else if err != nil && !backup.IsNotFound(err) {
+		return err
+	}
+	prev, now := j.State, s.now()
+	switch {
+	case prev == backup.JobCreated || prev == backup.JobPending:
+		if startWindowClosed(j, now) {
+			expireUnstarted(j, now)
+			break
+		}
+		if err := s.enqueue(ctx, j); err != nil {
+			return fmt.Errorf("recover: queue backup job %s again: %w", j.ID, err)
+		}
+		s.log.Info("backup job queued again by recovery", "job", j.ID, "state", prev, "start_by", j.StartBy)
+		return nil
+	case prev == backup.JobAborting:
+		j.State, j.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
+	default:
+		j.State = backup.JobFailed
+		j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; its partial recovery point was removed. Start a new backup", prev)
+	}
+	j.CompletionDate = now
+	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
+		return err
+	}
+	s.log.Warn("backup job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
+	return nil
 }
 
 // sweepVaults cleans what cut-short writes left in the vaults. Temporary

@@ -2,12 +2,17 @@
 // backup.Service on top of the catalog, the vaults and the DynamoDB sources,
 // and runs backup and restore jobs in the background.
 //
-// A job's life: StartBackupJob stores it CREATED and queues it; a worker slot
-// moves it to RUNNING, streams the table into a new recovery point (engine),
-// and ends it COMPLETED, FAILED or ABORTED. Only a recovery point whose data
-// is complete in the vault is ever marked COMPLETED in the catalog. On start,
-// Recover ends every job a previous process left active (after a crash) as
-// FAILED with a reason and removes the partial data it left.
+// A job's life: StartBackupJob (or the scheduler, for a due plan rule)
+// stores it CREATED and queues it; a worker slot moves it to RUNNING, streams
+// the table into a new recovery point (engine), and ends it COMPLETED,
+// FAILED, ABORTED or EXPIRED. One job per resource runs at a time: others
+// wait PENDING. Only a recovery point whose data is complete in the vault is
+// ever marked COMPLETED in the catalog. On start, Recover queues again the
+// jobs a previous process had not started yet, ends every job it left
+// running as FAILED with a reason and removes the partial data it left.
+//
+// The scheduler (Tick, run by Start) turns plan rules into jobs and ends
+// jobs whose start or completion window closed; see docs/plans.md.
 package runner
 
 import (
@@ -75,7 +80,16 @@ type Config struct {
 	// LifecycleInterval is how often recovery points are moved to cold
 	// storage or deleted as their lifecycle says; default 1m.
 	LifecycleInterval time.Duration
+	// WrapScanner, when set, wraps the scanner of every backup beneath
+	// the retry policy (fault injection in tests).
+	WrapScanner func(dynamodb.Scanner) dynamodb.Scanner
 }
+
+// Defaults of Config.
+const (
+	DefaultSchedulerInterval = 10 * time.Second
+	DefaultLifecycleInterval = time.Minute
+)
 
 // Service implements backup.Service.
 type Service struct {
@@ -84,10 +98,21 @@ type Service struct {
 
 	slots chan struct{}
 
-	mu      sync.Mutex
-	stores  map[string]blob.Store // by vault name
-	running map[string]*activeJob // by job id (backup and restore)
-	closed  bool
+	mu        sync.Mutex
+	stores    map[string]blob.Store // by vault name
+	running   map[string]*activeJob // by job id (backup and restore)
+	tableARNs map[string]string     // by source name and table name
+	closed    bool
+	started   bool
+
+	// startMu makes StartBackupJob's check for an active job of the
+	// resource and its insert one step.
+	startMu sync.Mutex
+
+	// wakeCh is closed (and replaced) whenever a waiting job may be able
+	// to go on: a job ended, or the scheduler ran.
+	wakeMu sync.Mutex
+	wakeCh chan struct{}
 
 	wg     sync.WaitGroup
 	ctx    context.Context // parent of every job's context
@@ -122,18 +147,27 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Compression == "" {
 		cfg.Compression = "zstd"
 	}
+	if cfg.SchedulerInterval <= 0 {
+		cfg.SchedulerInterval = DefaultSchedulerInterval
+	}
+	if cfg.LifecycleInterval <= 0 {
+		cfg.LifecycleInterval = DefaultLifecycleInterval
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
-		slots:   make(chan struct{}, cfg.MaxJobs),
-		stores:  map[string]blob.Store{},
-		running: map[string]*activeJob{},
-		ctx:     ctx, cancel: cancel,
+		slots:     make(chan struct{}, cfg.MaxJobs),
+		stores:    map[string]blob.Store{},
+		running:   map[string]*activeJob{},
+		tableARNs: map[string]string{},
+		ctx:       ctx, cancel: cancel,
 	}, nil
 }
 
-// Close stops every running job (they end FAILED, with their partial data
-// removed) and waits for them. It does not close the catalog.
+// Close stops the scheduler and every running job (they end FAILED, with
+// their partial data removed) and waits for them; jobs that had not
+// started stay CREATED or PENDING for Recover to queue again. It does not
+// close the catalog.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -143,8 +177,29 @@ func (s *Service) Close() error {
 	return nil
 }
 
-// Wait blocks until no job and no background sweep is running; for tests.
+// Wait blocks until no job and no background sweep is running; for tests
+// that do not call Start.
 func (s *Service) Wait() { s.wg.Wait() }
+
+// wakeup returns a channel that is closed at the next kick.
+func (s *Service) wakeup() <-chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.wakeCh == nil {
+		s.wakeCh = make(chan struct{})
+	}
+	return s.wakeCh
+}
+
+// kick wakes every job waiting for its turn or its retry time.
+func (s *Service) kick() {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.wakeCh != nil {
+		close(s.wakeCh)
+		s.wakeCh = nil
+	}
+}
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
 
@@ -206,6 +261,11 @@ type activeJob struct {
 	backup  *backup.BackupJob
 	restore *backup.RestoreJob
 	cancel  context.CancelCauseFunc
+	// notBefore is when a backup job waiting to retry may start again.
+	notBefore time.Time
+	// completionExpired is set when the scheduler stops a running backup
+	// job at the end of its completion window.
+	completionExpired bool
 }
 
 // errStopped is the cancel cause of a job stopped by StopBackupJob.

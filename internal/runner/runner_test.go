@@ -31,11 +31,20 @@ type fixture struct {
 	store *blobfault.Store
 	cat   *sqlite.Catalog
 	db    *sdk.Client
+
+	// What a second Service on the same catalog, vaults and DynamoDB needs.
+	catalogPath string
+	client      *dynamodb.Client
+	dataDir     string
 }
 
 // newFixture runs a Service on a real dynalite and SQLite catalog, with
 // every vault in one fault-injecting in-memory store.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with the Service's Config adjusted by
+// adjust (a fake clock, fewer job slots, a scanner wrapper...).
+func newFixtureWith(t *testing.T, adjust func(*Config)) *fixture {
 	t.Helper()
 	dyn := testbed.Dynalite(t)
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(dyn.Endpoint),
@@ -44,17 +53,34 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := sqlite.Open(context.Background(), t.TempDir()+"/catalog.db")
+	path := t.TempDir() + "/catalog.db"
+	cat, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
-	store := blobfault.New(mem.New())
-	svc, err := New(Config{Catalog: cat, Sources: []*Source{{Name: "local", Client: client}},
-		OpenStore: func(context.Context, backup.VaultStorage) (blob.Store, error) { return store, nil },
-		DataDir:   t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	f := &fixture{store: blobfault.New(mem.New()), cat: cat, db: sdk.NewFromConfig(cfg),
+		catalogPath: path, client: client, dataDir: t.TempDir()}
+	f.svc = f.newService(t, cat, adjust)
+	if err := f.svc.EnsureDefaultVault(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// newService returns a recovered Service on catalog cat and the fixture's
+// vaults and dynalite, closed at the end of the test.
+func (f *fixture) newService(t *testing.T, cat backup.Catalog, adjust func(*Config)) *Service {
+	t.Helper()
+	c := Config{Catalog: cat, Sources: []*Source{{Name: "local", Client: f.client}},
+		OpenStore: func(context.Context, backup.VaultStorage) (blob.Store, error) { return f.store, nil },
+		DataDir:   f.dataDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ProgressInterval: 10 * time.Millisecond,
-		Retry:            dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+		Retry:            dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}
+	if adjust != nil {
+		adjust(&c)
+	}
+	svc, err := New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +88,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := svc.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.EnsureDefaultVault(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{svc: svc, store: store, cat: cat, db: sdk.NewFromConfig(cfg)}
+	return svc
 }
 
 func (f *fixture) table(t *testing.T, name string, n int) string {

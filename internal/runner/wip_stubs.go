@@ -14,39 +14,6 @@ var errTODO = errors.New("not implemented yet")
 
 var _ = time.Time{}
 
-func (s *Service) CreateBackupPlan(ctx context.Context, in backup.CreateBackupPlanInput) (*backup.BackupPlan, error) {
-	return nil, errTODO
-}
-func (s *Service) GetBackupPlan(ctx context.Context, id, versionID string, previewRuns int) (*backup.BackupPlan, []backup.ScheduledRun, error) {
-	return nil, nil, errTODO
-}
-func (s *Service) ListBackupPlans(ctx context.Context, f backup.BackupPlanFilter) ([]*backup.BackupPlan, string, error) {
-	return nil, "", errTODO
-}
-func (s *Service) ListBackupPlanVersions(ctx context.Context, id string, p backup.Page) ([]*backup.BackupPlan, string, error) {
-	return nil, "", errTODO
-}
-func (s *Service) UpdateBackupPlan(ctx context.Context, id string, doc backup.PlanDocument) (*backup.BackupPlan, error) {
-	return nil, errTODO
-}
-func (s *Service) DeleteBackupPlan(ctx context.Context, id string) (*backup.BackupPlan, error) {
-	return nil, errTODO
-}
-func (s *Service) CreateBackupSelection(ctx context.Context, in backup.CreateBackupSelectionInput) (*backup.BackupSelection, error) {
-	return nil, errTODO
-}
-func (s *Service) GetBackupSelection(ctx context.Context, planID, selectionID string) (*backup.BackupSelection, error) {
-	return nil, errTODO
-}
-func (s *Service) ListBackupSelections(ctx context.Context, planID string, p backup.Page) ([]*backup.BackupSelection, string, error) {
-	return nil, "", errTODO
-}
-func (s *Service) DeleteBackupSelection(ctx context.Context, planID, selectionID string) error {
-	return errTODO
-}
-func (s *Service) ExplainResource(ctx context.Context, resourceARN string) (*backup.Explanation, error) {
-	return nil, errTODO
-}
 func (s *Service) StartCopyJob(ctx context.Context, in backup.StartCopyJobInput) (*backup.CopyJob, error) {
 	return nil, errTODO
 }
