@@ -23,15 +23,6 @@ func (s *Service) GetCopyJob(ctx context.Context, id string) (*backup.CopyJob, e
 func (s *Service) ListCopyJobs(ctx context.Context, f backup.CopyJobFilter) ([]*backup.CopyJob, string, error) {
 	return nil, "", errTODO
 }
-func (s *Service) ApplyStack(ctx context.Context, in backup.ApplyStackInput) (*backup.StackResult, error) {
-	return nil, errTODO
-}
-func (s *Service) DeleteStack(ctx context.Context, name string) (*backup.StackResult, error) {
-	return nil, errTODO
-}
-func (s *Service) GetStack(ctx context.Context, name string) (*backup.Stack, error) {
-	return nil, errTODO
-}
 func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vault, arn string, l backup.Lifecycle) (*backup.RecoveryPoint, error) {
 	return nil, errTODO
 }
