@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
 )
 
 // FuzzRequests sends arbitrary paths, queries and bodies to the routes,
@@ -26,7 +29,32 @@ func FuzzRequests(f *testing.F) {
 	f.Add("GET", "/backup-vaults/v1/recovery-points/"+url.PathEscape(pointARN)+"/restore-metadata", "", "")
 	f.Add("DELETE", "/backup-vaults/v1/recovery-points/"+url.PathEscape(pointARN), "", "")
 	f.Add("POST", "/backup-jobs/j1", "", "")
-	fake := &fakeService{vault: testVault("v1"), job: testJob("j1"), point: testPoint(), restore: testRestore("r1")}
+	f.Add("PUT", "/backup/plans/", "", blogPlanJSON[strings.Index(blogPlanJSON, ":")+1:strings.LastIndex(blogPlanJSON, "}")])
+	f.Add("PUT", "/backup/plans", "", `{"BackupPlan":{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1"}]},"BackupPlanTags":{"a":"b"}}`)
+	f.Add("POST", "/backup/plans/plan-1", "", `{"BackupPlan":{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1","StartWindowMinutes":60}]}}`)
+	f.Add("GET", "/backup/plans/plan-1/", "versionId=djE%3D&MaxScheduledRunsPreview=3", "")
+	f.Add("GET", "/backup/plans/", "includeDeleted=true&maxResults=2", "")
+	f.Add("GET", "/backup/plans/plan-1/versions/", "nextToken=1", "")
+	f.Add("DELETE", "/backup/plans/plan-1", "", "")
+	f.Add("POST", "/backup/template/json/toPlan", "", `{"BackupPlanTemplateJson":"{\"BackupPlanName\":\"p\",\"Rules\":[{\"RuleName\":\"r\",\"TargetBackupVaultName\":\"v1\"}]}"}`)
+	f.Add("PUT", "/backup/plans/plan-1/selections/", "", `{"BackupSelection":{"SelectionName":"s","IamRoleArn":"`+roleARN+`","Resources":["*"],"ListOfTags":[{"ConditionType":"STRINGEQUALS","ConditionKey":"backup","ConditionValue":"daily"}],"Conditions":{"StringLike":[{"ConditionKey":"aws:ResourceTag/a","ConditionValue":"b*"}]}}}`)
+	f.Add("GET", "/backup/plans/plan-1/selections/sel-1", "", "")
+	f.Add("GET", "/backup/plans/plan-1/selections/", "maxResults=1", "")
+	f.Add("DELETE", "/backup/plans/plan-1/selections/sel-1", "", "")
+	f.Add("PUT", "/copy-jobs", "", `{"RecoveryPointArn":"`+pointARN+`","SourceBackupVaultName":"v1","DestinationBackupVaultArn":"`+offsiteARN+`","IamRoleArn":"`+roleARN+`","Lifecycle":{"DeleteAfterDays":9}}`)
+	f.Add("GET", "/copy-jobs/c1", "", "")
+	f.Add("GET", "/copy-jobs/", "state=RUNNING&destinationVaultArn="+url.QueryEscape(offsiteARN), "")
+	f.Add("POST", "/backup-vaults/v1/recovery-points/"+url.PathEscape(pointARN), "", `{"Lifecycle":{"MoveToColdStorageAfterDays":1,"DeleteAfterDays":91}}`)
+	f.Add("PUT", "/cairn/stacks/s1", "", `{"TemplateBody":"Resources: {}","Parameters":{"A":"b"}}`)
+	f.Add("GET", "/cairn/stacks/s1", "", "")
+	f.Add("DELETE", "/cairn/stacks/s1", "", "")
+	f.Add("GET", "/cairn/explain", "resourceArn="+url.QueryEscape(tableARN), "")
+	fake := &fakeService{vault: testVault("v1"), job: testJob("j1"), point: testPoint(), restore: testRestore("r1"),
+		plan: testPlan(), plans: []*backup.BackupPlan{testPlan()}, runs: []backup.ScheduledRun{{ExecutionTime: t0, RuleID: "rule-1"}},
+		selection: &backup.BackupSelection{SelectionDocument: testSelectionDocument(), SelectionID: "sel-1", BackupPlanID: "plan-1"},
+		copyJob:   testCopyJob("c1"), copyJobs: []*backup.CopyJob{testCopyJob("c1")},
+		stack: testStack(), stackResult: testStackResult(),
+		explanation: &backup.Explanation{Resource: backup.Resource{ARN: tableARN}}}
 	s, err := New(Config{Service: fake, Credentials: func(string) (string, bool) { return "", false },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -54,6 +82,39 @@ func FuzzRequests(f *testing.F) {
 		}
 		if w.Code >= 400 && w.Header().Get("x-amzn-ErrorType") == "" {
 			t.Fatalf("%s %s: error without x-amzn-ErrorType: %d %s", method, path, w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzPlanTemplate feeds arbitrary documents to GetBackupPlanFromJSON's
+// parser: it never panics, fails only with parameter errors, and what it
+// accepts has every required member.
+func FuzzPlanTemplate(f *testing.F) {
+	f.Add(blogPlanJSON)
+	f.Add(`{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1","CopyActions":[{"DestinationBackupVaultArn":"` + offsiteARN + `"}]}]}`)
+	f.Add(`{"BackupPlan":null}`)
+	f.Add(`{"Rules":[null]}`)
+	f.Add("{\n\"BackupPlanName\": 1}")
+	f.Fuzz(func(t *testing.T, doc string) {
+		d, err := parsePlanTemplate(doc)
+		if err != nil {
+			if c := backup.ErrorCode(err); c != backup.ErrInvalidParameter && c != backup.ErrMissingParameter {
+				t.Fatalf("%q: error %v has code %s", doc, err, c)
+			}
+			return
+		}
+		if d.BackupPlanName == "" || len(d.Rules) == 0 {
+			t.Fatalf("%q: accepted %+v", doc, d)
+		}
+		for _, r := range d.Rules {
+			if !namePattern.MatchString(r.RuleName) || backup.ValidateVaultName(r.TargetBackupVaultName) != nil {
+				t.Fatalf("%q: accepted rule %+v", doc, r)
+			}
+			for _, c := range r.CopyActions {
+				if checkVaultARN("", c.DestinationBackupVaultARN) != nil {
+					t.Fatalf("%q: accepted copy action %+v", doc, c)
+				}
+			}
 		}
 	})
 }

@@ -318,10 +318,10 @@ func templateError(doc string, err error) error {
 		line, col := position(doc, typ.Offset)
 		where := typ.Field
 		if where == "" {
-			return invalidParam("BackupPlanTemplateJson must be a JSON object, not a %s", typ.Value)
+			return invalidParam("BackupPlanTemplateJson must be a JSON object, not %s", withArticle(typ.Value))
 		}
-		return invalidParam("BackupPlanTemplateJson member %s at line %d, column %d must be a %s, not a %s",
-			where, line, col, jsonKind(typ.Type.Kind().String()), typ.Value)
+		return invalidParam("BackupPlanTemplateJson member %s at line %d, column %d must be %s, not %s",
+			where, line, col, withArticle(jsonKind(typ.Type.Kind().String())), withArticle(typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return invalidParam("BackupPlanTemplateJson has the member %s, which a backup plan does not have; check its spelling",
 			strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -336,6 +336,14 @@ func position(s string, off int64) (line, col int) {
 	line = strings.Count(before, "\n") + 1
 	col = int(off) - strings.LastIndexByte(before, '\n')
 	return line, col
+}
+
+// withArticle puts "a" or "an" before a noun.
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // jsonKind names a Go kind as a JSON type.

@@ -191,17 +191,11 @@ func checkID(name, id string) error {
 	return nil
 }
 
-// checkVaultARN validates the ARN of a backup vault.
+// checkVaultARN validates the ARN of a backup vault, the member named
+// name.
 func checkVaultARN(name, s string) error {
-	a, err := backup.ParseARN(s)
-	if err != nil {
-		return invalidParam("%s: %q is not a backup vault ARN (expected arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", name, s)
-	}
-	vault, ok := strings.CutPrefix(a.Resource, "backup-vault:")
-	if a.Service != "backup" || !ok {
-		return invalidParam("%s: %q is not a backup vault ARN (expected arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME)", name, s)
-	}
-	return inMember(name, backup.ValidateVaultName(vault))
+	_, _, err := backup.ParseVaultARN(s)
+	return inMember(name, err)
 }
 
 // inMember prefixes the message of a domain error with the request member
