@@ -47,6 +47,9 @@ func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string
 		return err
 	}
 	if rp.Status == backup.RecoveryPointCreating {
+		if rp.BackupJobID == "" {
+			return backup.Errorf(backup.ErrInvalidRequest, "recovery point %s is still being copied; wait for its copy job to end", arn)
+		}
 		return backup.Errorf(backup.ErrInvalidRequest, "recovery point %s is still being created; stop its backup job %s instead", arn, rp.BackupJobID)
 	}
 	rp.Status = backup.RecoveryPointDeleting
@@ -56,6 +59,7 @@ func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string
 	return s.purgePoint(ctx, rp)
 }
 
+// purgePoint removes a point's data, warm and cold, then its catalog entry.
 func (s *Service) purgePoint(ctx context.Context, rp *backup.RecoveryPoint) error {
 	v, err := s.cfg.Catalog.GetVault(ctx, rp.VaultName)
 	if err != nil {
@@ -67,6 +71,16 @@ func (s *Service) purgePoint(ctx context.Context, rp *backup.RecoveryPoint) erro
 	}
 	if err := vault.New(store).Delete(ctx, rp.ID); err != nil {
 		return fmt.Errorf("delete recovery point data: %w", err)
+	}
+	// A file vault's point may have a cold copy, complete or cut short.
+	cold, err := s.coldStore(ctx, v, false)
+	if err != nil {
+		return err
+	}
+	if cold != nil && cold != store {
+		if err := vault.New(cold).Delete(ctx, rp.ID); err != nil {
+			return fmt.Errorf("delete recovery point data in cold storage: %w", err)
+		}
 	}
 	if err := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !backup.IsNotFound(err) {
 		return err

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/engine"
-	"github.com/cairn-backup/cairn/internal/vault"
 )
 
 // Restore metadata keys. TargetTableName is AWS's; the cairn: keys are
@@ -75,10 +75,6 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 			return jobs[0], nil
 		}
 	}
-	v, err := s.cfg.Catalog.GetVault(ctx, rp.VaultName)
-	if err != nil {
-		return nil, err
-	}
 	job := &backup.RestoreJob{
 		ID: newID(), AccountID: s.cfg.AccountID, Region: s.cfg.Region,
 		RecoveryPointARN: rp.ARN, VaultARN: rp.VaultARN, ResourceType: backup.ResourceTypeDynamoDB,
@@ -91,7 +87,7 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 	}
 	out := *job
 	aj := &activeJob{restore: job}
-	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, v, rp, src, target) }); err != nil {
+	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, rp, src, target) }); err != nil {
 		job.Status, job.StatusMessage, job.CompletionDate = backup.RestoreFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateRestoreJob(context.WithoutCancel(ctx), job)
 		return nil, err
@@ -106,7 +102,7 @@ func (s *Service) saveRestore(aj *activeJob) {
 	}
 }
 
-func (s *Service) runRestore(ctx context.Context, aj *activeJob, v *backup.Vault, rp *backup.RecoveryPoint, src *Source, target string) {
+func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.RecoveryPoint, src *Source, target string) {
 	job := aj.restore
 	log := s.log.With("job", job.ID, "recovery_point", rp.ARN, "table", target)
 	if err := s.acquire(ctx); err != nil {
@@ -121,11 +117,25 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, v *backup.Vault
 
 	var notApplied []string
 	err := func() error {
-		store, err := s.store(ctx, v)
+		// Pin the point so no cold move removes its files while they are
+		// read, then read it where it is now (warm or cold).
+		release, err := inUse.read(ctx, rp.ID)
 		if err != nil {
 			return err
 		}
-		r, err := vault.New(store).Open(ctx, rp.ID)
+		defer release()
+		cur, err := s.cfg.Catalog.GetRecoveryPoint(ctx, rp.ID)
+		if err != nil {
+			return fmt.Errorf("recovery point %s: %w", rp.ARN, err)
+		}
+		if cur.Status != backup.RecoveryPointCompleted {
+			return fmt.Errorf("recovery point %s is %s now; only a COMPLETED recovery point can be restored", rp.ARN, cur.Status)
+		}
+		pv, err := s.pointVault(ctx, cur)
+		if err != nil {
+			return err
+		}
+		r, err := pv.Open(ctx, rp.ID)
 		if err != nil {
 			return fmt.Errorf("open recovery point: %w", err)
 		}
@@ -190,6 +200,11 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, v *backup.Vault
 		job.ValidationStatusMessage = fmt.Sprintf("%d items, content checksum %s match the recovery point", check.Items, check.Checksum)
 		return nil
 	}()
+	if errors.Is(err, blob.ErrArchived) {
+		err = fmt.Errorf("the recovery point's data files are in an archive storage class of S3 cold storage: "+
+			"restore them with S3 RestoreObject first (or give the vault tag %s=GLACIER_IR for cold points that restore at once): %w",
+			backup.TagColdStorageClass, err)
+	}
 	s.finishRestore(aj, notApplied, err, log)
 }
 

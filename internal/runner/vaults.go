@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
 )
 
 // markerKey is written into a vault's storage when the vault is created, to
@@ -26,10 +30,18 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 		return nil, err
 	}
 	if in.Storage.Kind != "" {
+		if in.Storage.ColdPath == "" && in.Storage.ColdStorageClass == "" {
+			in.Storage.ColdPath, in.Storage.ColdStorageClass = st.ColdPath, st.ColdStorageClass
+		}
 		st = in.Storage
 	}
 	if st.Kind == "" {
+		cold := st.ColdPath
 		st = s.defaultStorage(in.Name)
+		st.ColdPath = cold
+	}
+	if err := st.ValidateCold(); err != nil {
+		return nil, err
 	}
 	if st.Kind == backup.StorageS3 && st.Region == "" {
 		st.Region = s.cfg.Region
@@ -64,6 +76,38 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	s.mu.Unlock()
 	s.log.Info("vault created", "vault", v.Name, "storage", st.String())
 	return v, nil
+}
+
+// coldStore returns the blob store of a file vault's cold recovery points,
+// the directory VaultStorage.ColdDir names, opened like any vault storage.
+// It returns nil for an S3 vault, whose cold points stay in place in
+// another storage class, and, unless create is set, for a file vault whose
+// cold directory does not exist (nothing has gone cold there yet).
+func (s *Service) coldStore(ctx context.Context, v *backup.Vault, create bool) (blob.Store, error) {
+	if v.Storage.Kind != backup.StorageFile {
+		return nil, nil
+	}
+	dir := v.Storage.ColdDir()
+	key := "cold:" + dir // vault names cannot hold ':'
+	s.mu.Lock()
+	st, ok := s.stores[key]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	if !create {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	st, err := s.cfg.OpenStore(ctx, backup.VaultStorage{Kind: backup.StorageFile, Path: dir})
+	if err != nil {
+		return nil, fmt.Errorf("open cold storage of vault %s (%s): %w", v.Name, dir, err)
+	}
+	s.mu.Lock()
+	s.stores[key] = st
+	s.mu.Unlock()
+	return st, nil
 }
 
 // GetVault returns a vault.
