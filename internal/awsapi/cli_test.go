@@ -72,6 +72,9 @@ func TestAWSCLI(t *testing.T) {
 		fake := &fakeService{
 			vault: testVault("cli-vault"), job: testJob("job-1"), jobs: []*backup.BackupJob{testJob("job-1")},
 			point: testPoint(), points: []*backup.RecoveryPoint{testPoint()}, restore: testRestore("restore-1"),
+			plan: testPlan(), runs: []backup.ScheduledRun{{ExecutionTime: t0.Add(time.Hour), RuleID: "rule-1"}},
+			selection: &backup.BackupSelection{SelectionID: "sel-1", BackupPlanID: "plan-1", CreationDate: t0},
+			copyJobs:  []*backup.CopyJob{testCopyJob("copy-1")},
 		}
 		return fake, newTestEnv(t, fake, nil).srv.URL
 	}
@@ -176,6 +179,101 @@ func TestAWSCLI(t *testing.T) {
 		}
 		if out["RestoreJobId"] != "restore-1" {
 			t.Errorf("output %v", out)
+		}
+	})
+
+	t.Run("create-backup-plan", func(t *testing.T) {
+		fake, ep := cliEnv(t)
+		plan := blogPlanJSON[strings.Index(blogPlanJSON, ":")+1 : strings.LastIndex(blogPlanJSON, "}")]
+		out := cliJSON(t, ep, "create-backup-plan", "--backup-plan", plan,
+			"--backup-plan-tags", "team=data", "--creator-request-id", "req-p")
+		want := backup.CreateBackupPlanInput{Plan: testPlanDocument(), Tags: map[string]string{"team": "data"}, CreatorRequestID: "req-p"}
+		if in := lastCall(t, fake).In; !reflect.DeepEqual(in, want) {
+			t.Errorf("service got %+v, want %+v", in, want)
+		}
+		if out["BackupPlanId"] != "plan-1" || out["BackupPlanArn"] != planARN || out["VersionId"] != "djE=" ||
+			out["CreationDate"] != 1741064767.123 {
+			t.Errorf("output %v", out)
+		}
+	})
+
+	t.Run("get-backup-plan", func(t *testing.T) {
+		fake, ep := cliEnv(t)
+		out := cliJSON(t, ep, "get-backup-plan", "--backup-plan-id", "plan-1", "--version-id", "djE=",
+			"--max-scheduled-runs-preview", "1")
+		if got := lastCall(t, fake); got.In != (getPlanCall{"plan-1", "djE=", 1}) {
+			t.Errorf("service got %+v", got)
+		}
+		plan, _ := out["BackupPlan"].(map[string]any)
+		rules, _ := plan["Rules"].([]any)
+		if len(rules) != 1 {
+			t.Fatalf("output %v", out)
+		}
+		r := rules[0].(map[string]any)
+		if r["RuleId"] != "rule-1" || r["ScheduleExpressionTimezone"] != "Europe/Paris" || r["StartWindowMinutes"] != 60.0 ||
+			r["Lifecycle"].(map[string]any)["DeleteAfterDays"] != 365.0 {
+			t.Errorf("rule %v", r)
+		}
+		runs, _ := out["ScheduledRunsPreview"].([]any)
+		if len(runs) != 1 || runs[0].(map[string]any)["RuleExecutionType"] != "SNAPSHOTS" || out["DeletionDate"] == nil {
+			t.Errorf("output %v", out)
+		}
+	})
+
+	t.Run("get-backup-plan-from-json", func(t *testing.T) {
+		fake, ep := cliEnv(t)
+		out := cliJSON(t, ep, "get-backup-plan-from-json", "--backup-plan-template-json", blogPlanJSON)
+		if calls := fake.Calls(); len(calls) != 0 {
+			t.Errorf("the service was called: %+v", calls)
+		}
+		plan, _ := out["BackupPlan"].(map[string]any)
+		if plan["BackupPlanName"] != "blog-plan" || len(plan["Rules"].([]any)) != 1 {
+			t.Errorf("output %v", out)
+		}
+		_, errb, code := awsCLI(t, ep, "get-backup-plan-from-json", "--backup-plan-template-json", "{\"BackupPlanName\": }")
+		if code == 0 || !strings.Contains(string(errb), "InvalidParameterValueException") || !strings.Contains(string(errb), "line 1, column") {
+			t.Errorf("malformed: exit %d, stderr %s", code, errb)
+		}
+	})
+
+	t.Run("create-backup-selection", func(t *testing.T) {
+		fake, ep := cliEnv(t)
+		out := cliJSON(t, ep, "create-backup-selection", "--backup-plan-id", "plan-1", "--creator-request-id", "req-s",
+			"--backup-selection", `{"SelectionName":"tagged","IamRoleArn":"`+roleARN+`",`+
+				`"Resources":["arn:aws:dynamodb:*:*:table/*"],"NotResources":["`+tableARN+`"],`+
+				`"ListOfTags":[{"ConditionType":"STRINGEQUALS","ConditionKey":"backup","ConditionValue":"daily"}],`+
+				`"Conditions":{"StringEquals":[{"ConditionKey":"aws:ResourceTag/env","ConditionValue":"prod"}],`+
+				`"StringNotEquals":[{"ConditionKey":"aws:ResourceTag/tier","ConditionValue":"scratch"}],`+
+				`"StringLike":[{"ConditionKey":"aws:ResourceTag/team","ConditionValue":"data*"}],`+
+				`"StringNotLike":[{"ConditionKey":"aws:ResourceTag/name","ConditionValue":"tmp-*"}]}}`)
+		want := backup.CreateBackupSelectionInput{BackupPlanID: "plan-1", CreatorRequestID: "req-s", Selection: testSelectionDocument()}
+		if in := lastCall(t, fake).In; !reflect.DeepEqual(in, want) {
+			t.Errorf("service got %+v, want %+v", in, want)
+		}
+		if out["SelectionId"] != "sel-1" || out["BackupPlanId"] != "plan-1" || out["CreationDate"] == nil {
+			t.Errorf("output %v", out)
+		}
+	})
+
+	t.Run("list-copy-jobs", func(t *testing.T) {
+		fake, ep := cliEnv(t)
+		out := cliJSON(t, ep, "list-copy-jobs", "--by-state", "COMPLETED", "--by-destination-vault-arn", offsiteARN,
+			"--by-created-after", "2025-01-02T03:04:05Z", "--by-resource-type", "DynamoDB")
+		f := lastCall(t, fake).In.(backup.CopyJobFilter)
+		want := backup.CopyJobFilter{States: []backup.CopyJobState{backup.CopyCompleted}, DestinationBackupVaultARN: offsiteARN,
+			CreatedAfter: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), ResourceType: "DynamoDB"}
+		if !reflect.DeepEqual(f, want) {
+			t.Errorf("filter %+v, want %+v", f, want)
+		}
+		jobs, _ := out["CopyJobs"].([]any)
+		if len(jobs) != 1 {
+			t.Fatalf("output %v", out)
+		}
+		j := jobs[0].(map[string]any)
+		cb, _ := j["CreatedBy"].(map[string]any)
+		if j["CopyJobId"] != "copy-1" || j["State"] != "COMPLETED" || j["SourceRecoveryPointArn"] != pointARN ||
+			cb["BackupRuleName"] != "daily" || cb["BackupRuleTimezone"] != "Europe/Paris" {
+			t.Errorf("copy job %v", j)
 		}
 	})
 
