@@ -99,6 +99,10 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"PlanLastExecution", testPlanLastExecution},
 		{"Selections", testSelections},
 		{"RuleCursors", testRuleCursors},
+		{"CopyJobRoundTrip", testCopyJobRoundTrip},
+		{"CopyJobListFilters", testCopyJobListFilters},
+		{"CopyJobPagingUnderInserts", testCopyJobPagingUnderInserts},
+		{"Stacks", testStacks},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}
@@ -208,6 +212,26 @@ func normalize(v any) any {
 			return v
 		}
 		return *v
+	case *backup.CopyJob:
+		if v == nil {
+			return v
+		}
+		return *v
+	case *backup.Stack:
+		if v == nil {
+			return v
+		}
+		c := *v
+		c.Parameters = nilEmpty(c.Parameters)
+		if len(c.Resources) == 0 {
+			c.Resources = nil
+		} else {
+			c.Resources = slices.Clone(c.Resources)
+			for i := range c.Resources {
+				c.Resources[i].Attributes = nilEmpty(c.Resources[i].Attributes)
+			}
+		}
+		return c
 	case *backup.ProtectedResource:
 		if v == nil {
 			return v

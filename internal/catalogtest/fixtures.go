@@ -195,3 +195,47 @@ func newSelection(plan, id, name string, created time.Time) *backup.BackupSelect
 		CreatorRequestID: "req-" + id,
 	}
 }
+
+// newCopy returns a COMPLETED copy job of table's point with every field
+// set.
+func newCopy(id, table string, created time.Time) *backup.CopyJob {
+	return &backup.CopyJob{
+		ID:                          id,
+		AccountID:                   account,
+		Region:                      region,
+		SourceBackupVaultARN:        vaultARN("vault-a"),
+		SourceRecoveryPointARN:      pointARN("rp-" + id),
+		DestinationBackupVaultARN:   vaultARN("vault-b"),
+		DestinationRecoveryPointARN: pointARN("rp-copy-" + id),
+		ResourceARN:                 tableARN(table),
+		ResourceType:                backup.ResourceTypeDynamoDB,
+		ResourceName:                table,
+		IAMRoleARN:                  "arn:aws:iam::123456789012:role/backup",
+		IdempotencyToken:            "token-" + id,
+		State:                       backup.CopyCompleted,
+		StatusMessage:               "copied",
+		BackupSizeInBytes:           1<<34 + 9,
+		CreationDate:                created,
+		CompletionDate:              created.Add(4*time.Minute + 3),
+		Lifecycle:                   backup.Lifecycle{MoveToColdStorageAfterDays: 10, DeleteAfterDays: 365},
+		CreatedBy:                   newCreatedBy(),
+	}
+}
+
+// newStack returns a stack with every field set.
+func newStack(name string) *backup.Stack {
+	return &backup.Stack{
+		Name:       name,
+		Parameters: map[string]string{"TagKey": "backup", "TagValue": "daily", "DeleteAfterDays": "35"},
+		Resources: []backup.StackResource{{
+			LogicalID: "Vault", Type: "AWS::Backup::BackupVault", PhysicalID: name + "-vault",
+			Status: backup.StackResourceApplied, Properties: `{"BackupVaultName":"` + name + `-vault"}`,
+			Attributes: map[string]string{"Ref": name + "-vault", "BackupVaultArn": vaultARN(name + "-vault")},
+		}, {
+			LogicalID: "Role", Type: "AWS::IAM::Role", Status: backup.StackResourceNotApplicable,
+			Message: "cairn does not manage IAM roles",
+		}},
+		CreationDate: at(-2 * time.Hour),
+		UpdateDate:   at(-time.Hour + 1),
+	}
+}

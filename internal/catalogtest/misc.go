@@ -24,7 +24,19 @@ func testInvalidPages(t *testing.T, c backup.Catalog) {
 		must(t, c.UpdateBackupPlan(ctx(t), nextVersion(newPlan("plan-0", "plan-0", at(0)), fmt.Sprintf("v%d", i+2), "plan-0", at(time.Duration(i+1)))), "UpdateBackupPlan")
 		must(t, c.CreateBackupSelection(ctx(t), newSelection("plan-0", "sel-"+id, id, at(time.Duration(i)))), "CreateBackupSelection")
 	}
+	for i := range 3 {
+		must(t, c.CreateCopyJob(ctx(t), newCopy(fmt.Sprintf("copy-%d", i), "orders", at(time.Duration(i)))), "CreateCopyJob")
+		must(t, c.PutStack(ctx(t), newStack(fmt.Sprintf("stack-%d", i))), "PutStack")
+	}
 	listings := map[string]func(p backup.Page) (int, string, error){
+		"ListCopyJobs": func(p backup.Page) (int, string, error) {
+			v, next, err := c.ListCopyJobs(ctx(t), backup.CopyJobFilter{Page: p})
+			return len(v), next, err
+		},
+		"ListStacks": func(p backup.Page) (int, string, error) {
+			v, next, err := c.ListStacks(ctx(t), p)
+			return len(v), next, err
+		},
 		"ListBackupPlans": func(p backup.Page) (int, string, error) {
 			v, next, err := c.ListBackupPlans(ctx(t), backup.BackupPlanFilter{Page: p})
 			return len(v), next, err
