@@ -5,6 +5,9 @@
 //	cairn backup   start, list, describe and stop backup jobs
 //	cairn restore  start, list and describe restore jobs
 //	cairn point    list, describe and delete recovery points
+//	cairn plan     list and show backup plans with their next runs
+//	cairn explain  say which plans back a table up, and why
+//	cairn apply    apply or delete a CloudFormation template (a stack)
 //
 // This package only parses flags, reads configuration and wires the
 // internal packages together.
@@ -36,6 +39,11 @@ Usage:
   cairn restore start RECOVERY_POINT_ARN --table NEW_TABLE [--copy-tags] [--source NAME] [--no-wait]
   cairn restore list [--status STATUS] | describe JOB_ID [--wait]
   cairn point list [--vault NAME] [--table TABLE] | describe ARN | delete ARN
+  cairn plan list [--deleted] | show PLAN_ID [--runs N] [--version ID]
+  cairn explain TABLE                   which plans, selections and rules back a table up, and why
+  cairn apply -f TEMPLATE --stack-name NAME [--parameter KEY=VALUE ...]
+                                        create or update a stack's vaults, plans and selections (CloudFormation)
+  cairn apply --delete --stack-name NAME | --show --stack-name NAME
   cairn version
 
 Client commands find the server through CAIRN_ENDPOINT (default http://127.0.0.1:7171)
@@ -92,6 +100,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "vault", "backup", "restore", "point":
 		c := &cli{stdout: stdout, stderr: stderr}
 		return c.run(ctx, args[0], args[1:])
+	case "apply":
+		return (&cli{stdout: stdout, stderr: stderr}).apply(ctx, args[1:])
+	case "explain":
+		return (&cli{stdout: stdout, stderr: stderr}).explainCmd(ctx, args[1:])
+	case "plan":
+		return (&cli{stdout: stdout, stderr: stderr}).plan(ctx, args[1:])
 	}
 	fmt.Fprint(stderr, usage)
 	return &exitError{2, fmt.Errorf("unknown command %q", args[0])}

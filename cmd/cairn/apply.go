@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go"
+
+	"github.com/cairn-backup/cairn/internal/awsapi"
+)
+
+// extClient calls cairn's own operations under /cairn/ (stacks, explain),
+// which the AWS SDK does not know: JSON over HTTP, signed with SigV4 for
+// the backup service like every SDK call.
+type extClient struct {
+	endpoint string
+	region   string
+	creds    aws.Credentials
+	http     *http.Client
+}
+
+// connectExt connects the SDK client and the extension client.
+func (c *cli) connectExt(endpoint, dataDir string) (*extClient, error) {
+	if err := c.connect(endpoint, dataDir); err != nil {
+		return nil, err
+	}
+	k, err := clientKeys(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &extClient{endpoint: strings.TrimRight(endpoint, "/"), region: c.region, http: &http.Client{},
+		creds: aws.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey}}, nil
+}
+
+// do sends one request and decodes the JSON answer into out. An error
+// answer becomes a smithy.APIError, as the SDK's are.
+func (e *extClient) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	u := e.endpoint + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(payload))
+	if err != nil {
+		return fmt.Errorf("bad server endpoint %q: %v (set CAIRN_ENDPOINT to a URL such as %s)", e.endpoint, err, DefaultEndpoint)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256(payload)
+	if err := v4.NewSigner().SignHTTP(ctx, e.creds, req, hex.EncodeToString(sum[:]), "backup", e.region, time.Now()); err != nil {
+		return fmt.Errorf("sign request: %w", err)
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("cannot reach the cairn server at %s (is `cairn server` running? set CAIRN_ENDPOINT)", e.endpoint)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read the server's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb struct{ Code, Message string }
+		_ = json.Unmarshal(b, &eb)
+		if eb.Code == "" {
+			eb.Code = resp.Header.Get("x-amzn-ErrorType")
+		}
+		if eb.Code == "" {
+			eb.Code = fmt.Sprintf("HTTP %d", resp.StatusCode)
+			if resp.StatusCode == http.StatusNotFound {
+				eb.Message = "the server does not know " + method + " " + path + " (is it an older cairn?)"
+			}
+		}
+		return &smithy.GenericAPIError{Code: eb.Code, Message: eb.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the server's answer to %s %s is not what cairn expects: %v", method, path, err)
+	}
+	return nil
+}
+
+// parameters collects --parameter KEY=VALUE flags (also AWS CLI style
+// ParameterKey=KEY,ParameterValue=VALUE).
+type parameters map[string]string
+
+func (p parameters) String() string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k+"="+p[k])
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, " ")
+}
+
+func (p parameters) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if rest, awsStyle := strings.CutPrefix(s, "ParameterKey="); awsStyle {
+		var found bool
+		k, v, found = strings.Cut(rest, ",ParameterValue=")
+		ok = found
+	}
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	if _, dup := p[k]; dup {
+		return fmt.Errorf("parameter %s is given twice", k)
+	}
+	p[k] = v
+	return nil
+}
+
+const applyUsage = "-f TEMPLATE --stack-name NAME [--parameter KEY=VALUE ...] | --delete --stack-name NAME | --show --stack-name NAME"
+
+// apply runs `cairn apply`: create or update a stack from a CloudFormation
+// template, delete a stack, or show one.
+func (c *cli) apply(ctx context.Context, args []string) error {
+	fs, ep, dd := c.flags("apply")
+	var file string
+	fs.StringVar(&file, "f", "", "the CloudFormation template (YAML or JSON)")
+	fs.StringVar(&file, "file", "", "the CloudFormation template (same as -f)")
+	stack := fs.String("stack-name", "", "the stack's name: it identifies what the template created (required)")
+	params := parameters{}
+	fs.Var(params, "parameter", "a template parameter as KEY=VALUE (repeatable)")
+	del := fs.Bool("delete", false, "delete everything the stack created, then the stack")
+	show := fs.Bool("show", false, "show the stack's resources")
+	if _, err := parse(fs, args, 0, applyUsage); err != nil {
+		return err
+	}
+	modes := 0
+	for _, on := range []bool{file != "", *del, *show} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case *stack == "":
+		return &exitError{2, fmt.Errorf("--stack-name NAME is required; usage: cairn apply %s", applyUsage)}
+	case modes != 1:
+		return &exitError{2, fmt.Errorf("give exactly one of -f TEMPLATE, --delete or --show; usage: cairn apply %s", applyUsage)}
+	case len(params) > 0 && file == "":
+		return &exitError{2, errors.New("--parameter goes with -f TEMPLATE")}
+	}
+	var body []byte
+	if file != "" {
+		var err error
+		if body, err = os.ReadFile(file); err != nil {
+			return fmt.Errorf("read template: %w", err)
+		}
+		if len(body) > awsapi.MaxTemplateBytes {
+			return fmt.Errorf("template %s is %d bytes; at most %d are accepted", file, len(body), awsapi.MaxTemplateBytes)
+		}
+	}
+	ext, err := c.connectExt(*ep, *dd)
+	if err != nil {
+		return err
+	}
+	path := "/cairn/stacks/" + url.PathEscape(*stack)
+	switch {
+	case *show:
+		var out awsapi.GetStackOutput
+		if err := ext.do(ctx, http.MethodGet, path, nil, nil, &out); err != nil {
+			return explain(err)
+		}
+		c.printStack(out.Stack)
+		return nil
+	case *del:
+		var out awsapi.StackChangesOutput
+		if err := ext.do(ctx, http.MethodDelete, path, nil, nil, &out); err != nil {
+			err = explain(err)
+			return fmt.Errorf("%w\n(see what is left: cairn apply --show --stack-name %s)", err, *stack)
+		}
+		c.printChanges(out.Changes)
+		fmt.Fprintf(c.stdout, "deleted stack %s\n", *stack)
+		return nil
+	}
+	var out awsapi.StackChangesOutput
+	in := awsapi.ApplyStackInput{TemplateBody: string(body), Parameters: params}
+	if err := ext.do(ctx, http.MethodPut, path, nil, in, &out); err != nil {
+		return explain(err)
+	}
+	c.printChanges(out.Changes)
+	fmt.Fprintf(c.stdout, "applied stack %s: %s\n", *stack, summarize(out.Changes))
+	return nil
+}
+
+func (c *cli) printChanges(changes []awsapi.StackChange) {
+	t := newTable("RESOURCE", "TYPE", "ACTION", "PHYSICAL ID", "MESSAGE")
+	for _, ch := range changes {
+		t.row(ch.LogicalId, ch.Type, ch.Action, orDash(ch.PhysicalId), ch.Message)
+	}
+	_ = t.write(c.stdout)
+}
+
+func (c *cli) printStack(s *awsapi.Stack) {
+	if s == nil {
+		fmt.Fprintln(c.stdout, "(no stack)")
+		return
+	}
+	created, updated := s.CreationDate.Time(), s.UpdateDate.Time()
+	var ps []string
+	for k, v := range s.Parameters {
+		ps = append(ps, k+"="+v)
+	}
+	sort.Strings(ps)
+	kv(c.stdout, "Stack", s.StackName, "Created", when(&created), "Updated", when(&updated), "Parameters", strings.Join(ps, ", "))
+	fmt.Fprintln(c.stdout)
+	t := newTable("RESOURCE", "TYPE", "STATUS", "PHYSICAL ID", "MESSAGE")
+	for _, r := range s.Resources {
+		t.row(r.LogicalId, r.Type, r.Status, orDash(r.PhysicalId), r.Message)
+	}
+	_ = t.write(c.stdout)
+}
+
+// summarize counts the changes by action: "2 created, 1 updated, ...".
+func summarize(changes []awsapi.StackChange) string {
+	n := map[string]int{}
+	for _, ch := range changes {
+		n[ch.Action]++
+	}
+	var parts []string
+	for _, a := range []struct{ action, word string }{{"CREATE", "created"}, {"UPDATE", "updated"}, {"DELETE", "deleted"},
+		{"NONE", "unchanged"}, {"SKIP", "not applicable"}} {
+		if n[a.action] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[a.action], a.word))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+var _ flag.Value = parameters{}
