@@ -51,9 +51,11 @@ Resources:
 }
 
 func TestParseJSONLongForm(t *testing.T) {
-	src := `{"Parameters": {"P": {"Type": "String", "Default": "v"}},
-	 "Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {"Name": {"Fn::Sub": "a-${P}"}, "Other": {"Fn::GetAtt": ["S", "Arn"]}}, "DependsOn": ["S"]},
-	               "S": {"Type": "AWS::SNS::Topic"}}}`
+	// Indented with tabs, as JSON often is (YAML would refuse tabs outside
+	// flow collections), with a \u escape.
+	src := "{\n\t\"Parameters\": {\"P\": {\"Type\": \"String\", \"Default\": \"v\\u00e9\"}},\n" +
+		"\t\"Resources\": {\n\t\t\"R\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": {\"Name\": {\"Fn::Sub\": \"a-${P}\"}, " +
+		"\"Other\": {\"Fn::GetAtt\": [\"S\", \"Arn\"]}}, \"DependsOn\": [\"S\"]},\n\t\t\"S\": {\"Type\": \"AWS::SNS::Topic\"}\n\t}\n}\n"
 	tmpl, err := Parse([]byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func TestParseJSONLongForm(t *testing.T) {
 	if got := tmpl.Resources["R"].Properties["Name"]; !reflect.DeepEqual(got, map[string]any{"Fn::Sub": "a-${P}"}) {
 		t.Errorf("Name = %#v", got)
 	}
-	if *tmpl.Parameters["P"].Default != "v" {
+	if *tmpl.Parameters["P"].Default != "v\u00e9" {
 		t.Errorf("default = %q", *tmpl.Parameters["P"].Default)
 	}
 }
