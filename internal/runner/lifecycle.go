@@ -88,6 +88,21 @@ func (u *pointUse) change(id string) (func(), bool) {
 	}, true
 }
 
+// tryChange is change for callers that may go ahead beside readers
+// (DeleteRecoveryPoint): busy reports another change in progress; otherwise
+// done ends this one (a no-op if readers kept it from being marked).
+func (u *pointUse) tryChange(id string) (done func(), busy bool) {
+	if done, ok := u.change(id); ok {
+		return done, false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, busy := u.busy[id]; busy {
+		return nil, true
+	}
+	return func() {}, false
+}
+
 func (u *pointUse) leftWarm(id, vaultName string) {
 	u.mu.Lock()
 	u.warmLeft[id] = vaultName

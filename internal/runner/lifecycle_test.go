@@ -707,6 +707,15 @@ func TestColdMoveWaitsForReaders(t *testing.T) {
 	if got := e.get(rp.ID); got.StorageClass != backup.StorageCold {
 		t.Fatal("not moved once the reader was done")
 	}
+	// DeleteRecoveryPoint does not run into a move or an expiry under way.
+	done, ok := inUse.change(rp.ID)
+	if !ok {
+		t.Fatal("cannot mark the point as changing")
+	}
+	if err := svc.DeleteRecoveryPoint(ctx, v.Name, rp.ARN); backup.ErrorCode(err) != backup.ErrConflict {
+		t.Fatalf("DeleteRecoveryPoint during a move: %v, want Conflict", err)
+	}
+	done()
 	// Expiry waits for readers too.
 	release, _ = inUse.read(ctx, rp.ID)
 	e.clock.Advance(90 * day)

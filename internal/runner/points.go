@@ -52,6 +52,14 @@ func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string
 		}
 		return backup.Errorf(backup.ErrInvalidRequest, "recovery point %s is still being created; stop its backup job %s instead", arn, rp.BackupJobID)
 	}
+	// Keep the lifecycle worker off the point while it is deleted; one
+	// moving it now must finish first.
+	done, busy := inUse.tryChange(rp.ID)
+	if busy {
+		return &backup.Error{Code: backup.ErrConflict, Type: "RecoveryPoint", Context: arn,
+			Message: fmt.Sprintf("recovery point %s is being moved to cold storage or expired right now; try again in a moment", arn)}
+	}
+	defer done()
 	rp.Status = backup.RecoveryPointDeleting
 	if err := s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp); err != nil {
 		return err
