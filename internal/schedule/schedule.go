@@ -65,9 +65,12 @@ type Schedule struct {
 	loc   *time.Location
 	years []bool // index y-MinYear
 
-	mu sync.Mutex // cronexpr.Expression.Next mutates the expression
-	// byCalendar holds the expression compiled for each canonical year:
-	// index weekday of January 1st * 2 + 1 if leap.
+	mu sync.Mutex // guards byCalendar; cronexpr.Expression.Next mutates the expression
+	// line is the expression translated for cronexpr, less the year.
+	line string
+	// byCalendar holds the expression compiled for each canonical year
+	// (index: weekday of January 1st * 2, + 1 if leap), compiled when
+	// first needed.
 	byCalendar [14]*cronexpr.Expression
 }
 
@@ -104,17 +107,29 @@ func Parse(expr, tz string) (*Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Schedule{expr: norm, tz: tz, loc: loc, years: f.years}
-	line := joinInts(f.minutes, 0) + " " + joinInts(f.hours, 0) + " " + f.dom + " " + joinInts(f.months, 0) + " " + f.dow + " "
-	for k, year := range calendars {
-		c, err := cronexpr.Parse(line + itoa(year))
-		if err != nil {
-			// Validation above admits only what cronexpr parses; this is a bug.
-			return nil, &Error{Expr: expr, Msg: "internal error translating the expression: " + err.Error()}
-		}
-		s.byCalendar[k] = c
+	s := &Schedule{expr: norm, tz: tz, loc: loc, years: f.years,
+		line: joinInts(f.minutes, 0) + " " + joinInts(f.hours, 0) + " " + f.dom + " " + joinInts(f.months, 0) + " " + f.dow + " "}
+	// Compile one calendar now: the others differ only in the year, so
+	// this checks the translation. Validation above admits only what
+	// cronexpr parses; a failure here is a bug.
+	if _, err := s.compiled(0); err != nil {
+		return nil, &Error{Expr: expr, Msg: "internal error translating the expression: " + err.Error()}
 	}
 	return s, nil
+}
+
+// compiled returns the expression compiled for calendar k; s.mu is held or
+// s is not shared yet.
+func (s *Schedule) compiled(k int) (*cronexpr.Expression, error) {
+	if c := s.byCalendar[k]; c != nil {
+		return c, nil
+	}
+	c, err := cronexpr.Parse(s.line + itoa(calendars[k]))
+	if err != nil {
+		return nil, err
+	}
+	s.byCalendar[k] = c
+	return c, nil
 }
 
 // LoadLocation returns the time zone of an IANA name; empty, "UTC" and
@@ -214,7 +229,10 @@ func (s *Schedule) nextWall(wall time.Time) time.Time {
 		}
 		first = false
 		s.mu.Lock()
-		r := s.byCalendar[k].Next(from)
+		var r time.Time
+		if c, err := s.compiled(k); err == nil {
+			r = c.Next(from)
+		}
 		s.mu.Unlock()
 		if !r.IsZero() && r.Year() == proxy {
 			return time.Date(y, r.Month(), r.Day(), r.Hour(), r.Minute(), 0, 0, time.UTC)
