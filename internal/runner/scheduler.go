@@ -151,20 +151,16 @@ func (s *Service) createRuleJobs(ctx context.Context, ps backup.PlanSelections, 
 		}
 		seen[a.Resource.ARN] = true
 		job := s.scheduledJob(ps.Plan, r, a.Selection, a.Resource, occ, now)
-		err := s.cfg.Catalog.CreateBackupJob(ctx, job)
-		switch backup.ErrorCode(err) {
-		case "":
-		case backup.ErrAlreadyExists:
-			continue
-		default:
+		if err := s.cfg.Catalog.CreateBackupJob(ctx, job); err != nil {
+			if backup.ErrorCode(err) == backup.ErrAlreadyExists {
+				continue // another pass or process made it
+			}
 			return created, fmt.Errorf("create backup job for %s: %w", a.Resource.ARN, err)
 		}
-		if err == nil {
-			created++
-			log.Info("scheduled backup job created", "job", job.ID, "resource", job.ResourceARN, "scheduled", occ, "vault", job.VaultName)
-			if err := s.enqueue(ctx, job); err != nil {
-				log.Error("cannot queue scheduled backup job", "job", job.ID, "err", err)
-			}
+		created++
+		log.Info("scheduled backup job created", "job", job.ID, "resource", job.ResourceARN, "scheduled", occ, "vault", job.VaultName)
+		if err := s.enqueue(ctx, job); err != nil {
+			log.Error("cannot queue scheduled backup job", "job", job.ID, "err", err)
 		}
 	}
 	return created, nil
@@ -177,7 +173,7 @@ func (s *Service) scheduledJob(p *backup.BackupPlan, r *backup.BackupRule, sel *
 	completeBy := occ.Add(completionWindow(r))
 	tz := r.ScheduleExpressionTimezone
 	if tz == "" {
-		tz = "Etc/UTC"
+		tz = backup.DefaultScheduleExpressionTimezone
 	}
 	return &backup.BackupJob{
 		ID: newID(), AccountID: s.cfg.AccountID, Region: s.cfg.Region,
