@@ -454,10 +454,9 @@ func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
 				continue
 			}
 		}
-		if err := cv.Delete(ctx, id); err != nil {
+		if err := s.removeCold(ctx, cv, v, id, "removed a cold copy the catalog does not count as cold"); err != nil {
 			return err
 		}
-		s.log.Info("removed a cold copy the catalog does not count as cold", "recovery_point", id, "vault", v.Name)
 	}
 	for _, id := range incomplete {
 		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
@@ -468,10 +467,29 @@ func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
 			s.log.Error("a COLD recovery point is incomplete in cold storage", "recovery_point", rp.ARN, "vault", v.Name)
 			continue
 		}
-		if err := cv.Delete(ctx, id); err != nil {
+		if err := s.removeCold(ctx, cv, v, id, "removed a partial cold copy"); err != nil {
 			return err
 		}
-		s.log.Info("removed a partial cold copy", "recovery_point", id, "vault", v.Name)
 	}
+	return nil
+}
+
+// removeCold deletes the cold copy of point id unless a move of this
+// process is under way or has made the point COLD meanwhile.
+func (s *Service) removeCold(ctx context.Context, cv *vault.Vault, v *backup.Vault, id, msg string) error {
+	done, ok := inUse.change(id)
+	if !ok {
+		return nil
+	}
+	defer done()
+	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id); err == nil && rp.StorageClass == backup.StorageCold {
+		return nil
+	} else if err != nil && !backup.IsNotFound(err) {
+		return err
+	}
+	if err := cv.Delete(ctx, id); err != nil {
+		return err
+	}
+	s.log.Info(msg, "recovery_point", id, "vault", v.Name)
 	return nil
 }
