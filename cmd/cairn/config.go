@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,6 +28,12 @@ type Config struct {
 	RestoreWriters int `yaml:"restore_writers"`
 	// Compression of data files: zstd (default) or gzip.
 	Compression string `yaml:"compression"`
+	// SchedulerInterval is how often the scheduler looks for due plan rules
+	// and for jobs whose windows closed; default 10s, at least 1s.
+	SchedulerInterval time.Duration `yaml:"scheduler_interval"`
+	// LifecycleInterval is how often recovery points are moved to cold
+	// storage or deleted as their lifecycle says; default 1m, at least 1s.
+	LifecycleInterval time.Duration `yaml:"lifecycle_interval"`
 	// Sources are DynamoDB endpoints beyond the default one, which the AWS
 	// SDK's standard configuration gives (AWS_REGION,
 	// AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain) and which
@@ -100,6 +107,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxJobs < 0 || c.RestoreWriters < 0 {
 		return errors.New("config: max_jobs and restore_writers must not be negative")
+	}
+	if c.SchedulerInterval != 0 && c.SchedulerInterval < time.Second {
+		return fmt.Errorf("config: scheduler_interval %v is too short; use at least 1s (or leave it out for 10s)", c.SchedulerInterval)
+	}
+	if c.LifecycleInterval != 0 && c.LifecycleInterval < time.Second {
+		return fmt.Errorf("config: lifecycle_interval %v is too short; use at least 1s (or leave it out for 1m)", c.LifecycleInterval)
 	}
 	switch c.Compression {
 	case "", "zstd", "gzip":

@@ -77,8 +77,8 @@ type Main struct {
 	done    chan error
 }
 
-// Open opens the data dir, recovers what a previous process left, and
-// starts serving.
+// Open opens the data dir, recovers what a previous process left, starts
+// the scheduler and the lifecycle worker, and starts serving.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.Default()
@@ -111,6 +111,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
+		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
 	})
 	if err != nil {
 		return err
@@ -121,6 +122,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Service.EnsureDefaultVault(ctx); err != nil {
 		return fmt.Errorf("create the Default vault: %w", err)
 	}
+	// The scheduler and the lifecycle worker run once what a previous
+	// process left is repaired.
+	m.Service.Start()
 	api, err := awsapi.New(awsapi.Config{
 		Service: m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		Credentials: func(id string) (string, bool) {
@@ -146,8 +150,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
-// Close stops serving, stops running jobs (they end FAILED with their
-// partial data removed) and closes the catalog.
+// Close stops serving, stops the scheduler and running jobs (they end
+// FAILED with their partial data removed; jobs not started yet stay queued
+// for the next start) and closes the catalog.
 func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
