@@ -23,4 +23,5 @@ for p in $(go list ./internal/...); do
 	check "$p" "^$mod/cmd" "only cmd/ wires"
 done
 check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
+check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
 exit $fail
