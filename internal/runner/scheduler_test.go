@@ -872,3 +872,65 @@ func TestStartBackupJobConflict(t *testing.T) {
 		t.Fatalf("%d jobs", len(jobs))
 	}
 }
+
+// Start runs the scheduler on its own: a due rule gets its job without a
+// call to Tick, and Close ends the loop.
+func TestStartRunsScheduler(t *testing.T) {
+	clk := clock.NewFake(at("2026-03-01T04:00:00Z"))
+	f := newFixtureWith(t, func(c *Config) { c.Clock = clk; c.SchedulerInterval = 5 * time.Millisecond })
+	arn := f.table(t, "started", 3)
+	f.tag(t, arn, "backup", "daily")
+	newPlan(t, f.svc, dailyPlan("p"), tagSelection("s", "backup", "daily"))
+	clk.Set(at("2026-03-01T05:00:00Z"))
+	f.svc.Start()
+	f.svc.Start() // a second call does nothing
+	var jobs []*backup.BackupJob
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && len(jobs) == 0; time.Sleep(5 * time.Millisecond) {
+		jobs = allJobs(t, f.svc)
+	}
+	if len(jobs) != 1 || jobs[0].ResourceARN != arn {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	if j := waitJob(t, f.svc, jobs[0].ID, "ended", terminal); j.State != backup.JobCompleted {
+		t.Fatalf("job %s %q", j.State, j.StatusMessage)
+	}
+	f.svc.Close() // returns: the loops ended
+	if jobs := allJobs(t, f.svc); len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+}
+
+// Recover queues again a job a previous process had not started while its
+// start window is open, and ends it EXPIRED once the window has closed.
+func TestRecoverQueuesUnstartedJobs(t *testing.T) {
+	clk := clock.NewFake(at("2026-03-01T05:30:00Z"))
+	adjust := func(c *Config) { c.Clock = clk }
+	f := newFixtureWith(t, adjust)
+	ctx := context.Background()
+	arnOpen := f.table(t, "left-open", 4)
+	arnClosed := f.table(t, "left-closed", 4)
+	mk := func(arn, name string, state backup.JobState, startBy time.Time) *backup.BackupJob {
+		j := &backup.BackupJob{ID: newID(), AccountID: "000000000000", Region: "us-east-1", VaultName: "Default",
+			VaultARN:         backup.VaultARN("us-east-1", "000000000000", "Default"),
+			RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", newID()),
+			ResourceARN:      arn, ResourceType: backup.ResourceTypeDynamoDB, ResourceName: name,
+			State: state, StatusMessage: "attempt 1 failed: throttled", CreationDate: at("2026-03-01T05:00:00Z"), StartBy: startBy}
+		if err := f.cat.CreateBackupJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	open := mk(arnOpen, "left-open", backup.JobPending, at("2026-03-01T06:00:00Z"))
+	closed := mk(arnClosed, "left-closed", backup.JobCreated, at("2026-03-01T05:15:00Z"))
+	svc := f.newService(t, f.cat, adjust)
+	if j := waitJob(t, svc, open.ID, "ended", terminal); j.State != backup.JobCompleted || j.ItemCount != 4 {
+		t.Fatalf("job with an open window: %s %q", j.State, j.StatusMessage)
+	}
+	j, err := svc.GetBackupJob(ctx, closed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != backup.JobExpired || !strings.Contains(j.StatusMessage, "start window closed at 2026-03-01T05:15:00Z") {
+		t.Fatalf("job with a closed window: %s %q", j.State, j.StatusMessage)
+	}
+}
