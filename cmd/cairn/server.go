@@ -21,6 +21,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/blob"
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
+	"github.com/cairn-backup/cairn/internal/clock"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/runner"
 	"github.com/cairn-backup/cairn/internal/sqlite"
@@ -66,6 +67,9 @@ func runServer(ctx context.Context, args []string, stderr io.Writer) error {
 type Main struct {
 	Config Config
 	Logger *slog.Logger
+	// Clock is the jobs' and the scheduler's time source; nil means the
+	// real clock. End-to-end tests set a fake one to reach a schedule.
+	Clock clock.Clock
 
 	// Addr is the address the API listens on, once Open returned.
 	Addr    string
@@ -112,6 +116,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
+		Clock: m.Clock,
 	})
 	if err != nil {
 		return err
