@@ -381,18 +381,9 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 // complete and due) or removed. It runs at the end of Recover.
 func (s *Service) recoverLifecycle(ctx context.Context) error {
 	copyErr := s.recoverCopyJobs(ctx)
-	var vaults []*backup.Vault
-	p := backup.Page{MaxResults: 1000}
-	for {
-		page, next, err := s.cfg.Catalog.ListVaults(ctx, p)
-		if err != nil {
-			return errors.Join(copyErr, err)
-		}
-		vaults = append(vaults, page...)
-		if next == "" {
-			break
-		}
-		p.NextToken = next
+	vaults, err := s.allVaults(ctx)
+	if err != nil {
+		return errors.Join(copyErr, err)
 	}
 	for _, v := range vaults {
 		if v.Storage.Kind != backup.StorageFile {

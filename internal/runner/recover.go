@@ -144,18 +144,9 @@ func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) err
 // entry is always written before its data. A vault that cannot be reached
 // is logged and skipped.
 func (s *Service) sweepVaults(ctx context.Context) error {
-	var vaults []*backup.Vault
-	p := backup.Page{MaxResults: 1000}
-	for {
-		page, next, err := s.cfg.Catalog.ListVaults(ctx, p)
-		if err != nil {
-			return err
-		}
-		vaults = append(vaults, page...)
-		if next == "" {
-			break
-		}
-		p.NextToken = next
+	vaults, err := s.allVaults(ctx)
+	if err != nil {
+		return err
 	}
 	for _, v := range vaults {
 		if v.Storage.Kind != backup.StorageFile {
@@ -221,4 +212,21 @@ func recoveryPointID(arn string) string {
 		return ""
 	}
 	return id
+}
+
+// allVaults returns every vault of the catalog.
+func (s *Service) allVaults(ctx context.Context) ([]*backup.Vault, error) {
+	var vaults []*backup.Vault
+	p := backup.Page{MaxResults: 1000}
+	for {
+		page, next, err := s.cfg.Catalog.ListVaults(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		vaults = append(vaults, page...)
+		if next == "" {
+			return vaults, nil
+		}
+		p.NextToken = next
+	}
 }
