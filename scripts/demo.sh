@@ -2,7 +2,8 @@
 # make demo: cairn's main job on embedded defaults. Starts dynalite (the test
 # bed's DynamoDB-compatible server) and `cairn server` (SQLite catalog, the
 # Default vault on local disk), creates an example table, backs it up,
-# restores it into a new table and shows the jobs. Everything runs on
+# restores it into a new table, shows the jobs, and protects the table by
+# tag with the AWS blog's CloudFormation template. Everything runs on
 # loopback; both servers stop when the script ends.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +56,16 @@ step "cairn restore start $arn --table orders-restored --copy-tags"
 step "cairn backup list; cairn restore list"
 ./cairn backup list
 ./cairn restore list
+
+step "scheduled, tag-based protection: cairn apply the AWS blog's CloudFormation template"
+./cairn apply -f cmd/cairn/testdata/blog-dynamodb-backup.yaml --stack-name demo \
+	--parameter TagKey=backup --parameter TagValue=daily
+
+step "cairn explain orders (the table is tagged backup=daily)"
+./cairn explain orders
+
+step "cairn plan show (the next runs of the daily 05:00 UTC rule)"
+./cairn plan show "$(./cairn plan list | awk '$1=="BackupPlan_demo"{print $2}')" --runs 3
 
 if command -v aws >/dev/null; then
 	step "the same jobs through the unmodified AWS CLI"

@@ -243,6 +243,7 @@ func TestApplyErrors(t *testing.T) {
 	m := testServer(t, t.TempDir(), dyn.Endpoint)
 	cliEnv(t, m)
 
+	cairnFails(t, 2, []string{"plan show needs a plan id"}, "plan", "show", "")
 	cairnFails(t, 2, []string{"--stack-name NAME is required"}, "apply", "-f", blogTemplatePath)
 	cairnFails(t, 2, []string{"exactly one of -f TEMPLATE, --delete or --show"}, "apply", "--stack-name", "s")
 	cairnFails(t, 2, []string{"exactly one of"}, "apply", "-f", blogTemplatePath, "--delete", "--stack-name", "s")

@@ -62,6 +62,9 @@ func (c *cli) planShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if strings.TrimSpace(pos[0]) == "" {
+		return &exitError{2, fmt.Errorf("plan show needs a plan id; see cairn plan list")}
+	}
 	if *runs < 0 || *runs > 10 {
 		return &exitError{2, fmt.Errorf("--runs must be between 0 and 10, not %d", *runs)}
 	}
