@@ -1,8 +1,10 @@
 package vault
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -65,6 +67,42 @@ func newEncoder(c Compression, level int) (encoder, error) {
 	}
 	return nil, fmt.Errorf("unknown compression %q", c)
 }
+
+// Idle encoders are shared by every Writer, not kept per point: a zstd
+// encoder owns about 2.5 MB of history and tables, which each new point
+// would otherwise allocate (and the kernel zero) again for every segment.
+// sync.Pool lets the GC free them when backups stop.
+var encoderPools sync.Map // encoderKey → *sync.Pool
+
+type encoderKey struct {
+	c     Compression
+	level int
+}
+
+// getEncoder returns an idle encoder for c and level, or a new one.
+func getEncoder(c Compression, level int) (encoder, error) {
+	if p, ok := encoderPools.Load(encoderKey{c, level}); ok {
+		if e, ok := p.(*sync.Pool).Get().(encoder); ok {
+			return e, nil
+		}
+	}
+	return newEncoder(c, level)
+}
+
+// putEncoder makes e, an encoder for c and level that was Reset to nil,
+// available to getEncoder.
+func putEncoder(c Compression, level int, e encoder) {
+	p, _ := encoderPools.LoadOrStore(encoderKey{c, level}, new(sync.Pool))
+	p.(*sync.Pool).Put(e)
+}
+
+// pipeBufSize is the size of the buffer between an encoder and its upload
+// pipe: each pass through the pipe (a goroutine switch, a Read, a hash
+// update and a write to the store) carries this many bytes.
+const pipeBufSize = 128 << 10
+
+// pipeBufs holds idle pipe buffers, Reset to nil.
+var pipeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, pipeBufSize) }}
 
 type plainEncoder struct{ w io.Writer }
 
