@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// corpusRaw returns the hostile corpus (all three key types) and some random
-// items as raw JSON.
+// corpusRaw returns the hostile corpus (all three key types), some order-like
+// items and some random items as raw JSON.
 func corpusRaw(t testing.TB) [][]byte {
 	t.Helper()
 	var raw [][]byte
@@ -25,6 +25,7 @@ func corpusRaw(t testing.TB) [][]byte {
 			raw = append(raw, b)
 		}
 	}
+	raw = append(raw, OrderItems(rand.New(rand.NewPCG(5, 6)), 50)...)
 	return append(raw, RandomItems(rand.New(rand.NewPCG(3, 4)), 50, 300)...)
 }
 

@@ -1,7 +1,9 @@
 package ddbjson
 
 import (
+	"bytes"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -202,5 +204,29 @@ func TestCorpusValid(t *testing.T) {
 			}
 			keys[string(canon)] = true
 		}
+	}
+}
+
+func TestOrderItems(t *testing.T) {
+	items := OrderItems(rand.New(rand.NewPCG(1, 2)), 2000)
+	again := OrderItems(rand.New(rand.NewPCG(1, 2)), 2000)
+	keys := map[string]bool{}
+	total := 0
+	for k, it := range items {
+		if err := ValidateItem(it); err != nil {
+			t.Fatalf("item %d: %v\n%s", k, err, it)
+		}
+		if !bytes.Equal(it, again[k]) {
+			t.Fatalf("item %d differs between two runs with the same seed", k)
+		}
+		pk := it[:bytes.IndexByte(it, ',')]
+		if keys[string(pk)] {
+			t.Fatalf("item %d: duplicate key %s", k, pk)
+		}
+		keys[string(pk)] = true
+		total += len(it)
+	}
+	if avg := total / len(items); avg < 800 || avg > 1200 {
+		t.Errorf("average item size %d bytes, want about 1 KB", avg)
 	}
 }

@@ -15,8 +15,12 @@ import (
 
 // The engine benchmarks measure what cairn itself costs per byte of
 // DynamoDB JSON, with DynamoDB out of the picture: an in-memory Scanner
-// serves pre-generated 1 MB pages of random 1 KB items, and the items go
-// into a vault on local disk (b.TempDir). The target is 150 MB/s per core;
+// serves pre-generated 1 MB pages of 1 KB items, and the items go into a
+// vault on local disk (b.TempDir). Two corpora: "random" items
+// (ddbjson.RandomItems: a few small attributes and a random, incompressible
+// 900-byte string) and "orders" (ddbjson.OrderItems: about 20 attributes,
+// nested maps and lists, text from small vocabularies, compressible like
+// real tables, and costlier to parse). The target is 150 MB/s per core;
 // run with -cpu 1 to read it directly, and -cpu 2 to see how it scales.
 // Each benchmark also reports MB/cpu-s, the bytes per second of CPU time
 // the process used (all goroutines, GC included): that is the per-core
@@ -91,9 +95,16 @@ func perCPU(b *testing.B, bytesPerOp int64, fn func()) {
 	}
 }
 
-func benchData(b *testing.B) ([][]byte, int64) {
-	b.Helper()
-	items := ddbjson.RandomItems(rand.New(rand.NewPCG(1, 2)), benchItems, benchPayload)
+// corpora are the benchmarks' item sets, by name.
+var corpora = []struct {
+	name  string
+	items func() [][]byte
+}{
+	{"random", func() [][]byte { return ddbjson.RandomItems(rand.New(rand.NewPCG(1, 2)), benchItems, benchPayload) }},
+	{"orders", func() [][]byte { return ddbjson.OrderItems(rand.New(rand.NewPCG(1, 2)), benchItems) }},
+}
+
+func benchData(items [][]byte) ([][]byte, int64) {
 	var total int64
 	for _, it := range items {
 		total += int64(len(it))
@@ -137,11 +148,18 @@ func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, c 
 	}
 }
 
-// BenchmarkBackup is engine.Backup from memory into a file vault. The
-// zstd case is what cairn does by default; none and checksum-only take
-// compression and then the vault away to show what each layer costs.
+// BenchmarkBackup is engine.Backup from memory into a file vault, for each
+// corpus. The zstd case is what cairn does by default; none and
+// checksum-only take compression and then the vault away to show what each
+// layer costs.
 func BenchmarkBackup(b *testing.B) {
-	items, total := benchData(b)
+	for _, corpus := range corpora {
+		b.Run(corpus.name, func(b *testing.B) { benchBackup(b, corpus.items()) })
+	}
+}
+
+func benchBackup(b *testing.B, items [][]byte) {
+	items, total := benchData(items)
 	sc := newMemScanner(items, benchSegments)
 	for _, tc := range []struct {
 		name string
@@ -186,7 +204,13 @@ func (discardWriter) BatchWrite(context.Context, string, [][]byte) ([][]byte, fl
 // once by the backup path) into a Writer that drops the batches: reading,
 // checking and decompressing the data files and cutting them into batches.
 func BenchmarkRestore(b *testing.B) {
-	items, total := benchData(b)
+	for _, corpus := range corpora {
+		b.Run(corpus.name, func(b *testing.B) { benchRestore(b, corpus.items()) })
+	}
+}
+
+func benchRestore(b *testing.B, items [][]byte) {
+	items, total := benchData(items)
 	sc := newMemScanner(items, benchSegments)
 	for _, c := range []vault.Compression{vault.Zstd, vault.Gzip, vault.None} {
 		b.Run(string(c), func(b *testing.B) {
