@@ -5,19 +5,15 @@ import (
 	"testing"
 )
 
-func benchItems(b *testing.B, size int) ([][]byte, int64) {
-	items := RandomItems(rand.New(rand.NewPCG(1, 1)), 1000, size)
-	var total int64
-	for _, it := range items {
-		total += int64(len(it))
-	}
-	return items, total
-}
-
+// benchSizes runs f on random items of three sizes, and on 1000
+// OrderItems ("orders": many small attributes, nested).
 func benchSizes(b *testing.B, f func(b *testing.B, items [][]byte, total int64)) {
-	for _, size := range []int{200, 1000, 10000} {
-		b.Run(sizeName(size), func(b *testing.B) {
-			items, total := benchItems(b, size)
+	run := func(name string, items [][]byte) {
+		b.Run(name, func(b *testing.B) {
+			var total int64
+			for _, it := range items {
+				total += int64(len(it))
+			}
 			setBytes(b, total)
 			b.ReportAllocs()
 			cpu := processCPU()
@@ -25,6 +21,10 @@ func benchSizes(b *testing.B, f func(b *testing.B, items [][]byte, total int64))
 			reportCPU(b, cpu)
 		})
 	}
+	for _, size := range []int{200, 1000, 10000} {
+		run(sizeName(size), RandomItems(rand.New(rand.NewPCG(1, 1)), 1000, size))
+	}
+	run("orders", OrderItems(rand.New(rand.NewPCG(1, 1)), 1000))
 }
 
 // reportCPU reports throughput per second of process CPU time ("cpuMB/s"),

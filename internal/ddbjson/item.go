@@ -3,6 +3,7 @@ package ddbjson
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"sort"
 	"sync"
 )
@@ -150,7 +151,10 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		if len(c.spans) > base {
 			c.out = append(c.out, ',')
 		}
-		s := span{start: len(c.out), keyStart: len(c.out) + 1, refStart: len(c.refs)}
+		// The member's span goes on the stack now (members nested in its
+		// value go above it) and is finished once the value is encoded.
+		k := len(c.spans)
+		c.spans = append(c.spans, span{start: len(c.out), keyStart: len(c.out) + 1, refStart: len(c.refs)})
 		if esc {
 			if c.out, err = c.quoted(c.out, rawName); err != nil {
 				return 0, 0, inAttr(withOffset(err, i), rawName)
@@ -158,7 +162,7 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		} else {
 			c.out = append(c.out, b[i:end]...)
 		}
-		s.keyEnd = len(c.out) - 1
+		c.spans[k].keyEnd = len(c.out) - 1
 		c.out = append(c.out, ':')
 		if i, err = expect(b, end, ':'); err != nil {
 			return 0, 0, err
@@ -166,8 +170,7 @@ func (c *canon) object(b []byte, i, depth int) (int, int, error) {
 		if i, err = c.value(b, i, depth); err != nil {
 			return 0, 0, inAttr(err, rawName)
 		}
-		s.end, s.refEnd = len(c.out), len(c.refs)
-		c.spans = append(c.spans, s)
+		c.spans[k].end, c.spans[k].refEnd = len(c.out), len(c.refs)
 		i = skipSpace(b, i)
 		if i < len(b) && b[i] == ',' {
 			i = skipSpace(b, i+1)
@@ -207,43 +210,98 @@ func (c *canon) quoted(dst, raw []byte) ([]byte, error) {
 // key equals another's, or -1.
 func (c *canon) sortSpans(base, contentStart, refBase int) int {
 	seg := c.spans[base:]
+	if len(seg) > maxInsertionSort {
+		return c.sortLongSpans(base, contentStart, refBase)
+	}
+	// Insertion sort of the members' indexes, comparing the first 8 key
+	// bytes as one number and the rest only on a tie. Any two equal keys
+	// meet in a comparison (the later one stops at the earlier or at its
+	// equal).
+	var ord [maxInsertionSort]uint8
+	var pre [maxInsertionSort]uint64
+	for k := range seg {
+		ord[k] = uint8(k)
+		pre[k] = keyPrefix(c.out[seg[k].keyStart:seg[k].keyEnd])
+	}
 	moved := false
-	if len(seg) <= 16 {
-		// Insertion sort: no interface calls, and any two equal keys meet in
-		// a comparison (the later one stops at the earlier or at its equal).
-		for k := 1; k < len(seg); k++ {
-			for j := k; j > 0; j-- {
-				cmp := c.compare(&seg[j-1], &seg[j])
+	for k := 1; k < len(seg); k++ {
+		for j := k; j > 0; j-- {
+			a, b := ord[j-1], ord[j]
+			if pre[a] < pre[b] {
+				break
+			}
+			if pre[a] == pre[b] {
+				cmp := bytes.Compare(c.out[seg[a].keyStart:seg[a].keyEnd], c.out[seg[b].keyStart:seg[b].keyEnd])
 				if cmp == 0 {
-					return base + j
+					return base + int(b)
 				}
 				if cmp < 0 {
 					break
 				}
-				seg[j-1], seg[j] = seg[j], seg[j-1]
-				moved = true
 			}
-		}
-	} else {
-		c.sortS = seg
-		if !sort.IsSorted(c) {
-			sort.Sort(c)
+			ord[j-1], ord[j] = b, a
 			moved = true
 		}
-		c.sortS = nil
-		for k := 1; k < len(seg); k++ {
-			if c.compare(&seg[k-1], &seg[k]) == 0 {
-				return base + k
-			}
+	}
+	if moved {
+		c.reorder(seg, ord[:len(seg)], contentStart, refBase)
+	}
+	return -1
+}
+
+// maxInsertionSort is the most members sortSpans sorts by insertion.
+const maxInsertionSort = 16
+
+// keyPrefix returns the first 8 bytes of key as a big-endian number, short
+// keys padded with zeros: where two prefixes differ they order the keys as
+// bytes.Compare does.
+func keyPrefix(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var x uint64
+	for _, b := range key {
+		x = x<<8 | uint64(b)
+	}
+	return x << (8 * (8 - len(key)))
+}
+
+// sortLongSpans is sortSpans for more than maxInsertionSort members.
+func (c *canon) sortLongSpans(base, contentStart, refBase int) int {
+	seg := c.spans[base:]
+	c.sortS = seg
+	moved := false
+	if !sort.IsSorted(c) {
+		sort.Sort(c)
+		moved = true
+	}
+	c.sortS = nil
+	for k := 1; k < len(seg); k++ {
+		if c.compare(&seg[k-1], &seg[k]) == 0 {
+			return base + k
 		}
 	}
-	if !moved {
-		return -1
+	if moved {
+		c.reorder(seg, nil, contentStart, refBase)
+	}
+	return -1
+}
+
+// reorder rewrites the output from contentStart, and the references from
+// refBase, with the members seg in the order ord (nil: seg's own order),
+// separated by commas.
+func (c *canon) reorder(seg []span, ord []uint8, contentStart, refBase int) {
+	at := func(k int) *span {
+		if ord == nil {
+			return &seg[k]
+		}
+		return &seg[ord[k]]
 	}
 	if len(c.refs) > refBase {
 		c.tmpRefs = c.tmpRefs[:0]
 		pos := contentStart
-		for k, s := range seg {
+		for k := range seg {
+			s := at(k)
 			if k > 0 {
 				pos++
 			}
@@ -256,14 +314,14 @@ func (c *canon) sortSpans(base, contentStart, refBase int) int {
 		copy(c.refs[refBase:], c.tmpRefs)
 	}
 	c.tmp = c.tmp[:0]
-	for k, s := range seg {
+	for k := range seg {
+		s := at(k)
 		if k > 0 {
 			c.tmp = append(c.tmp, ',')
 		}
 		c.tmp = append(c.tmp, c.out[s.start:s.end]...)
 	}
 	copy(c.out[contentStart:], c.tmp)
-	return -1
 }
 
 // compare orders spans by key bytes, deciding on the first byte inline when
@@ -298,8 +356,17 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, syntaxErr(i, "expected type descriptor")
 	}
-	end, esc, err := scanString(b, i)
-	if err != nil {
+	// Type descriptors as DynamoDB writes them, a few capital letters,
+	// are taken without scanString; anything else goes through it.
+	end := i + 1
+	for end < len(b) && end-i <= 4 && b[end]-'A' < 26 {
+		end++
+	}
+	var esc bool
+	var err error
+	if end < len(b) && b[end] == '"' && end > i+1 {
+		end++
+	} else if end, esc, err = scanString(b, i); err != nil {
 		return 0, err
 	}
 	t := b[i+1 : end-1]
@@ -314,17 +381,18 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 	}
 	i = skipSpace(b, i)
 	vpos := i
-	c.out = append(c.out, '{', '"')
-	c.out = append(c.out, t...)
-	c.out = append(c.out, '"', ':')
 	switch string(t) {
 	case TypeS:
+		c.out = append(c.out, `{"S":`...)
 		i, err = c.stringValue(b, i, true)
 	case TypeN:
+		c.out = append(c.out, `{"N":`...)
 		i, err = c.numberValue(b, i)
 	case TypeB:
+		c.out = append(c.out, `{"B":`...)
 		i, err = c.binaryValue(b, i, true)
 	case TypeBOOL:
+		c.out = append(c.out, `{"BOOL":`...)
 		if i, err = skipValue(b, i, 0); err == nil {
 			switch lit := string(b[vpos:i]); lit {
 			case "true", "false":
@@ -334,6 +402,7 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 			}
 		}
 	case TypeNULL:
+		c.out = append(c.out, `{"NULL":`...)
 		if i, err = skipValue(b, i, 0); err == nil {
 			if string(b[vpos:i]) != "true" {
 				err = syntaxErr(vpos, "NULL value is not true")
@@ -341,10 +410,13 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 			c.out = append(c.out, "true"...)
 		}
 	case TypeSS:
+		c.out = append(c.out, `{"SS":`...)
 		i, err = c.set(b, i, (*canon).setString)
 	case TypeNS:
+		c.out = append(c.out, `{"NS":`...)
 		i, err = c.set(b, i, (*canon).numberValue)
 	case TypeBS:
+		c.out = append(c.out, `{"BS":`...)
 		i, err = c.set(b, i, (*canon).setBinary)
 	case TypeM:
 		if depth > MaxDepth {
@@ -353,11 +425,13 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 		if i >= len(b) || b[i] != '{' {
 			return 0, syntaxErr(i, "M value is not an object")
 		}
+		c.out = append(c.out, `{"M":`...)
 		i, _, err = c.object(b, i, depth+1)
 	case TypeL:
 		if depth > MaxDepth {
 			return 0, syntaxErr(vpos, "L nested more than 32 levels deep")
 		}
+		c.out = append(c.out, `{"L":`...)
 		i, err = c.list(b, i, depth+1)
 	default:
 		return 0, syntaxErr(tpos, "unknown type descriptor "+quoteForError(t))

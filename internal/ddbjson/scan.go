@@ -15,8 +15,9 @@ const maxJSONDepth = 2*MaxDepth + 16
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // skipSpace returns the index of the first non-whitespace byte at or after i.
+// Compact JSON has none, so one comparison usually decides.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
