@@ -122,10 +122,13 @@ func (v *Vault) Create(ctx context.Context, id string, opts WriterOptions) (*Wri
 // ID returns the point's ID.
 func (w *Writer) ID() string { return w.id }
 
-// ItemsWritten returns the number of items written so far.
+// ItemsWritten returns the number of items written so far. FileWriters
+// report their items in batches (see countBatch), and all of them when
+// they close.
 func (w *Writer) ItemsWritten() int64 { return w.items.Load() }
 
-// BytesIn returns the uncompressed DYNAMODB_JSON bytes written so far.
+// BytesIn returns the uncompressed DYNAMODB_JSON bytes written so far,
+// counted as ItemsWritten is.
 func (w *Writer) BytesIn() int64 { return w.bytesIn.Load() }
 
 // BytesStored returns the compressed bytes handed to the store so far.
@@ -365,7 +368,15 @@ type FileWriter struct {
 	pending []*dataFile // finished files whose uploads may still run
 	err     error
 	closed  bool
+	// items and bytes written but not yet added to the Writer's counters.
+	items, bytes int64
 }
+
+// countBatch is how many items a FileWriter writes between two updates of
+// the Writer's counters: the FileWriters of a point run on several cores,
+// and an update of the shared counters per item would move their cache
+// line from core to core all the time.
+const countBatch = 256
 
 // dataFile is one data file being compressed and uploaded.
 type dataFile struct {
@@ -415,9 +426,22 @@ func (f *FileWriter) WriteItem(item []byte) error {
 	n := int64(len(itemPrefix) + len(item) + len(itemSuffix))
 	d.items++
 	d.raw += n
-	f.w.items.Add(1)
-	f.w.bytesIn.Add(n)
+	f.items++
+	f.bytes += n
+	if f.items >= countBatch {
+		f.count()
+	}
 	return nil
+}
+
+// count adds the items and bytes written since the last call to the
+// Writer's counters.
+func (f *FileWriter) count() {
+	if f.items > 0 {
+		f.w.items.Add(f.items)
+		f.w.bytesIn.Add(f.bytes)
+		f.items, f.bytes = 0, 0
+	}
 }
 
 func (f *FileWriter) setErr(err error) error {
@@ -563,6 +587,7 @@ func (f *FileWriter) Close() error {
 		return f.err
 	}
 	f.closed = true
+	f.count()
 	if f.cur != nil {
 		if f.err == nil {
 			if err := f.finish(f.cur); err != nil {
