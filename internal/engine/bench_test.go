@@ -121,15 +121,16 @@ func newVault(b *testing.B) *vault.Vault {
 	return vault.New(store)
 }
 
-// backupOnce backs the in-memory table up into a new point of v; a nil v
-// only checksums.
-func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, c vault.Compression, want int) {
+// backupOnce backs the in-memory table up into a new point of v and
+// reports the stored size as a percentage of the item JSON ("stored-%"); a
+// nil v only checksums.
+func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, opts vault.WriterOptions, want int) {
 	ctx := context.Background()
 	in := engine.BackupInput{Table: "bench", Scanner: sc, Segments: benchSegments}
 	var w *vault.Writer
 	if v != nil {
 		var err error
-		if w, err = v.Create(ctx, id, vault.WriterOptions{Compression: c}); err != nil {
+		if w, err = v.Create(ctx, id, opts); err != nil {
 			b.Fatal(err)
 		}
 		in.NewSink = func() engine.ItemSink { return w.NewFile() }
@@ -142,14 +143,17 @@ func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, c 
 		b.Fatalf("backed up %d items, want %d", res.Items, want)
 	}
 	if w != nil {
-		if _, err := w.Commit(ctx, vault.CommitInfo{ExpectedItemCount: &res.Items, ContentChecksum: res.Checksum}); err != nil {
+		m, err := w.Commit(ctx, vault.CommitInfo{ExpectedItemCount: &res.Items, ContentChecksum: res.Checksum})
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.ReportMetric(100*float64(m.Summary.Cairn.StoredBytes)/float64(res.Bytes), "stored-%")
 	}
 }
 
 // BenchmarkBackup is engine.Backup from memory into a file vault, for each
-// corpus. The zstd case is what cairn does by default; none and
+// corpus. The zstd case is what cairn does by default; zstd-noentropy is
+// the WriterOptions.ZstdNoEntropy trade (less CPU, bigger files); none and
 // checksum-only take compression and then the vault away to show what each
 // layer costs.
 func BenchmarkBackup(b *testing.B) {
@@ -163,13 +167,14 @@ func benchBackup(b *testing.B, items [][]byte) {
 	sc := newMemScanner(items, benchSegments)
 	for _, tc := range []struct {
 		name string
-		c    vault.Compression
+		opts vault.WriterOptions
 		sink bool
 	}{
-		{"zstd", vault.Zstd, true},
-		{"gzip", vault.Gzip, true},
-		{"none", vault.None, true},
-		{"checksum-only", "", false},
+		{"zstd", vault.WriterOptions{Compression: vault.Zstd}, true},
+		{"zstd-noentropy", vault.WriterOptions{Compression: vault.Zstd, ZstdNoEntropy: true}, true},
+		{"gzip", vault.WriterOptions{Compression: vault.Gzip}, true},
+		{"none", vault.WriterOptions{Compression: vault.None}, true},
+		{"checksum-only", vault.WriterOptions{}, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var v *vault.Vault
@@ -180,7 +185,7 @@ func benchBackup(b *testing.B, items [][]byte) {
 			perCPU(b, total, func() {
 				id := "p" + strconv.Itoa(i)
 				i++
-				backupOnce(b, sc, v, id, tc.c, len(items))
+				backupOnce(b, sc, v, id, tc.opts, len(items))
 				if v != nil {
 					// Deleting is part of the loop (and of the CPU time),
 					// so that the disk does not fill up.
@@ -216,7 +221,7 @@ func benchRestore(b *testing.B, items [][]byte) {
 		b.Run(string(c), func(b *testing.B) {
 			ctx := context.Background()
 			v := newVault(b)
-			backupOnce(b, sc, v, "point", c, len(items))
+			backupOnce(b, sc, v, "point", vault.WriterOptions{Compression: c}, len(items))
 			perCPU(b, total, func() {
 				r, err := v.Open(ctx, "point")
 				if err != nil {

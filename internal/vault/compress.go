@@ -45,19 +45,29 @@ type encoder interface {
 	Reset(w io.Writer)
 }
 
-func newEncoder(c Compression, level int) (encoder, error) {
-	switch c {
+// encoderKey is what makes encoders differ: WriterOptions' Compression,
+// Level and ZstdNoEntropy.
+type encoderKey struct {
+	c         Compression
+	level     int
+	noEntropy bool
+}
+
+func newEncoder(k encoderKey) (encoder, error) {
+	switch k.c {
 	case Zstd:
 		lvl := zstd.SpeedFastest
-		if level != 0 {
-			lvl = zstd.EncoderLevelFromZstd(level)
+		if k.level != 0 {
+			lvl = zstd.EncoderLevelFromZstd(k.level)
 		}
 		return zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(lvl),
 			zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(zstdWindow),
-			zstd.WithEncoderCRC(false))
+			zstd.WithEncoderCRC(false),
+			zstd.WithNoEntropyCompression(k.noEntropy))
 	case Gzip:
+		level := k.level
 		if level == 0 {
 			level = gzip.BestSpeed
 		}
@@ -65,7 +75,7 @@ func newEncoder(c Compression, level int) (encoder, error) {
 	case None:
 		return &plainEncoder{}, nil
 	}
-	return nil, fmt.Errorf("unknown compression %q", c)
+	return nil, fmt.Errorf("unknown compression %q", k.c)
 }
 
 // Idle encoders are shared by every Writer, not kept per point: a zstd
@@ -74,25 +84,20 @@ func newEncoder(c Compression, level int) (encoder, error) {
 // sync.Pool lets the GC free them when backups stop.
 var encoderPools sync.Map // encoderKey → *sync.Pool
 
-type encoderKey struct {
-	c     Compression
-	level int
-}
-
-// getEncoder returns an idle encoder for c and level, or a new one.
-func getEncoder(c Compression, level int) (encoder, error) {
-	if p, ok := encoderPools.Load(encoderKey{c, level}); ok {
+// getEncoder returns an idle encoder for k, or a new one.
+func getEncoder(k encoderKey) (encoder, error) {
+	if p, ok := encoderPools.Load(k); ok {
 		if e, ok := p.(*sync.Pool).Get().(encoder); ok {
 			return e, nil
 		}
 	}
-	return newEncoder(c, level)
+	return newEncoder(k)
 }
 
-// putEncoder makes e, an encoder for c and level that was Reset to nil,
-// available to getEncoder.
-func putEncoder(c Compression, level int, e encoder) {
-	p, _ := encoderPools.LoadOrStore(encoderKey{c, level}, new(sync.Pool))
+// putEncoder makes e, an encoder for k that was Reset to nil, available to
+// getEncoder.
+func putEncoder(k encoderKey, e encoder) {
+	p, _ := encoderPools.LoadOrStore(k, new(sync.Pool))
 	p.(*sync.Pool).Put(e)
 }
 

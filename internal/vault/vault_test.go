@@ -215,7 +215,7 @@ func TestEncodersSharedAcrossPoints(t *testing.T) {
 	v := vault.New(store)
 	opts := []vault.WriterOptions{
 		{}, {Compression: vault.Zstd, Level: 3}, {Compression: vault.Gzip}, {Compression: vault.Gzip, Level: 6},
-		{Compression: vault.None}, {MaxFileBytes: 10 << 10},
+		{Compression: vault.None}, {MaxFileBytes: 10 << 10}, {ZstdNoEntropy: true},
 	}
 	for round := range 2 {
 		for i, o := range opts {
@@ -254,6 +254,33 @@ func TestEncodersSharedAcrossPoints(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestZstdNoEntropy: without entropy coding, zstd files of random
+// alphanumeric payloads are bigger (Huffman would code each character in
+// about 6 bits) and read back the same.
+func TestZstdNoEntropy(t *testing.T) {
+	v := vault.New(mem.New())
+	stored := map[bool]int64{}
+	for _, noEntropy := range []bool{false, true} {
+		id := fmt.Sprintf("p-%t", noEntropy)
+		want := writePoint(t, v, id, vault.WriterOptions{ZstdNoEntropy: noEntropy}, 2, 300)
+		got := readPoint(t, v, id)
+		if len(got) != len(want) {
+			t.Fatalf("%s: read %d items, wrote %d", id, len(got), len(want))
+		}
+		r, err := v.Open(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := r.Summary().Cairn.Compression; c != vault.Zstd {
+			t.Errorf("%s: compression %q", id, c)
+		}
+		stored[noEntropy] = r.Summary().Cairn.StoredBytes
+	}
+	if stored[true] < stored[false]*11/10 {
+		t.Errorf("stored %d bytes without entropy coding, %d with: want at least 10 %% more", stored[true], stored[false])
 	}
 }
 
