@@ -109,7 +109,8 @@ func NewFaultWriter(w Writer, f Faults) *FaultWriter {
 }
 
 // BatchWrite implements Writer. On an unprocessed-items call it writes the
-// first items through w and returns the others, copied, as unprocessed.
+// first items through w and returns the others, copied, as unprocessed;
+// when every item is left unprocessed, w is not called.
 func (fw *FaultWriter) BatchWrite(ctx context.Context, table string, items [][]byte) ([][]byte, float64, error) {
 	partial, err := fw.next()
 	if err != nil {
@@ -124,9 +125,12 @@ func (fw *FaultWriter) BatchWrite(ctx context.Context, table string, items [][]b
 	}
 	k := min(len(items), max(1, int(math.Ceil(frac*float64(len(items))))))
 	keep := len(items) - k
-	unprocessed, cu, err := fw.w.BatchWrite(ctx, table, items[:keep])
-	if err != nil {
-		return nil, cu, err
+	var unprocessed [][]byte
+	var cu float64
+	if keep > 0 { // DynamoDB refuses an empty batch: send none
+		if unprocessed, cu, err = fw.w.BatchWrite(ctx, table, items[:keep]); err != nil {
+			return nil, cu, err
+		}
 	}
 	for _, it := range items[keep:] {
 		unprocessed = append(unprocessed, append([]byte(nil), it...))

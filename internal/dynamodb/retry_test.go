@@ -248,3 +248,21 @@ func TestFaultWriter(t *testing.T) {
 		t.Errorf("stats %+v, want %+v", s, want)
 	}
 }
+
+// TestFaultWriterWholeBatchUnprocessed: when every item of a batch is left
+// unprocessed, the wrapped writer is not sent an empty batch (DynamoDB
+// refuses those).
+func TestFaultWriterWholeBatchUnprocessed(t *testing.T) {
+	calls := 0
+	fw := NewFaultWriter(writeFunc(func(_ context.Context, _ string, its [][]byte) ([][]byte, float64, error) {
+		calls++
+		if len(its) == 0 {
+			t.Error("empty batch sent through")
+		}
+		return nil, 0, nil
+	}), Faults{UnprocessedEvery: 1, UnprocessedFraction: 1})
+	un, _, err := fw.BatchWrite(context.Background(), "t", items(1))
+	if err != nil || len(un) != 1 || calls != 0 {
+		t.Fatalf("err %v, %d unprocessed, %d calls through; want nil, 1, 0", err, len(un), calls)
+	}
+}
