@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -166,14 +165,7 @@ func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 
 // GetBackupJob returns the job or ErrNotFound.
 func (c *Catalog) GetBackupJob(ctx context.Context, id string) (*backup.BackupJob, error) {
-	j, err := scanJob(c.read.QueryRowContext(ctx, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindBackupJob, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get backup job %s: %w", id, err)
-	}
-	return j, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", id), scanJob, kindBackupJob, id)
 }
 
 // UpdateBackupJob replaces the stored job with j. It fails with ErrNotFound

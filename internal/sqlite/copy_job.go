@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -96,14 +95,7 @@ func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 
 // GetCopyJob returns the job or ErrNotFound.
 func (c *Catalog) GetCopyJob(ctx context.Context, id string) (*backup.CopyJob, error) {
-	j, err := scanCopy(c.read.QueryRowContext(ctx, "SELECT "+copyCols+" FROM copy_jobs WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindCopyJob, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get copy job %s: %w", id, err)
-	}
-	return j, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+copyCols+" FROM copy_jobs WHERE id = ?", id), scanCopy, kindCopyJob, id)
 }
 
 // UpdateCopyJob replaces the stored job with j; ErrNotFound if there is no

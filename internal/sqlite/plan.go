@@ -415,15 +415,8 @@ func (c *Catalog) CreateBackupSelection(ctx context.Context, s *backup.BackupSel
 // GetBackupSelection returns selection selectionID of plan planID, or
 // ErrNotFound.
 func (c *Catalog) GetBackupSelection(ctx context.Context, planID, selectionID string) (*backup.BackupSelection, error) {
-	s, err := scanSelection(c.read.QueryRowContext(ctx, "SELECT "+selectionCols+
-		" FROM backup_selections WHERE id = ? AND plan_id = ?", selectionID, planID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindSelection, selectionID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get backup selection %s: %w", selectionID, err)
-	}
-	return s, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+selectionCols+
+		" FROM backup_selections WHERE id = ? AND plan_id = ?", selectionID, planID), scanSelection, kindSelection, selectionID)
 }
 
 // ListBackupSelections returns the selections of plan planID, newest first;

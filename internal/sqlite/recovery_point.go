@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -134,14 +133,7 @@ func (c *Catalog) CreateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 
 // GetRecoveryPoint returns the point by ID or ErrNotFound.
 func (c *Catalog) GetRecoveryPoint(ctx context.Context, id string) (*backup.RecoveryPoint, error) {
-	p, err := scanPoint(c.read.QueryRowContext(ctx, "SELECT "+pointCols+" FROM recovery_points WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindRecoveryPoint, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get recovery point %s: %w", id, err)
-	}
-	return p, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+pointCols+" FROM recovery_points WHERE id = ?", id), scanPoint, kindRecoveryPoint, id)
 }
 
 // UpdateRecoveryPoint replaces the stored point with p. It fails with

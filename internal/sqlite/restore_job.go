@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -90,14 +89,7 @@ func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 
 // GetRestoreJob returns the job or ErrNotFound.
 func (c *Catalog) GetRestoreJob(ctx context.Context, id string) (*backup.RestoreJob, error) {
-	j, err := scanRestore(c.read.QueryRowContext(ctx, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindRestoreJob, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get restore job %s: %w", id, err)
-	}
-	return j, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = ?", id), scanRestore, kindRestoreJob, id)
 }
 
 // UpdateRestoreJob replaces the stored job with j; ErrNotFound if absent.

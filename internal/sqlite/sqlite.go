@@ -266,6 +266,19 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// getOne scans the one row of a lookup by id; no row is ErrNotFound naming
+// kind and id.
+func getOne[T any](row *sql.Row, scan func(scanner) (*T, error), kind, id string) (*T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backup.NotFound(kind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s %s: %w", kind, id, err)
+	}
+	return v, nil
+}
+
 // affectedOne returns a NotFound error of kind and id if res changed no row.
 func affectedOne(res sql.Result, kind, id string) error {
 	n, err := res.RowsAffected()

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -66,14 +65,7 @@ func (c *Catalog) PutStack(ctx context.Context, s *backup.Stack) error {
 
 // GetStack returns the stack or ErrNotFound.
 func (c *Catalog) GetStack(ctx context.Context, name string) (*backup.Stack, error) {
-	s, err := scanStack(c.read.QueryRowContext(ctx, "SELECT "+stackCols+" FROM stacks WHERE name = ?", name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindStack, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get stack %s: %w", name, err)
-	}
-	return s, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+stackCols+" FROM stacks WHERE name = ?", name), scanStack, kindStack, name)
 }
 
 // DeleteStack removes the stack record; ErrNotFound if absent.

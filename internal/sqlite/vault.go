@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -71,14 +70,7 @@ func (c *Catalog) CreateVault(ctx context.Context, v *backup.Vault) error {
 
 // GetVault returns the vault with its NumberOfRecoveryPoints.
 func (c *Catalog) GetVault(ctx context.Context, name string) (*backup.Vault, error) {
-	v, err := scanVault(c.read.QueryRowContext(ctx, "SELECT "+vaultCols+" FROM vaults v WHERE name = ?", name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, backup.NotFound(kindVault, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: get vault %s: %w", name, err)
-	}
-	return v, nil
+	return getOne(c.read.QueryRowContext(ctx, "SELECT "+vaultCols+" FROM vaults v WHERE name = ?", name), scanVault, kindVault, name)
 }
 
 // ListVaults returns vaults ordered by name.
