@@ -86,7 +86,20 @@ func start(t testing.TB, name string, cmd *exec.Cmd, port int, ready func(endpoi
 		t.Fatalf("start %s: %v", name, err)
 	}
 	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port, cmd: cmd}
-	t.Cleanup(func() { s.Stop(); logf.Close(); os.Remove(logf.Name()) })
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			// A test server that died mid-test is a common cause of
+			// "connection refused": show what it said.
+			out, _ := os.ReadFile(logf.Name())
+			if len(out) > 4096 {
+				out = out[len(out)-4096:]
+			}
+			t.Logf("%s output, last 4 KB:\n%s", name, out)
+		}
+		logf.Close()
+		os.Remove(logf.Name())
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if ready(s.Endpoint) {
