@@ -54,16 +54,20 @@ func sizeName(n int) string {
 }
 
 func BenchmarkChecksumAdd(b *testing.B) {
-	benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
-		var c Checksum
-		for b.Loop() {
-			for _, it := range items {
-				if err := c.Add(it); err != nil {
-					b.Fatal(err)
+	for _, alg := range []string{ChecksumV2, ChecksumV1} {
+		b.Run(alg[len(alg)-2:], func(b *testing.B) {
+			benchSizes(b, func(b *testing.B, items [][]byte, _ int64) {
+				c, _ := NewChecksum(alg)
+				for b.Loop() {
+					for _, it := range items {
+						if err := c.Add(it); err != nil {
+							b.Fatal(err)
+						}
+					}
 				}
-			}
-		}
-	})
+			})
+		})
+	}
 }
 
 func BenchmarkValidateItem(b *testing.B) {

@@ -29,9 +29,13 @@ func corpusRaw(t testing.TB) [][]byte {
 	return append(raw, RandomItems(rand.New(rand.NewPCG(3, 4)), 50, 300)...)
 }
 
-func sumOf(t testing.TB, items [][]byte) *Checksum {
+// sumOf returns the checksum of items with algorithm alg.
+func sumOf(t testing.TB, alg string, items [][]byte) *Checksum {
 	t.Helper()
-	var c Checksum
+	c, err := NewChecksum(alg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, it := range items {
 		if err := c.Add(it); err != nil {
 			t.Fatalf("Add(%.100s): %v", it, err)
@@ -40,9 +44,18 @@ func sumOf(t testing.TB, items [][]byte) *Checksum {
 	return &c
 }
 
+// algorithms are the checksum algorithms every property test covers.
+var algorithms = []string{ChecksumV2, ChecksumV1}
+
 func TestChecksumOrderIndependent(t *testing.T) {
+	for _, alg := range algorithms {
+		t.Run(alg, func(t *testing.T) { testChecksumOrderIndependent(t, alg) })
+	}
+}
+
+func testChecksumOrderIndependent(t *testing.T, alg string) {
 	items := corpusRaw(t)
-	want := sumOf(t, items)
+	want := sumOf(t, alg, items)
 	if want.Count() != int64(len(items)) {
 		t.Fatalf("Count = %d, want %d", want.Count(), len(items))
 	}
@@ -55,13 +68,13 @@ func TestChecksumOrderIndependent(t *testing.T) {
 		}
 		rng.Shuffle(len(scrambled), func(i, j int) { scrambled[i], scrambled[j] = scrambled[j], scrambled[i] })
 		// In parallel segments, merged.
-		var total Checksum
+		total, _ := NewChecksum(alg)
 		for seg := range 3 {
 			var segs [][]byte
 			for k := seg; k < len(scrambled); k += 3 {
 				segs = append(segs, scrambled[k])
 			}
-			total.Merge(sumOf(t, segs))
+			total.Merge(sumOf(t, alg, segs))
 		}
 		if total.Sum() != want.Sum() || total.Count() != want.Count() || !total.Equal(want) {
 			t.Fatalf("round %d: Sum %s/%d, want %s/%d", round, total.Sum(), total.Count(), want.Sum(), want.Count())
@@ -70,6 +83,12 @@ func TestChecksumOrderIndependent(t *testing.T) {
 }
 
 func TestChecksumSensitive(t *testing.T) {
+	for _, alg := range algorithms {
+		t.Run(alg, func(t *testing.T) { testChecksumSensitive(t, alg) })
+	}
+}
+
+func testChecksumSensitive(t *testing.T, alg string) {
 	base := `{"pk":{"S":"k1"},"s":{"S":"hello"},"n":{"N":"12.5"},"b":{"B":"AAEC"},"t":{"BOOL":true},` +
 		`"z":{"NULL":true},"ss":{"SS":["a","b"]},"ns":{"NS":["1","2"]},"bs":{"BS":["AA==","AQ=="]},` +
 		`"m":{"M":{"x":{"S":"y"},"e":{"S":""}}},"l":{"L":[{"N":"1"},{"S":"2"}]}}`
@@ -85,32 +104,44 @@ func TestChecksumSensitive(t *testing.T) {
 		{`[{"N":"1"},{"S":"2"}]`, `[{"S":"2"},{"N":"1"}]`}, {`[{"N":"1"},{"S":"2"}]`, `[{"N":"1"}]`},
 		{`"l":{"L":`, `"L":{"L":`}, {`"pk":{"S":"k1"}`, `"pk":{"S":"k2"}`}, {`"m":{"M":{"x":{"S":"y"},`, `"m":{"M":{"x":{"M":{}},`},
 		{`{"pk"`, `{"extra":{"NULL":true},"pk"`},
+		// Values moved between places that a sum of parts could confuse.
+		{`"x":{"S":"y"},"e":{"S":""}`, `"x":{"S":""},"e":{"S":"y"}`},
+		{`"m":{"M":{"x":{"S":"y"},"e":{"S":""}}}`, `"m":{"M":{"x":{"S":"y"}}},"e":{"S":""}`},
+		{`"l":{"L":[{"N":"1"},{"S":"2"}]}`, `"l":{"L":[{"L":[{"N":"1"}]},{"S":"2"}]}`},
+		{`"m":{"M":{"x":{"S":"y"},"e":{"S":""}}}`, `"m":{"L":[{"M":{"x":{"S":"y"},"e":{"S":""}}}]}`},
+		{`"s":{"S":"hello"}`, `"s":{"S":"hello\u0000"}`},
 	}
-	orig := sumOf(t, [][]byte{[]byte(base)}).Sum()
+	orig := sumOf(t, alg, [][]byte{[]byte(base)}).Sum()
 	seen := map[string]string{orig: "base"}
 	for _, m := range mutations {
 		mutated := strings.Replace(base, m.from, m.to, 1)
 		if mutated == base {
 			t.Fatalf("mutation %s -> %s does not apply", m.from, m.to)
 		}
-		sum := sumOf(t, [][]byte{[]byte(mutated)}).Sum()
+		sum := sumOf(t, alg, [][]byte{[]byte(mutated)}).Sum()
 		if prev, ok := seen[sum]; ok {
 			t.Errorf("mutation %s -> %s gives the same sum as %s", m.from, m.to, prev)
 		}
 		seen[sum] = m.from + " -> " + m.to
 	}
 	// A duplicated item counts twice: the checksum is of a multiset.
-	one := sumOf(t, [][]byte{[]byte(base)})
-	two := sumOf(t, [][]byte{[]byte(base), []byte(base)})
+	one := sumOf(t, alg, [][]byte{[]byte(base)})
+	two := sumOf(t, alg, [][]byte{[]byte(base), []byte(base)})
 	if one.Sum() == two.Sum() {
 		t.Error("adding an item twice does not change the sum")
+	}
+	// Attributes swapped between two items change the sum of the two.
+	a, b := `{"pk":{"S":"1"},"v":{"N":"1"}}`, `{"pk":{"S":"2"},"v":{"N":"2"}}`
+	c, d := `{"pk":{"S":"1"},"v":{"N":"2"}}`, `{"pk":{"S":"2"},"v":{"N":"1"}}`
+	if sumOf(t, alg, [][]byte{[]byte(a), []byte(b)}).Sum() == sumOf(t, alg, [][]byte{[]byte(c), []byte(d)}).Sum() {
+		t.Error("swapping attribute values between items does not change the sum")
 	}
 }
 
 func TestChecksumStable(t *testing.T) {
 	// The algorithm is stored in recovery points: these values must never
 	// change. want was computed independently with Python (hashlib, int sum).
-	var c Checksum
+	c, _ := NewChecksum(ChecksumV1)
 	if got := c.Sum(); got != strings.Repeat("0", 64) {
 		t.Errorf("empty Sum = %s", got)
 	}

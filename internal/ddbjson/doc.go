@@ -9,7 +9,8 @@
 //
 //   - ValidateItem checks an item against DynamoDB's rules; AppendCanonical
 //     writes its canonical form; AppendNumber canonicalises one number.
-//   - Checksum is an order-independent content checksum of a set of items.
+//   - Checksum is an order-independent content checksum of a set of items;
+//     ChecksumAlgorithmOf tells the algorithm of a stored one.
 //   - AppendExportLine and ExportLineItem write and read lines of the
 //     DYNAMODB_JSON export format ({"Item":{…}} and a newline).
 //   - ParseScanResponse, AppendScanRequest, AppendBatchWriteRequest and
@@ -52,20 +53,45 @@
 // The canonical form of a valid item is a valid item, and canonicalising it
 // again changes nothing.
 //
-// # Checksum algorithm (stored in recovery points: do not change)
+// # Checksum algorithms (stored in recovery points: do not change)
 //
-// ChecksumAlgorithm "cairn-ddbjson-sha256-sum-v1": for every item, take
-// SHA-256 of its canonical form, read the 32-byte digest as a big-endian
-// unsigned integer, and add these integers modulo 2^256. Sum is the result as
-// 64 lower-case hex digits (big-endian); the empty set gives 64 zeros. Item
-// order, attribute order, set order and number spelling do not change the
-// sum; any change of a value does (up to SHA-256 collisions). Sums of parts
-// (scan segments) add up to the sum of the whole (Merge). The count of items
-// is kept beside the sum (Count) and is not part of it.
+// A content checksum is a sum over items of one digest per item, so item
+// order does not change it and sums of parts (scan segments) add up to the
+// sum of the whole (Merge). Two items have the same digest exactly when they
+// have the same canonical form (up to hash collisions): attribute order, set
+// order, number spelling and string escapes do not change it; any change of
+// a value does. The count of items is kept beside the sum (Count) and is not
+// part of it. The sum detects corruption and loss, not forgery: someone who
+// may choose many items freely can find a set with a given sum.
 //
-// The sum detects corruption and loss, not forgery: someone who may choose
-// many items freely can find a set with a given sum far faster than a
-// SHA-256 collision.
+// ChecksumV2 "cairn-ddbjson-xxh3-sum-v2" (the algorithm of new recovery points;
+// Sum is "xxh3-128:" and 32 lower-case hex digits) needs no
+// canonical form, which costs sorting and copying every object: each value
+// has an encoding, a code byte and then
+//
+//   - S: the decoded string's UTF-8 bytes (code 'S');
+//   - N: the number in AppendNumber's form ('N');
+//   - B: the base64 text, which is canonical already ('B');
+//   - BOOL: 't' or 'f' ('O'); NULL: nothing ('Z');
+//   - SS, NS, BS: the set's canonical form, as in the canonical item form
+//     (its members sorted, '[' to ']'; codes 's', 'n', 'b');
+//   - M: the map encoding of its members ('M');
+//   - L: for each element in order, the length of its encoding (4 bytes,
+//     little-endian) and the encoding ('L').
+//
+// The map encoding of an object (an M, or the item itself) is the number of
+// its members (8 bytes) followed by the sum modulo 2^128 of
+// XXH3-128(name length (4 bytes), decoded name, value encoding) over its
+// members (16 bytes: low then high half), all little-endian. An item's digest
+// is XXH3-128 with seed 0x636169726e2d7632 of its map encoding, and Sum is
+// the sum modulo 2^128 of the item digests, big-endian. The digests are
+// computed in one pass over the item, which is validated as ValidateItem
+// does.
+//
+// ChecksumV1 "cairn-ddbjson-sha256-sum-v1" (recovery points made before v2;
+// Sum is 64 lower-case hex digits): for every item, take SHA-256 of its
+// canonical form, read the 32-byte digest as a big-endian unsigned integer,
+// and add these integers modulo 2^256. The empty set gives 64 zeros.
 //
 // # Limits assumed
 //

@@ -31,6 +31,10 @@ type BackupInput struct {
 	// the end.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// ChecksumAlgorithm is the content checksum's algorithm; "" is
+	// ddbjson.ChecksumAlgorithm. Checking a restored table against a
+	// recovery point uses the point's (ddbjson.ChecksumAlgorithmOf).
+	ChecksumAlgorithm string
 }
 
 // BackupResult is what a finished backup read.
@@ -59,21 +63,27 @@ func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
 	if segs <= 0 {
 		segs = AutoSegments(in.TableSizeBytes)
 	}
+	total, err := ddbjson.NewChecksum(in.ChecksumAlgorithm)
+	if err != nil {
+		return nil, err
+	}
 	var c counters
 	stop := reportEvery(ctx, in.ProgressInterval, in.Progress, func() Progress {
 		return Progress{Items: c.items.Load(), Bytes: c.bytes.Load(), PartsDone: int(c.parts.Load()), PartsTotal: segs}
 	})
 	sums := make([]ddbjson.Checksum, segs)
+	for i := range sums {
+		sums[i] = total
+	}
 	g, gctx := newGroup(ctx)
 	for seg := range segs {
 		g.Go(func() error { return scanSegment(gctx, in, seg, segs, &sums[seg], &c) })
 	}
-	err := g.Wait()
+	err = g.Wait()
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	var total ddbjson.Checksum
 	for i := range sums {
 		total.Merge(&sums[i])
 	}

@@ -124,9 +124,9 @@ func newVault(b *testing.B) *vault.Vault {
 // backupOnce backs the in-memory table up into a new point of v and
 // reports the stored size as a percentage of the item JSON ("stored-%"); a
 // nil v only checksums.
-func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, opts vault.WriterOptions, want int) {
+func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, opts vault.WriterOptions, alg string, want int) {
 	ctx := context.Background()
-	in := engine.BackupInput{Table: "bench", Scanner: sc, Segments: benchSegments}
+	in := engine.BackupInput{Table: "bench", Scanner: sc, Segments: benchSegments, ChecksumAlgorithm: alg}
 	var w *vault.Writer
 	if v != nil {
 		var err error
@@ -152,10 +152,11 @@ func backupOnce(b *testing.B, sc dynamodb.Scanner, v *vault.Vault, id string, op
 }
 
 // BenchmarkBackup is engine.Backup from memory into a file vault, for each
-// corpus. The zstd case is what cairn does by default; zstd-noentropy is
-// the WriterOptions.ZstdNoEntropy trade (less CPU, bigger files); none and
-// checksum-only take compression and then the vault away to show what each
-// layer costs.
+// corpus. The zstd case is what cairn does by default; zstd-v1 is the same
+// with the content checksum cairn used before ddbjson.ChecksumV2 (the
+// baseline); zstd-noentropy is the WriterOptions.ZstdNoEntropy trade (less
+// CPU, bigger files); none and checksum-only take compression and then the
+// vault away to show what each layer costs.
 func BenchmarkBackup(b *testing.B) {
 	for _, corpus := range corpora {
 		b.Run(corpus.name, func(b *testing.B) { benchBackup(b, corpus.items()) })
@@ -165,16 +166,20 @@ func BenchmarkBackup(b *testing.B) {
 func benchBackup(b *testing.B, items [][]byte) {
 	items, total := benchData(items)
 	sc := newMemScanner(items, benchSegments)
+	v1 := ddbjson.ChecksumV1
 	for _, tc := range []struct {
 		name string
 		opts vault.WriterOptions
 		sink bool
+		alg  string
 	}{
-		{"zstd", vault.WriterOptions{Compression: vault.Zstd}, true},
-		{"zstd-noentropy", vault.WriterOptions{Compression: vault.Zstd, ZstdNoEntropy: true}, true},
-		{"gzip", vault.WriterOptions{Compression: vault.Gzip}, true},
-		{"none", vault.WriterOptions{Compression: vault.None}, true},
-		{"checksum-only", vault.WriterOptions{}, false},
+		{"zstd", vault.WriterOptions{Compression: vault.Zstd}, true, ""},
+		{"zstd-v1", vault.WriterOptions{Compression: vault.Zstd}, true, v1},
+		{"zstd-noentropy", vault.WriterOptions{Compression: vault.Zstd, ZstdNoEntropy: true}, true, ""},
+		{"gzip", vault.WriterOptions{Compression: vault.Gzip}, true, ""},
+		{"none", vault.WriterOptions{Compression: vault.None}, true, ""},
+		{"checksum-only", vault.WriterOptions{}, false, ""},
+		{"checksum-only-v1", vault.WriterOptions{}, false, v1},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var v *vault.Vault
@@ -185,7 +190,7 @@ func benchBackup(b *testing.B, items [][]byte) {
 			perCPU(b, total, func() {
 				id := "p" + strconv.Itoa(i)
 				i++
-				backupOnce(b, sc, v, id, tc.opts, len(items))
+				backupOnce(b, sc, v, id, tc.opts, tc.alg, len(items))
 				if v != nil {
 					// Deleting is part of the loop (and of the CPU time),
 					// so that the disk does not fill up.
@@ -221,7 +226,7 @@ func benchRestore(b *testing.B, items [][]byte) {
 		b.Run(string(c), func(b *testing.B) {
 			ctx := context.Background()
 			v := newVault(b)
-			backupOnce(b, sc, v, "point", vault.WriterOptions{Compression: c}, len(items))
+			backupOnce(b, sc, v, "point", vault.WriterOptions{Compression: c}, "", len(items))
 			perCPU(b, total, func() {
 				r, err := v.Open(ctx, "point")
 				if err != nil {

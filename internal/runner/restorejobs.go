@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"github.com/cairn-backup/cairn/internal/blob"
+	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/engine"
 )
@@ -183,7 +184,11 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		if job.Metadata[MetaSkipValidation] == "true" {
 			return nil
 		}
-		check, err := engine.Backup(ctx, engine.BackupInput{Table: target,
+		alg, err := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
+		if err != nil {
+			return fmt.Errorf("validate restored table: the recovery point's content checksum: %w", err)
+		}
+		check, err := engine.Backup(ctx, engine.BackupInput{Table: target, ChecksumAlgorithm: alg,
 			Scanner: dynamodb.NewRetryScanner(src.Client, s.retryPolicy(log)), TableSizeBytes: rp.BackupSizeInBytes})
 		if err != nil {
 			return fmt.Errorf("validate restored table: %w", err)

@@ -262,6 +262,50 @@ func TestRestoreValidationDetectsDifference(t *testing.T) {
 	}
 }
 
+// Points made before checksum v2 carry a v1 checksum: a restore checks the
+// restored table with the point's algorithm, and a checksum of no known
+// algorithm fails the validation with the reason.
+func TestRestoreValidatesWithThePointsChecksumAlgorithm(t *testing.T) {
+	f := newFixture(t)
+	arn := f.table(t, "v1-src", 150)
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
+		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
+	}
+	rp, err := f.cat.GetRecoveryPoint(context.Background(), recoveryPointID(j.RecoveryPointARN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alg, err := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum); err != nil || alg != ddbjson.ChecksumAlgorithm {
+		t.Fatalf("new point's checksum %q is of %q (%v), want %q", rp.ContentChecksum, alg, err, ddbjson.ChecksumAlgorithm)
+	}
+	v1, _ := ddbjson.NewChecksum(ddbjson.ChecksumV1)
+	for _, it := range ddbjson.RandomItems(rand.New(rand.NewPCG(150, 1)), 150, 1000) { // the items f.table wrote
+		if err := v1.Add(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		sum, target string
+		want        backup.RestoreJobStatus
+		message     string
+	}{
+		{v1.Sum(), "v1-dst", backup.RestoreCompleted, v1.Sum() + " match"},
+		{"sha1:0000", "bad-dst", backup.RestoreFailed, "not a content checksum of a known algorithm"},
+	} {
+		rp.ContentChecksum = tc.sum
+		if err := f.cat.UpdateRecoveryPoint(context.Background(), rp); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := f.svc.StartRestoreJob(context.Background(), backup.StartRestoreJobInput{RecoveryPointARN: j.RecoveryPointARN,
+			Metadata: map[string]string{MetaTargetTableName: tc.target}})
+		r = f.waitRestore(t, r.ID)
+		if msg := r.ValidationStatusMessage + r.StatusMessage; r.Status != tc.want || !strings.Contains(msg, tc.message) {
+			t.Errorf("checksum %s: restore %s, %q; want %s with %q", tc.sum, r.Status, msg, tc.want, tc.message)
+		}
+	}
+}
+
 func TestStartRestoreValidation(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
