@@ -101,11 +101,20 @@ func startDynalite(testbed, workDir string, heapMB int) (*proc, error) {
 	if _, err := os.Stat(cli); err != nil {
 		return nil, fmt.Errorf("dynalite is not installed (%v); run make testbed", err)
 	}
+	// The guard keeps dynalite up when a client drops a request midway
+	// (see the script); bench runs from the repository root.
+	guard, err := filepath.Abs(filepath.Join("scripts", "dynalite-guard.js"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(guard); err != nil {
+		return nil, fmt.Errorf("run bench from the repository root: %v", err)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("node", fmt.Sprintf("--max-old-space-size=%d", heapMB), cli,
+	cmd := exec.Command("node", fmt.Sprintf("--max-old-space-size=%d", heapMB), "-r", guard, cli,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	p, err := startProc("dynalite", filepath.Join(workDir, "dynalite.log"), cmd)

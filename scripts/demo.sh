@@ -22,7 +22,7 @@ trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "starting dynalite on 127.0.0.1:$ddb_port"
-node "$tb/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$ddb_port" \
+node -r "$root/scripts/dynalite-guard.js" "$tb/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$ddb_port" \
 	--createTableMs 0 --deleteTableMs 0 --updateTableMs 0 >"$data/dynalite.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$ddb_port/" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -124,6 +124,11 @@ func httpReady(endpoint string) bool {
 	return true
 }
 
+// DynaliteGuard is the script dynalite is started with (node -r) so that a
+// client that disconnects in the middle of a request does not crash it (see
+// the script).
+func DynaliteGuard() string { return filepath.Join(RepoRoot(), "scripts", "dynalite-guard.js") }
+
 // Dynalite starts an in-memory dynalite and returns it. Its tables are the
 // test's own.
 func Dynalite(t testing.TB) *Server {
@@ -137,7 +142,7 @@ func Dynalite(t testing.TB) *Server {
 		Missing(t, "node")
 	}
 	port := FreePort(t)
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
+	cmd := exec.Command(node, "-r", DynaliteGuard(), cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	return start(t, "dynalite", cmd, port, httpReady)
 }
