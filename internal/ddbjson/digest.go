@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
-	"slices"
 
 	"github.com/zeebo/xxh3"
 )
@@ -26,7 +25,8 @@ type digester struct {
 	nameBuf []byte // decoded names that held escapes
 	bin     []byte // decoded base64 scratch
 	set     canon  // canonical forms of SS, NS and BS values
-	sorted  []uint64
+	slots   []dupSlot
+	stamp   uint32
 }
 
 // nameRef is a decoded member name (in the input or in nameBuf: slices of
@@ -161,9 +161,10 @@ func (d *digester) object(b []byte, i, depth int) (int, int, error) {
 	return i, n, nil
 }
 
-// hasDuplicate reports whether two of the names are equal.
+// hasDuplicate reports whether two of the names are equal. Few names are
+// compared pairwise; more go through a small hash table of their keys.
 func (d *digester) hasDuplicate(names []nameRef) bool {
-	if len(names) <= 24 {
+	if len(names) <= 8 {
 		for k := 1; k < len(names); k++ {
 			for j := range k {
 				if names[j].key == names[k].key && string(names[j].name) == string(names[k].name) {
@@ -173,26 +174,37 @@ func (d *digester) hasDuplicate(names []nameRef) bool {
 		}
 		return false
 	}
-	d.sorted = d.sorted[:0]
-	for _, n := range names {
-		d.sorted = append(d.sorted, n.key)
+	// Open addressing with at least twice the slots as names; a slot
+	// holds a name's index + 1 and belongs to this call if its stamp is
+	// the call's.
+	size := 64
+	for size < 2*len(names) {
+		size *= 2
 	}
-	slices.Sort(d.sorted)
-	for k := 1; k < len(d.sorted); k++ {
-		if d.sorted[k] == d.sorted[k-1] {
-			// A key appears twice: compare the names that have it.
-			for a := range names {
-				for c := a + 1; c < len(names); c++ {
-					if names[a].key == names[c].key && string(names[a].name) == string(names[c].name) {
-						return true
-					}
-				}
+	if len(d.slots) < size {
+		d.slots = make([]dupSlot, size)
+	}
+	d.stamp++
+	if d.stamp == 0 { // wrapped: forget every earlier call
+		clear(d.slots)
+		d.stamp = 1
+	}
+	slots, shift := d.slots[:size], 64-bits.TrailingZeros(uint(size))
+	for k := range names {
+		h := int((names[k].key * 0x9e3779b97f4a7c15) >> shift)
+		for ; slots[h].stamp == d.stamp; h = (h + 1) & (size - 1) {
+			j := slots[h].index
+			if names[j].key == names[k].key && string(names[j].name) == string(names[k].name) {
+				return true
 			}
-			return false
 		}
+		slots[h] = dupSlot{stamp: d.stamp, index: uint32(k)}
 	}
 	return false
 }
+
+// dupSlot is a slot of hasDuplicate's table.
+type dupSlot struct{ stamp, index uint32 }
 
 // value digests the attribute value object ({"T":v}) at b[i] holding a value
 // at depth and appends its encoding to buf: a value code and the canonical
@@ -201,6 +213,11 @@ func (d *digester) hasDuplicate(names []nameRef) bool {
 // the canonical item form), the encoding of an M object, or the framed
 // encodings of the elements of an L.
 func (d *digester) value(b []byte, i, depth int) (int, error) {
+	if i+5 < len(b) && b[i] == '{' && b[i+1] == '"' && b[i+3] == '"' && b[i+4] == ':' {
+		if end, ok, err := d.shortValue(b, i+5, b[i+2], depth); ok {
+			return end, err
+		}
+	}
 	i = skipSpace(b, i)
 	if i >= len(b) || b[i] != '{' {
 		return 0, errDigest
@@ -284,6 +301,34 @@ func (d *digester) value(b []byte, i, depth int) (int, error) {
 		return 0, errDigest
 	}
 	return i + 1, nil
+}
+
+// shortValue is value for the common spelling {"T":v} of the one-letter
+// types S, N and M (t), with v at b[i]; ok is false for the other types,
+// which value handles in full.
+func (d *digester) shortValue(b []byte, i int, t byte, depth int) (end int, ok bool, err error) {
+	i = skipSpace(b, i)
+	switch t {
+	case 'S':
+		end, err = d.stringValue(b, i, codeS)
+	case 'N':
+		end, err = d.numberValue(b, i)
+	case 'M':
+		if depth > MaxDepth || i >= len(b) || b[i] != '{' {
+			return 0, true, errDigest
+		}
+		d.buf = append(d.buf, codeM)
+		end, _, err = d.object(b, i, depth+1)
+	default:
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, true, err
+	}
+	if end = skipSpace(b, end); end >= len(b) || b[end] != '}' {
+		return 0, true, errDigest
+	}
+	return end + 1, true, nil
 }
 
 // stringValue appends code and the decoded content of the JSON string at b[i].
