@@ -31,6 +31,10 @@ type BackupInput struct {
 	// the end.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Parallel is how many segments are scanned at once; 0 is
+	// min(Segments, MaxParallelSegments). More segments are scanned in
+	// turns.
+	Parallel int
 	// ChecksumAlgorithm is the content checksum's algorithm; "" is
 	// ddbjson.ChecksumAlgorithm. Checking a restored table against a
 	// recovery point uses the point's (ddbjson.ChecksumAlgorithmOf).
@@ -45,6 +49,16 @@ type BackupResult struct {
 	Segments int
 }
 
+// MaxParallelSegments is how many segments a backup scans at once unless
+// told otherwise. Each scanning segment holds a page or two and an open data
+// file with its compressor (about 1.5 MB together), so a job that asks for
+// many segments (TotalSegments may be up to 1,000,000) scans them in turns
+// and its memory stays bounded. Against DynamoDB a segment reads 1 MB pages
+// at tens of milliseconds each, 10-20 MB/s; 32 of them deliver more than a
+// few cores of the engine take (about 170 MB/s per core, see
+// docs/benchmarks.md).
+const MaxParallelSegments = 32
+
 // AutoSegments chooses a parallel scan's TotalSegments from the table size:
 // one segment per 256 MiB, at least 4 (scans of small tables are bound by
 // round trips, not bytes) and at most 64.
@@ -53,7 +67,8 @@ func AutoSegments(tableSizeBytes int64) int {
 	return min(max(n, 4), 64)
 }
 
-// Backup scans every segment of in.Table in parallel, checksums every item
+// Backup scans every segment of in.Table in parallel (at most in.Parallel at
+// once), checksums every item
 // and writes it into the segment's sink. Each segment fetches its next page
 // while the previous one is being written, so the scan never waits for the
 // vault unless the vault is the slower side. On error every segment stops
@@ -75,9 +90,28 @@ func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
 	for i := range sums {
 		sums[i] = total
 	}
-	g, gctx := newGroup(ctx)
+	parallel := in.Parallel
+	if parallel <= 0 {
+		parallel = MaxParallelSegments
+	}
+	next := make(chan int, segs)
 	for seg := range segs {
-		g.Go(func() error { return scanSegment(gctx, in, seg, segs, &sums[seg], &c) })
+		next <- seg
+	}
+	close(next)
+	g, gctx := newGroup(ctx)
+	for range min(parallel, segs) {
+		g.Go(func() error {
+			for seg := range next {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := scanSegment(gctx, in, seg, segs, &sums[seg], &c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	err = g.Wait()
 	stop()

@@ -304,3 +304,85 @@ func (w *recordingWriter) BatchWrite(_ context.Context, _ string, items [][]byte
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// slowScanner is a tableScanner whose segments take a while, and which
+// counts how many segments are being scanned at once (from the first page
+// until the last).
+type slowScanner struct {
+	tableScanner
+	mu          sync.Mutex
+	open, peak  int
+	segmentsRun map[int]bool
+}
+
+func (s *slowScanner) ScanPage(ctx context.Context, in dynamodb.ScanInput) (*dynamodb.ScanPage, error) {
+	if in.ExclusiveStartKey == nil {
+		s.mu.Lock()
+		s.open++
+		s.peak = max(s.peak, s.open)
+		s.segmentsRun[in.Segment] = true
+		s.mu.Unlock()
+	}
+	time.Sleep(time.Millisecond)
+	p, err := s.tableScanner.ScanPage(ctx, in)
+	if err != nil || p.LastEvaluatedKey == nil {
+		s.mu.Lock()
+		s.open--
+		s.mu.Unlock()
+	}
+	return p, err
+}
+
+// A job may ask for far more segments than are worth scanning at once: they
+// are scanned in turns, never more than Parallel (or MaxParallelSegments)
+// at a time, each with its own sink, and every item is still read once.
+func TestBackupScansManySegmentsInTurns(t *testing.T) {
+	items := ddbjson.RandomItems(rand.New(rand.NewPCG(7, 7)), 2000, 100)
+	var want ddbjson.Checksum
+	for _, it := range items {
+		if err := want.Add(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ segments, parallel, wantPeak int }{
+		{200, 0, MaxParallelSegments},
+		{200, 5, 5},
+		{3, 0, 3},
+	} {
+		sc := &slowScanner{tableScanner: tableScanner{items: items, pageSize: 4}, segmentsRun: map[int]bool{}}
+		var mu sync.Mutex
+		sinks, openSinks, peakSinks := 0, 0, 0
+		res, err := Backup(context.Background(), BackupInput{Table: "t", Scanner: sc, Segments: tc.segments, Parallel: tc.parallel,
+			NewSink: func() ItemSink {
+				mu.Lock()
+				defer mu.Unlock()
+				sinks++
+				openSinks++
+				peakSinks = max(peakSinks, openSinks)
+				return &countingSink{close: func() { mu.Lock(); openSinks--; mu.Unlock() }}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Items != int64(len(items)) || res.Checksum != want.Sum() || res.Segments != tc.segments {
+			t.Errorf("%d segments: %d items, checksum %s, %d segments; want %d, %s, %d",
+				tc.segments, res.Items, res.Checksum, res.Segments, len(items), want.Sum(), tc.segments)
+		}
+		if len(sc.segmentsRun) != tc.segments || sinks != tc.segments {
+			t.Errorf("%d segments: %d scanned with %d sinks", tc.segments, len(sc.segmentsRun), sinks)
+		}
+		// At most the limit; and (as the segments overlap for
+		// milliseconds) not far below it, or the limit would not be what
+		// bounds them.
+		if sc.peak > tc.wantPeak || peakSinks > tc.wantPeak || sc.peak < (tc.wantPeak+1)/2 {
+			t.Errorf("%d segments, parallel %d: %d segments and %d sinks open at once, want at most %d",
+				tc.segments, tc.parallel, sc.peak, peakSinks, tc.wantPeak)
+		}
+	}
+}
+
+// countingSink discards items and calls close once closed.
+type countingSink struct{ close func() }
+
+func (s *countingSink) WriteItem([]byte) error { return nil }
+func (s *countingSink) Close() error           { s.close(); return nil }
