@@ -51,13 +51,13 @@ type BackupResult struct {
 
 // MaxParallelSegments is how many segments a backup scans at once unless
 // told otherwise. Each scanning segment holds a page or two and an open data
-// file with its compressor (about 1.5 MB together), so a job that asks for
-// many segments (TotalSegments may be up to 1,000,000) scans them in turns
-// and its memory stays bounded. Against DynamoDB a segment reads 1 MB pages
-// at tens of milliseconds each, 10-20 MB/s; 32 of them deliver more than a
-// few cores of the engine take (about 170 MB/s per core, see
-// docs/benchmarks.md).
-const MaxParallelSegments = 32
+// file with its zstd encoder (about 2 MB together: 64 segments at once took
+// the server to 105 MiB), so a job that asks for many segments
+// (TotalSegments may be up to 1,000,000) scans them in turns and its memory
+// stays bounded. Against DynamoDB a segment reads 1 MB pages at tens of
+// milliseconds each, 10-20 MB/s; 16 of them deliver about what one or two
+// cores of the engine take (about 170 MB/s per core, see docs/benchmarks.md).
+const MaxParallelSegments = 16
 
 // AutoSegments chooses a parallel scan's TotalSegments from the table size:
 // one segment per 256 MiB, at least 4 (scans of small tables are bound by
