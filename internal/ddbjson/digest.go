@@ -226,22 +226,9 @@ func (d *digester) value(b []byte, i, depth int) (int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, errDigest
 	}
-	end := i + 1
-	for end < len(b) && end-i <= 4 && b[end]-'A' < 26 {
-		end++
-	}
-	var esc bool
-	var err error
-	if end < len(b) && b[end] == '"' && end > i+1 {
-		end++
-	} else if end, esc, err = scanString(b, i); err != nil {
+	t, end, err := typeDescriptor(b, i, nil)
+	if err != nil {
 		return 0, err
-	}
-	t := b[i+1 : end-1]
-	if esc {
-		if t, err = unescape(nil, t); err != nil {
-			return 0, err
-		}
 	}
 	if i, err = expect(b, end, ':'); err != nil {
 		return 0, err

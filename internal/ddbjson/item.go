@@ -356,24 +356,9 @@ func (c *canon) value(b []byte, i, depth int) (int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, syntaxErr(i, "expected type descriptor")
 	}
-	// Type descriptors as DynamoDB writes them, a few capital letters,
-	// are taken without scanString; anything else goes through it.
-	end := i + 1
-	for end < len(b) && end-i <= 4 && b[end]-'A' < 26 {
-		end++
-	}
-	var esc bool
-	var err error
-	if end < len(b) && b[end] == '"' && end > i+1 {
-		end++
-	} else if end, esc, err = scanString(b, i); err != nil {
+	t, end, err := typeDescriptor(b, i, c.str)
+	if err != nil {
 		return 0, err
-	}
-	t := b[i+1 : end-1]
-	if esc {
-		if t, err = unescape(c.str[:0], t); err != nil {
-			return 0, withOffset(err, i)
-		}
 	}
 	tpos := i
 	if i, err = expect(b, end, ':'); err != nil {

@@ -114,6 +114,31 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 	}
 }
 
+// typeDescriptor reads the type descriptor (a JSON string) at b[i] == '"'
+// and returns its decoded text (in scratch's array if it held escapes) and
+// the index past it. Descriptors as DynamoDB writes them, a few capital
+// letters, are taken without scanString; anything else goes through it.
+func typeDescriptor(b []byte, i int, scratch []byte) ([]byte, int, error) {
+	end := i + 1
+	for end < len(b) && end-i <= 4 && b[end]-'A' < 26 {
+		end++
+	}
+	if end < len(b) && b[end] == '"' && end > i+1 {
+		return b[i+1 : end], end + 1, nil
+	}
+	end, esc, err := scanString(b, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	t := b[i+1 : end-1]
+	if esc {
+		if t, err = unescape(scratch[:0], t); err != nil {
+			return nil, 0, withOffset(err, i)
+		}
+	}
+	return t, end, nil
+}
+
 func isHex4(h []byte) bool {
 	for _, c := range h[:4] {
 		if hexVal(c) < 0 {

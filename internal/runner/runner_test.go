@@ -121,6 +121,25 @@ func (f *fixture) table(t *testing.T, name string, n int) string {
 	return backup.TableARN("us-east-1", "000000000000", name)
 }
 
+// completedBackup makes a table of n items, backs it up into Default and
+// returns the completed job and its recovery point.
+func (f *fixture) completedBackup(t *testing.T, table string, n int) (*backup.BackupJob, *backup.RecoveryPoint) {
+	t.Helper()
+	arn := f.table(t, table, n)
+	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
+		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
+	}
+	rp, err := f.cat.GetRecoveryPoint(context.Background(), recoveryPointID(j.RecoveryPointARN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, rp
+}
+
 func (f *fixture) wait(t *testing.T, id string) *backup.BackupJob {
 	t.Helper()
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
@@ -240,15 +259,7 @@ func TestRestoreOfCorruptedPointFails(t *testing.T) {
 // that was written to meanwhile fails validation.
 func TestRestoreValidationDetectsDifference(t *testing.T) {
 	f := newFixture(t)
-	arn := f.table(t, "valid-src", 200)
-	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
-	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
-		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
-	}
-	rp, err := f.cat.GetRecoveryPoint(context.Background(), recoveryPointID(j.RecoveryPointARN))
-	if err != nil {
-		t.Fatal(err)
-	}
+	j, rp := f.completedBackup(t, "valid-src", 200)
 	// Pretend the point recorded another checksum: the restore must notice.
 	rp.ContentChecksum = strings.Repeat("0", 64)
 	if err := f.cat.UpdateRecoveryPoint(context.Background(), rp); err != nil {
@@ -267,15 +278,7 @@ func TestRestoreValidationDetectsDifference(t *testing.T) {
 // algorithm fails the validation with the reason.
 func TestRestoreValidatesWithThePointsChecksumAlgorithm(t *testing.T) {
 	f := newFixture(t)
-	arn := f.table(t, "v1-src", 150)
-	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
-	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
-		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
-	}
-	rp, err := f.cat.GetRecoveryPoint(context.Background(), recoveryPointID(j.RecoveryPointARN))
-	if err != nil {
-		t.Fatal(err)
-	}
+	j, rp := f.completedBackup(t, "v1-src", 150)
 	if alg, err := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum); err != nil || alg != ddbjson.ChecksumAlgorithm {
 		t.Fatalf("new point's checksum %q is of %q (%v), want %q", rp.ContentChecksum, alg, err, ddbjson.ChecksumAlgorithm)
 	}
