@@ -24,6 +24,7 @@ type digester struct {
 	names   []nameRef
 	nameBuf []byte // decoded names that held escapes
 	bin     []byte // decoded base64 scratch
+	num     []byte // a number's text while it is canonicalised
 	set     canon  // canonical forms of SS, NS and BS values
 	slots   []dupSlot
 	stamp   uint32
@@ -346,12 +347,12 @@ func (d *digester) numberValue(b []byte, i int) (int, error) {
 		return 0, err
 	}
 	// The number's text sits at buf[mark+1:]; canonicalise it in place
-	// through the set canon's scratch unless it is canonical already.
+	// (through num) unless it is canonical already.
 	if isCanonicalShortNumber(d.buf[mark+1:]) {
 		return end, nil
 	}
-	d.set.str = append(d.set.str[:0], d.buf[mark+1:]...)
-	if d.buf, err = AppendNumber(d.buf[:mark+1], d.set.str); err != nil {
+	d.num = append(d.num[:0], d.buf[mark+1:]...)
+	if d.buf, err = AppendNumber(d.buf[:mark+1], d.num); err != nil {
 		return 0, err
 	}
 	return end, nil
