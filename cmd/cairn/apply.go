@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cairn-backup/cairn/internal/awsapi"
 )
@@ -36,15 +37,15 @@ type extClient struct {
 }
 
 // connectExt connects the SDK client and the extension client.
-func (c *cli) connectExt(endpoint, dataDir string) (*extClient, error) {
-	if err := c.connect(endpoint, dataDir); err != nil {
+func (c *cli) connectExt() (*extClient, error) {
+	if err := c.connect(); err != nil {
 		return nil, err
 	}
-	k, err := clientKeys(dataDir)
+	k, err := clientKeys(c.keysDir())
 	if err != nil {
 		return nil, err
 	}
-	return &extClient{endpoint: strings.TrimRight(endpoint, "/"), region: c.region, http: &http.Client{},
+	return &extClient{endpoint: strings.TrimRight(c.endpointURL(), "/"), region: c.region, http: &http.Client{},
 		creds: aws.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey}}, nil
 }
 
@@ -136,37 +137,65 @@ func (p parameters) Set(s string) error {
 	return nil
 }
 
-const applyUsage = "-f TEMPLATE --stack-name NAME [--parameter KEY=VALUE ...] | --delete --stack-name NAME | --show --stack-name NAME"
+// Type names the flag's value in help.
+func (p parameters) Type() string { return "KEY=VALUE" }
 
-// apply runs `cairn apply`: create or update a stack from a CloudFormation
-// template, delete a stack, or show one.
-func (c *cli) apply(ctx context.Context, args []string) error {
-	fs, ep, dd := c.flags("apply")
-	var file string
-	fs.StringVar(&file, "f", "", "the CloudFormation template (YAML or JSON)")
-	fs.StringVar(&file, "file", "", "the CloudFormation template (same as -f)")
-	stack := fs.String("stack-name", "", "the stack's name: it identifies what the template created (required)")
+const applyLong = `Create or update a stack from a CloudFormation template (YAML or JSON): the
+template's AWS::Backup vaults, plans and selections are created, updated or
+deleted so that the stack --stack-name matches it. Other resource types (IAM
+roles, ...) are reported as not applicable. --delete removes everything the
+stack created, then the stack; --show lists its resources. See
+docs/cloudformation.md.
+
+Give exactly one of -f TEMPLATE, --delete or --show.`
+
+const applyExample = `  cairn apply -f cmd/cairn/testdata/blog-dynamodb-backup.yaml --stack-name daily \
+    --parameter TagKey=backup --parameter TagValue=daily
+  cairn apply --show --stack-name daily
+  cairn apply --delete --stack-name daily`
+
+// applyCmd is `cairn apply`: create or update a stack from a
+// CloudFormation template, delete a stack, or show one.
+func (c *cli) applyCmd() *cobra.Command {
+	var (
+		file, stack string
+		del, show   bool
+	)
 	params := parameters{}
-	fs.Var(params, "parameter", "a template parameter as KEY=VALUE (repeatable)")
-	del := fs.Bool("delete", false, "delete everything the stack created, then the stack")
-	show := fs.Bool("show", false, "show the stack's resources")
-	if _, err := parse(fs, args, 0, applyUsage); err != nil {
-		return err
-	}
-	modes := 0
-	for _, on := range []bool{file != "", *del, *show} {
-		if on {
-			modes++
+	cmd := c.clientGroup(&cobra.Command{
+		Use:     "apply (-f TEMPLATE | --delete | --show) --stack-name NAME",
+		Short:   "Apply, show or delete a CloudFormation template's vaults, plans and selections",
+		Long:    applyLong,
+		Example: applyExample,
+		Args:    noArgs,
+	})
+	fs := cmd.Flags()
+	fs.StringVarP(&file, "file", "f", "", "the CloudFormation template (YAML or JSON)")
+	fs.StringVar(&stack, "stack-name", "", "the stack's name: it identifies what the template created (required)")
+	fs.Var(params, "parameter", "a template parameter as KEY=VALUE or ParameterKey=KEY,ParameterValue=VALUE (repeatable)")
+	fs.BoolVar(&del, "delete", false, "delete everything the stack created, then the stack")
+	fs.BoolVar(&show, "show", false, "show the stack's resources")
+	cmd.RunE = c.runE(func(ctx context.Context, _ []string) error {
+		modes := 0
+		for _, on := range []bool{file != "", del, show} {
+			if on {
+				modes++
+			}
 		}
-	}
-	switch {
-	case *stack == "":
-		return &exitError{2, fmt.Errorf("--stack-name NAME is required; usage: cairn apply %s", applyUsage)}
-	case modes != 1:
-		return &exitError{2, fmt.Errorf("give exactly one of -f TEMPLATE, --delete or --show; usage: cairn apply %s", applyUsage)}
-	case len(params) > 0 && file == "":
-		return &exitError{2, errors.New("--parameter goes with -f TEMPLATE")}
-	}
+		switch {
+		case stack == "":
+			return usageError(cmd, "--stack-name NAME is required; usage: %s", cmd.UseLine())
+		case modes != 1:
+			return usageError(cmd, "give exactly one of -f TEMPLATE, --delete or --show; usage: %s", cmd.UseLine())
+		case len(params) > 0 && file == "":
+			return usageError(cmd, "--parameter goes with -f TEMPLATE")
+		}
+		return c.apply(ctx, file, stack, del, show, params)
+	})
+	return cmd
+}
+
+func (c *cli) apply(ctx context.Context, file, stack string, del, show bool, params parameters) error {
 	var body []byte
 	if file != "" {
 		var err error
@@ -177,36 +206,36 @@ func (c *cli) apply(ctx context.Context, args []string) error {
 			return fmt.Errorf("template %s is %d bytes; at most %d are accepted", file, len(body), awsapi.MaxTemplateBytes)
 		}
 	}
-	ext, err := c.connectExt(*ep, *dd)
+	ext, err := c.connectExt()
 	if err != nil {
 		return err
 	}
-	path := "/cairn/stacks/" + url.PathEscape(*stack)
+	path := "/cairn/stacks/" + url.PathEscape(stack)
 	switch {
-	case *show:
+	case show:
 		var out awsapi.GetStackOutput
 		if err := ext.do(ctx, http.MethodGet, path, nil, nil, &out); err != nil {
-			return explain(err)
+			return err
 		}
 		c.printStack(out.Stack)
 		return nil
-	case *del:
+	case del:
 		var out awsapi.StackChangesOutput
 		if err := ext.do(ctx, http.MethodDelete, path, nil, nil, &out); err != nil {
 			err = explain(err)
-			return fmt.Errorf("%w\n(see what is left: cairn apply --show --stack-name %s)", err, *stack)
+			return fmt.Errorf("%w\n(see what is left: cairn apply --show --stack-name %s)", err, stack)
 		}
 		c.printChanges(out.Changes)
-		fmt.Fprintf(c.stdout, "deleted stack %s\n", *stack)
+		fmt.Fprintf(c.stdout, "deleted stack %s\n", stack)
 		return nil
 	}
 	var out awsapi.StackChangesOutput
 	in := awsapi.ApplyStackInput{TemplateBody: string(body), Parameters: params}
 	if err := ext.do(ctx, http.MethodPut, path, nil, in, &out); err != nil {
-		return explain(err)
+		return err
 	}
 	c.printChanges(out.Changes)
-	fmt.Fprintf(c.stdout, "applied stack %s: %s\n", *stack, summarize(out.Changes))
+	fmt.Fprintf(c.stdout, "applied stack %s: %s\n", stack, summarize(out.Changes))
 	return nil
 }
 
@@ -264,4 +293,4 @@ func orDash(s string) string {
 	return s
 }
 
-var _ flag.Value = parameters{}
+var _ pflag.Value = parameters{}

@@ -12,68 +12,91 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/spf13/cobra"
 
 	"github.com/cairn-backup/cairn/internal/awsapi"
 )
 
-// plan runs `cairn plan list` and `cairn plan show ID`.
-func (c *cli) plan(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return &exitError{2, fmt.Errorf("cairn plan needs a subcommand: list or show ID; see cairn help")}
-	}
-	switch args[0] {
-	case "list":
-		return explain(c.planList(ctx, args[1:]))
-	case "show", "describe":
-		return explain(c.planShow(ctx, args[1:]))
-	}
-	return &exitError{2, fmt.Errorf("unknown command %q; see cairn help", "cairn plan "+args[0])}
+// planCmd is `cairn plan`: list and show backup plans.
+func (c *cli) planCmd() *cobra.Command {
+	cmd := c.clientGroup(groupCmd(&cobra.Command{
+		Use:   "plan",
+		Short: "List and show backup plans with their next runs",
+		Long: `A backup plan's rules say when tables are backed up, into which vault, and
+how long points are kept; its selections say which tables. Plans are made
+with the AWS CLI or SDKs (create-backup-plan) or with cairn apply.`,
+		Example: "  cairn plan list\n  cairn plan show PLAN_ID --runs 5",
+	}))
+	cmd.AddCommand(c.planListCmd(), c.planShowCmd())
+	return cmd
 }
 
-func (c *cli) planList(ctx context.Context, args []string) error {
-	fs, ep, dd := c.flags("plan list")
-	deleted := fs.Bool("deleted", false, "also list deleted plans")
-	if _, err := parse(fs, args, 0, "[--deleted]"); err != nil {
-		return err
+func (c *cli) planListCmd() *cobra.Command {
+	var deleted bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List backup plans",
+		Long:    "List the backup plans with their ids, versions and last runs; --deleted adds deleted plans.",
+		Example: "  cairn plan list\n  cairn plan list --deleted",
+		Args:    noArgs,
 	}
-	if err := c.connect(*ep, *dd); err != nil {
-		return err
-	}
-	t := newTable("NAME", "PLAN ID", "VERSION", "CREATED", "LAST RUN", "DELETED")
-	p := bk.NewListBackupPlansPaginator(c.client, &bk.ListBackupPlansInput{IncludeDeleted: aws.Bool(*deleted)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
+	cmd.Flags().BoolVar(&deleted, "deleted", false, "also list deleted plans")
+	cmd.RunE = c.runE(func(ctx context.Context, _ []string) error {
+		if err := c.connect(); err != nil {
 			return err
 		}
-		for _, pl := range page.BackupPlansList {
-			t.row(aws.ToString(pl.BackupPlanName), aws.ToString(pl.BackupPlanId), aws.ToString(pl.VersionId),
-				when(pl.CreationDate), when(pl.LastExecutionDate), when(pl.DeletionDate))
+		t := newTable("NAME", "PLAN ID", "VERSION", "CREATED", "LAST RUN", "DELETED")
+		p := bk.NewListBackupPlansPaginator(c.client, &bk.ListBackupPlansInput{IncludeDeleted: aws.Bool(deleted)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, pl := range page.BackupPlansList {
+				t.row(aws.ToString(pl.BackupPlanName), aws.ToString(pl.BackupPlanId), aws.ToString(pl.VersionId),
+					when(pl.CreationDate), when(pl.LastExecutionDate), when(pl.DeletionDate))
+			}
 		}
-	}
-	return t.write(c.stdout)
+		return t.write(c.stdout)
+	})
+	return cmd
 }
 
-func (c *cli) planShow(ctx context.Context, args []string) error {
-	fs, ep, dd := c.flags("plan show")
-	runs := fs.Int("runs", 5, "how many upcoming scheduled runs to show (0 to 10)")
-	version := fs.String("version", "", "show this version of the plan instead of the latest")
-	pos, err := parse(fs, args, 1, "PLAN_ID [--runs N] [--version ID]")
-	if err != nil {
+func (c *cli) planShowCmd() *cobra.Command {
+	var (
+		runs    int
+		version string
+	)
+	cmd := &cobra.Command{
+		Use:     "show PLAN_ID",
+		Aliases: []string{"describe"},
+		Short:   "Show a plan's rules, selections and next runs",
+		Long: `Show a backup plan: its rules (schedule, time zone, windows, lifecycle,
+copies), its selections and its next scheduled runs.`,
+		Example: "  cairn plan show 8a4f1e2c-1b3d-4c5e-9f7a-0b2c4d6e8f10 --runs 3",
+		Args:    exactArgs(1, "the PLAN_ID"),
+	}
+	cmd.Flags().IntVar(&runs, "runs", 5, "how many upcoming scheduled runs to show (0 to 10)")
+	cmd.Flags().StringVar(&version, "version", "", "show this version of the plan instead of the latest")
+	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		if strings.TrimSpace(args[0]) == "" {
+			return usageError(cmd, "plan show needs a plan id; see cairn plan list")
+		}
+		if runs < 0 || runs > 10 {
+			return usageError(cmd, "--runs must be between 0 and 10, not %d", runs)
+		}
+		return c.planShow(ctx, args[0], runs, version)
+	})
+	return cmd
+}
+
+func (c *cli) planShow(ctx context.Context, id string, runs int, version string) error {
+	if err := c.connect(); err != nil {
 		return err
 	}
-	if strings.TrimSpace(pos[0]) == "" {
-		return &exitError{2, fmt.Errorf("plan show needs a plan id; see cairn plan list")}
-	}
-	if *runs < 0 || *runs > 10 {
-		return &exitError{2, fmt.Errorf("--runs must be between 0 and 10, not %d", *runs)}
-	}
-	if err := c.connect(*ep, *dd); err != nil {
-		return err
-	}
-	in := &bk.GetBackupPlanInput{BackupPlanId: aws.String(pos[0]), MaxScheduledRunsPreview: int32(*runs)}
-	if *version != "" {
-		in.VersionId = version
+	in := &bk.GetBackupPlanInput{BackupPlanId: aws.String(id), MaxScheduledRunsPreview: int32(runs)}
+	if version != "" {
+		in.VersionId = aws.String(version)
 	}
 	out, err := c.client.GetBackupPlan(ctx, in)
 	if err != nil {
@@ -126,7 +149,7 @@ func (c *cli) planShow(ctx context.Context, args []string) error {
 		_ = t.write(c.stdout)
 	}
 
-	if *runs > 0 {
+	if runs > 0 {
 		fmt.Fprintln(c.stdout, "\nNext runs:")
 		t = newTable("TIME", "RULE")
 		for _, r := range out.ScheduledRunsPreview {
@@ -162,24 +185,31 @@ func vaultFromARN(arn string) string {
 	return arn
 }
 
-// explainCmd runs `cairn explain TABLE`: which plans, selections and rules
+// explainCmd is `cairn explain TABLE`: which plans, selections and rules
 // back the table up, and why; or why none does.
-func (c *cli) explainCmd(ctx context.Context, args []string) error {
-	fs, ep, dd := c.flags("explain")
-	pos, err := parse(fs, args, 1, "TABLE_NAME|TABLE_ARN")
-	if err != nil {
-		return err
-	}
-	ext, err := c.connectExt(*ep, *dd)
-	if err != nil {
-		return err
-	}
-	var e awsapi.Explanation
-	if err := ext.do(ctx, http.MethodGet, "/cairn/explain", url.Values{"resourceArn": {c.tableARN(pos[0])}}, nil, &e); err != nil {
-		return explain(err)
-	}
-	c.printExplanation(&e)
-	return nil
+func (c *cli) explainCmd() *cobra.Command {
+	cmd := c.clientGroup(&cobra.Command{
+		Use:   "explain TABLE",
+		Short: "Say which plans back a table up, and why",
+		Long: `Say whether TABLE (a name or a table ARN) is backed up by a plan: every
+selection with whether it matches the table and why (ARN, tag conditions),
+then the rules of the selections that match.`,
+		Example: "  cairn explain orders\n  cairn explain arn:aws:dynamodb:us-east-1:000000000000:table/orders",
+		Args:    exactArgs(1, "the TABLE"),
+	})
+	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		ext, err := c.connectExt()
+		if err != nil {
+			return err
+		}
+		var e awsapi.Explanation
+		if err := ext.do(ctx, http.MethodGet, "/cairn/explain", url.Values{"resourceArn": {c.tableARN(args[0])}}, nil, &e); err != nil {
+			return err
+		}
+		c.printExplanation(&e)
+		return nil
+	})
+	return cmd
 }
 
 func (c *cli) printExplanation(e *awsapi.Explanation) {

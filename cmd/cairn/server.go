@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cairn-backup/cairn/internal/awsapi"
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -27,31 +28,57 @@ import (
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
 
-func runServer(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("cairn server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", os.Getenv("CAIRN_CONFIG"), "config file (YAML; see docs/configuration.md)")
-	listen := fs.String("listen", "", "address of the API (default 127.0.0.1:7171)")
-	dataDir := fs.String("data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{2, err}
+// serverFlags are `cairn server`'s flags. register is the one place they
+// are defined: add a flag there and read it in runServer.
+type serverFlags struct {
+	configPath string
+	listen     string
+	dataDir    string
+	logLevel   string
+}
+
+func (f *serverFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.configPath, "config", os.Getenv("CAIRN_CONFIG"), "config file (YAML; see docs/configuration.md) ($CAIRN_CONFIG)")
+	fs.StringVar(&f.listen, "listen", "", "address of the API (default 127.0.0.1:7171)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// newServerCmd is `cairn server`.
+func newServerCmd(stderr io.Writer) *cobra.Command {
+	f := &serverFlags{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the AWS Backup-compatible API, the scheduler and the job runner",
+		Long: `Run the cairn server: the AWS Backup API on --listen, the job runner, the
+plans' scheduler and the lifecycle worker, with the catalog, the key pair and
+the Default vault in --data-dir. It runs until SIGINT or SIGTERM.
+
+DynamoDB is reached through the AWS SDK's standard configuration (AWS_REGION,
+AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain); more sources come
+from the config file. Logs go to stderr.`,
+		Example: `  cairn server --listen 127.0.0.1:7171 --data-dir /var/lib/cairn
+  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 cairn server --config cairn.yaml`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd.Context(), f, stderr) },
 	}
-	if fs.NArg() > 0 {
-		return &exitError{2, fmt.Errorf("cairn server takes no arguments, got %q", fs.Args())}
-	}
-	cfg, err := loadConfig(*configPath)
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
+	cfg, err := loadConfig(f.configPath)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Listen = *listen
+	if f.listen != "" {
+		cfg.Listen = f.listen
 	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return &exitError{2, fmt.Errorf("--log-level: %w", err)}
 	}
 	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}

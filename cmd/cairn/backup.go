@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	bk "github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
+	"github.com/spf13/cobra"
+)
+
+// backupCmd is `cairn backup`: start, list, describe and stop backup jobs.
+func (c *cli) backupCmd() *cobra.Command {
+	cmd := c.clientGroup(groupCmd(&cobra.Command{
+		Use:   "backup",
+		Short: "Start, list, describe and stop backup jobs",
+		Long: `A backup job scans a DynamoDB table and writes a recovery point into a vault.
+Jobs started here run at once; a plan's jobs are started by the server's
+scheduler (see cairn plan).`,
+		Example: "  cairn backup start orders\n  cairn backup list --state FAILED",
+	}))
+	cmd.AddCommand(c.backupStartCmd(), c.backupListCmd(), c.backupDescribeCmd(), c.backupStopCmd())
+	return cmd
+}
+
+func (c *cli) backupStartCmd() *cobra.Command {
+	var (
+		vault    string
+		segments int
+		readRate float64
+		noWait   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "start TABLE",
+		Short: "Back a table up now",
+		Long: `Start a backup job of TABLE (a table name, or a table ARN for a table of
+another region or account) into a vault, and wait for it to end, showing its
+progress on stderr. With --no-wait it returns once the job is created.
+
+The job's state is printed at the end; a job that did not complete exits 3.`,
+		Example: `  cairn backup start orders
+  cairn backup start orders --vault offsite --segments 8 --read-rate 500
+  cairn backup start arn:aws:dynamodb:eu-west-1:123456789012:table/orders --no-wait`,
+		Args: exactArgs(1, "the TABLE to back up"),
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&vault, "vault", "Default", "backup vault")
+	fs.IntVar(&segments, "segments", 0, "parallel scan segments (0: automatic)")
+	fs.Float64Var(&readRate, "read-rate", 0, "cap on read capacity units per second (0: unlimited)")
+	fs.BoolVar(&noWait, "no-wait", false, "return once the job is created")
+	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		if err := c.connect(); err != nil {
+			return err
+		}
+		opts := map[string]string{}
+		if segments > 0 {
+			opts["Segments"] = strconv.Itoa(segments)
+		}
+		if readRate > 0 {
+			opts["ReadRate"] = strconv.FormatFloat(readRate, 'f', -1, 64)
+		}
+		in := &bk.StartBackupJobInput{BackupVaultName: aws.String(vault), ResourceArn: aws.String(c.tableARN(args[0])),
+			IamRoleArn: aws.String(placeholderRole)}
+		if len(opts) > 0 {
+			in.BackupOptions = opts
+		}
+		out, err := c.client.StartBackupJob(ctx, in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "started backup job %s\n", aws.ToString(out.BackupJobId))
+		if noWait {
+			return nil
+		}
+		return c.waitBackup(ctx, aws.ToString(out.BackupJobId))
+	})
+	return cmd
+}
+
+func (c *cli) waitBackup(ctx context.Context, id string) error {
+	return c.wait(ctx, "backup", id, func(ctx context.Context) (jobLook, error) {
+		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(id)})
+		if err != nil {
+			return jobLook{}, err
+		}
+		ended := j.State == types.BackupJobStateCompleted || j.State == types.BackupJobStateFailed ||
+			j.State == types.BackupJobStateAborted || j.State == types.BackupJobStateExpired || j.State == types.BackupJobStatePartial
+		return jobLook{state: string(j.State), percent: aws.ToString(j.PercentDone), bytes: aws.ToInt64(j.BytesTransferred),
+			ended: ended, ok: j.State == types.BackupJobStateCompleted, message: aws.ToString(j.StatusMessage),
+			print: func() { c.printBackupJob(j) }}, nil
+	})
+}
+
+// jobLook is one look at a job while waiting for it.
+type jobLook struct {
+	state, percent string
+	bytes          int64 // bytes read so far; -1 if not known
+	ended, ok      bool
+	message        string
+	print          func()
+}
+
+// wait polls look until the job ends, showing a progress line on stderr,
+// then prints the job. A job that did not complete exits 3.
+func (c *cli) wait(ctx context.Context, kind, id string, look func(context.Context) (jobLook, error)) error {
+	pr := newProgress(c.stderr)
+	for {
+		l, err := look(ctx)
+		if err != nil {
+			pr.done()
+			return err
+		}
+		if l.ended {
+			pr.done()
+			l.print()
+			if !l.ok {
+				return &exitError{3, fmt.Errorf("%s job %s ended %s: %s", kind, id, l.state, l.message)}
+			}
+			return nil
+		}
+		pr.show(l.state, l.percent, l.bytes, "read")
+		select {
+		case <-ctx.Done():
+			pr.done()
+			fmt.Fprintf(c.stderr, "stopped waiting; the job goes on: cairn %s describe %s\n", kind, id)
+			return ctx.Err()
+		case <-time.After(c.poll):
+		}
+	}
+}
+
+func (c *cli) printBackupJob(j *bk.DescribeBackupJobOutput) {
+	kv(c.stdout, "Backup job", aws.ToString(j.BackupJobId), "State", string(j.State),
+		"Resource", aws.ToString(j.ResourceArn), "Resource type", aws.ToString(j.ResourceType),
+		"Vault", aws.ToString(j.BackupVaultName), "Recovery point", aws.ToString(j.RecoveryPointArn),
+		"Percent done", aws.ToString(j.PercentDone), "Read", humanBytes(aws.ToInt64(j.BytesTransferred)),
+		"Stored", humanBytes(aws.ToInt64(j.BackupSizeInBytes)),
+		"Created", when(j.CreationDate), "Completed", when(j.CompletionDate), "Message", aws.ToString(j.StatusMessage))
+}
+
+func (c *cli) backupListCmd() *cobra.Command {
+	var (
+		state, vault, table string
+		limit               int
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List backup jobs, newest first",
+		Long:  "List backup jobs, newest first, optionally only those in a state, of a vault or of a table.",
+		Example: `  cairn backup list
+  cairn backup list --state FAILED --table orders`,
+		Args: noArgs,
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&state, "state", "", "only jobs in this state (CREATED, RUNNING, COMPLETED, FAILED, ABORTED, ...)")
+	fs.StringVar(&vault, "vault", "", "only jobs of this vault")
+	fs.StringVar(&table, "table", "", "only jobs of this table (name or ARN)")
+	fs.IntVar(&limit, "limit", 50, "at most this many jobs")
+	cmd.RunE = c.runE(func(ctx context.Context, _ []string) error {
+		if err := c.connect(); err != nil {
+			return err
+		}
+		in := &bk.ListBackupJobsInput{}
+		if state != "" {
+			in.ByState = types.BackupJobState(strings.ToUpper(state))
+		}
+		if vault != "" {
+			in.ByBackupVaultName = aws.String(vault)
+		}
+		if table != "" {
+			in.ByResourceArn = aws.String(c.tableARN(table))
+		}
+		t := newTable("JOB ID", "STATE", "TABLE", "VAULT", "DONE", "SIZE", "CREATED", "MESSAGE")
+		n := 0
+		p := bk.NewListBackupJobsPaginator(c.client, in)
+		for p.HasMorePages() && n < limit {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			for _, j := range page.BackupJobs {
+				if n == limit {
+					break
+				}
+				n++
+				t.row(aws.ToString(j.BackupJobId), string(j.State), aws.ToString(j.ResourceName), aws.ToString(j.BackupVaultName),
+					aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BackupSizeInBytes)), when(j.CreationDate), short(aws.ToString(j.StatusMessage), 60))
+			}
+		}
+		return t.write(c.stdout)
+	})
+	return cmd
+}
+
+func (c *cli) backupDescribeCmd() *cobra.Command {
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "describe JOB_ID",
+		Short: "Describe a backup job",
+		Long: `Show a backup job: its state, table, vault, recovery point, progress and
+message. With --wait, wait for it to end, showing progress; a job that did
+not complete then exits 3.`,
+		Example: "  cairn backup describe 3f0c2a4e-8d1b-4c55-9a7e-2b6d1f0e9c11 --wait",
+		Args:    exactArgs(1, "the JOB_ID"),
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the job to end, showing progress")
+	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		if err := c.connect(); err != nil {
+			return err
+		}
+		if wait {
+			return c.waitBackup(ctx, args[0])
+		}
+		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(args[0])})
+		if err != nil {
+			return err
+		}
+		c.printBackupJob(j)
+		return nil
+	})
+	return cmd
+}
+
+func (c *cli) backupStopCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stop JOB_ID",
+		Short: "Stop a running backup job",
+		Long: `Ask the server to stop a backup job. It ends ABORTED and its partial data
+is removed; no recovery point is kept.`,
+		Example: "  cairn backup stop 3f0c2a4e-8d1b-4c55-9a7e-2b6d1f0e9c11",
+		Args:    exactArgs(1, "the JOB_ID"),
+	}
+	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		if err := c.connect(); err != nil {
+			return err
+		}
+		if _, err := c.client.StopBackupJob(ctx, &bk.StopBackupJobInput{BackupJobId: aws.String(args[0])}); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "stopping backup job %s\n", args[0])
+		return nil
+	})
+	return cmd
+}
