@@ -95,6 +95,9 @@ func (s *Service) tickRule(ctx context.Context, ps backup.PlanSelections, r *bac
 	p := ps.Plan
 	log := s.log.With("plan", p.ID, "rule", r.RuleID, "rule_name", r.RuleName)
 	sch, err := schedule.Parse(ruleExpression(r), r.ScheduleExpressionTimezone)
+	if se := (*schedule.Error)(nil); errors.As(err, &se) && se.Never {
+		return nil // stored before such rules were refused: it has no runs to make
+	}
 	if err != nil {
 		log.Error("cannot parse the schedule of a backup rule; update the plan", "expression", r.ScheduleExpression, "err", err)
 		return nil

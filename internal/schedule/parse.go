@@ -16,6 +16,9 @@ type Error struct {
 	Field string
 	// Msg says what is wrong and what to write instead.
 	Msg string
+	// Never is set when the expression is well formed but matches no time
+	// at all (cron(0 5 31 2 ? *)): it would never run.
+	Never bool
 }
 
 func (e *Error) Error() string {

@@ -115,7 +115,34 @@ func Parse(expr, tz string) (*Schedule, error) {
 	if _, err := s.compiled(0); err != nil {
 		return nil, &Error{Expr: expr, Msg: "internal error translating the expression: " + err.Error()}
 	}
+	if !s.everRuns() {
+		return nil, &Error{Expr: expr, Never: true, Msg: "never runs: no date matches its Day-of-month, Month, Day-of-week and Year " +
+			"together (February has no 30th or 31st, April, June, September and November no 31st); change one of these fields"}
+	}
 	return s, nil
+}
+
+// everRuns reports whether the expression matches any time at all in its
+// years. Years with the same calendar match the same dates, so one look at
+// each calendar of the chosen years answers it.
+func (s *Schedule) everRuns() bool {
+	var seen [14]bool
+	for i, ok := range s.years {
+		k := calendarOf(MinYear + i)
+		if !ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		c, err := s.compiled(k)
+		if err != nil {
+			continue
+		}
+		proxy := calendars[k]
+		if r := c.Next(time.Date(proxy, time.January, 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)); !r.IsZero() && r.Year() == proxy {
+			return true
+		}
+	}
+	return false
 }
 
 // compiled returns the expression compiled for calendar k; s.mu is held or

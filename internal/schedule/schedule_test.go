@@ -77,6 +77,12 @@ func TestParseRejects(t *testing.T) {
 		{"cron(0 5 ? * 5L,6 *)", "", "Day-of-week", "must stand alone"},
 		{"cron(0 5 ? * 2,? *)", "", "Day-of-week", "must stand alone"},
 		{"cron(? 5 ? * * *)", "", "Minutes", "not a valid value"},
+		// Well formed, but no date ever matches (issue 13.7).
+		{"cron(0 5 31 2 ? *)", "", "", "never runs: no date matches"},
+		{"cron(0 5 30 2 ? *)", "Europe/Berlin", "", "never runs"},
+		{"cron(0 5 31 4,6,9,11 ? *)", "", "", "never runs"},
+		{"cron(0 5 29 2 ? 2100-2103)", "", "", "never runs"}, // 2100 is not a leap year
+		{"cron(0 5 ? 2 FRI#5 2025-2027)", "", "", "never runs"},
 		{"cron(0 5 ? * * *)", "Mars/Olympus", "TimeZone", "not a known IANA time zone"},
 		{"cron(0 5 ? * * *)", "Local", "TimeZone", "not Local"},
 	}
@@ -95,6 +101,9 @@ func TestParseRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			if never := strings.Contains(tt.want, "never runs"); e.Never != never {
+				t.Errorf("Never = %v, want %v", e.Never, never)
 			}
 		})
 	}
@@ -118,6 +127,11 @@ func TestParseAccepts(t *testing.T) {
 		{"cron(* * * * ? *)", "", ""},
 		{"cron(0 0 1 1 ? 1970)", "", ""},
 		{"cron(0 0 1 1 ? 2199)", "", ""},
+		// Rare, but they do run.
+		{"cron(0 5 29 2 ? *)", "", ""},
+		{"cron(0 5 29 2 ? 2096-2104)", "", ""},
+		{"cron(0 5 ? 2 THU#5 *)", "", ""},
+		{"cron(0 5 31 1-4 ? *)", "", ""},
 	}
 	for _, tt := range tests {
 		s, err := Parse(tt.expr, tt.tz)
