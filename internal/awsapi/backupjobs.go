@@ -44,30 +44,18 @@ func (s *Server) startBackupJob(q *request) (any, error) {
 	); err != nil {
 		return nil, err
 	}
-	if err := backup.ValidateVaultName(*in.BackupVaultName); err != nil {
-		return nil, err
-	}
-	if _, _, err := backup.ParseTableARN(*in.ResourceArn); err != nil {
-		return nil, err
-	}
-	if err := checkRoleARN(*in.IamRoleArn); err != nil {
-		return nil, err
-	}
 	switch {
 	case in.LogicallyAirGappedBackupVaultArn != "":
 		return nil, invalidParam("LogicallyAirGappedBackupVaultArn is not supported")
 	case in.Index != "" && in.Index != "DISABLED":
 		return nil, invalidParam("Index %q is not supported", in.Index)
-	case in.StartWindowMinutes != nil && *in.StartWindowMinutes < 0:
-		return nil, invalidParam("StartWindowMinutes must not be negative")
-	case in.CompleteWindowMinutes != nil && *in.CompleteWindowMinutes < 0:
-		return nil, invalidParam("CompleteWindowMinutes must not be negative")
+	}
+	// The windows as given: an explicit 0 is refused, as in a plan rule.
+	if _, _, err := backup.ValidateWindows("StartWindowMinutes", in.StartWindowMinutes, "CompleteWindowMinutes", in.CompleteWindowMinutes); err != nil {
+		return nil, err
 	}
 	lc, err := fromLifecycle("Lifecycle", in.Lifecycle)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkTags("RecoveryPointTags", in.RecoveryPointTags); err != nil {
 		return nil, err
 	}
 	opts, err := fromBackupOptions(in.BackupOptions)
@@ -88,6 +76,10 @@ func (s *Server) startBackupJob(q *request) (any, error) {
 	}
 	if in.CompleteWindowMinutes != nil {
 		din.CompleteWindowMin = *in.CompleteWindowMinutes
+	}
+	// The rules of a plan rule, in the one place they are written.
+	if err := backup.ValidateStartBackupJob(&din); err != nil {
+		return nil, err
 	}
 	j, err := s.svc.StartBackupJob(q.ctx(), din)
 	if err != nil {

@@ -71,16 +71,16 @@ func fromRuleInput(name string, in *backupRuleInput) (backup.BackupRule, error) 
 		return r, invalidParam("%s.IndexActions is not supported: cairn does not index recovery points", name)
 	case len(in.ScanActions) > 0:
 		return r, invalidParam("%s.ScanActions is not supported: cairn does not scan recovery points for malware", name)
-	case in.StartWindowMinutes != nil && *in.StartWindowMinutes < backup.MinStartWindowMinutes:
-		return r, invalidParam("%s.StartWindowMinutes (%d) must be at least %d minutes", name, *in.StartWindowMinutes, backup.MinStartWindowMinutes)
-	case in.CompletionWindowMinutes != nil && *in.CompletionWindowMinutes < 1:
-		return r, invalidParam("%s.CompletionWindowMinutes (%d) must be a positive number of minutes", name, *in.CompletionWindowMinutes)
+	}
+	// The windows as given: an explicit 0 is refused.
+	if _, _, err := backup.ValidateWindows("StartWindowMinutes", in.StartWindowMinutes, "CompletionWindowMinutes", in.CompletionWindowMinutes); err != nil {
+		return r, inMember(name, err)
 	}
 	lc, err := fromLifecycle(name+".Lifecycle", in.Lifecycle)
 	if err != nil {
 		return r, err
 	}
-	if err := checkTags(name+".RecoveryPointTags", in.RecoveryPointTags); err != nil {
+	if err := backup.ValidateTags(name+".RecoveryPointTags", in.RecoveryPointTags); err != nil {
 		return r, err
 	}
 	r = backup.BackupRule{
@@ -144,7 +144,7 @@ func (s *Server) createBackupPlan(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTags("BackupPlanTags", in.BackupPlanTags); err != nil {
+	if err := backup.ValidateTags("BackupPlanTags", in.BackupPlanTags); err != nil {
 		return nil, err
 	}
 	if _, err := checkPlan(doc); err != nil {

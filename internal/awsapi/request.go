@@ -247,19 +247,6 @@ func checkRoleARN(s string) error {
 	return nil
 }
 
-// checkTags validates tag keys and values as AWS does.
-func checkTags(member string, tags map[string]string) error {
-	for k, v := range tags {
-		if k == "" || len(k) > 128 {
-			return invalidParam("%s key %q must be 1 to 128 characters long", member, k)
-		}
-		if len(v) > 256 {
-			return invalidParam("%s value of %q must be at most 256 characters long", member, k)
-		}
-	}
-	return nil
-}
-
 // checkAccount fails unless the query member name is empty or this
 // server's account; cairn holds nothing of other accounts.
 func (s *Server) checkAccount(q *request, name, kind, id string) error {

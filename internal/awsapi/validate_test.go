@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -57,6 +58,51 @@ func TestBadRequestsNeverReachTheService(t *testing.T) {
 		{"start job negative lifecycle", "PUT", "/backup-jobs", `{` + validJob + `,"Lifecycle":{"DeleteAfterDays":-2}}`, 400, "InvalidParameterValueException"},
 		{"start job unknown option", "PUT", "/backup-jobs", `{` + validJob + `,"BackupOptions":{"WindowsVSS":"enabled"}}`, 400, "InvalidParameterValueException"},
 		{"start job bad segments", "PUT", "/backup-jobs", `{` + validJob + `,"BackupOptions":{"Segments":"0"}}`, 400, "InvalidParameterValueException"},
+		// One set of rules with plan rules (issue 8.12) and AWS's limits (13.7).
+		{"start job start window 0", "PUT", "/backup-jobs", `{` + validJob + `,"StartWindowMinutes":0}`, 400, "InvalidParameterValueException"},
+		{"start job start window 59", "PUT", "/backup-jobs", `{` + validJob + `,"StartWindowMinutes":59}`, 400, "InvalidParameterValueException"},
+		{"start job start window 10^15", "PUT", "/backup-jobs", `{` + validJob + `,"StartWindowMinutes":1000000000000000,"CompleteWindowMinutes":1000000000000060}`, 400, "InvalidParameterValueException"},
+		{"start job complete window 10^15", "PUT", "/backup-jobs", `{` + validJob + `,"CompleteWindowMinutes":1000000000000000}`, 400, "InvalidParameterValueException"},
+		{"start job complete window 0", "PUT", "/backup-jobs", `{` + validJob + `,"CompleteWindowMinutes":0}`, 400, "InvalidParameterValueException"},
+		{"start job complete before start", "PUT", "/backup-jobs", `{` + validJob + `,"StartWindowMinutes":120,"CompleteWindowMinutes":150}`, 400, "InvalidParameterValueException"},
+		{"start job aws: tag", "PUT", "/backup-jobs", `{` + validJob + `,"RecoveryPointTags":{"aws:backup:source":"x"}}`, 400, "InvalidParameterValueException"},
+		{"start job NUL tag key", "PUT", "/backup-jobs", `{` + validJob + `,"RecoveryPointTags":{"a\u0000b":"x"}}`, 400, "InvalidParameterValueException"},
+		{"start job 51 tags", "PUT", "/backup-jobs", `{` + validJob + `,"RecoveryPointTags":` + manyTags(51) + `}`, 400, "InvalidParameterValueException"},
+		{"start job account 0", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"arn:aws:dynamodb:eu-west-3:0:table/orders","IamRoleArn":"` + roleARN + `"}`, 400, "InvalidParameterValueException"},
+		{"start job no region", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"arn:aws:dynamodb::123456789012:table/orders","IamRoleArn":"` + roleARN + `"}`, 400, "InvalidParameterValueException"},
+		{"create vault 51 tags", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":` + manyTags(51) + `}`, 400, "InvalidParameterValueException"},
+		{"create vault NUL tag key", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":{"a\u0000":"x"}}`, 400, "InvalidParameterValueException"},
+		{"create vault aws: tag", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":{"Aws:x":"x"}}`, 400, "InvalidParameterValueException"},
+		{"create vault NUL tag value", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":{"k":"a\u0000"}}`, 400, "InvalidParameterValueException"},
+		{"create vault NUL storage", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":{"cairn:storage":"/tmp/a\u0000"}}`, 400, "InvalidParameterValueException"},
+		{"create vault misspelt reserved tag", "PUT", "/backup-vaults/v1", `{"BackupVaultTags":{"cairn:storge":"/tmp/x"}}`, 400, "InvalidParameterValueException"},
+		{"create plan 51 tags", "PUT", "/backup/plans/", `{"BackupPlan":{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1"}]},"BackupPlanTags":` + manyTags(51) + `}`, 400, "InvalidParameterValueException"},
+		{"create plan never runs", "PUT", "/backup/plans/", `{"BackupPlan":{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1","ScheduleExpression":"cron(0 5 31 2 ? *)"}]}}`, 400, "InvalidParameterValueException"},
+		{"create plan start window 10^15", "PUT", "/backup/plans/", `{"BackupPlan":{"BackupPlanName":"p","Rules":[{"RuleName":"r","TargetBackupVaultName":"v1","StartWindowMinutes":1000000000000000}]}}`, 400, "InvalidParameterValueException"},
+
+		// Tagging.
+		{"tag no body", "POST", "/tags/" + url.PathEscape(vaultARN), "", 400, "MissingParameterValueException"},
+		{"tag empty tags", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{}}`, 400, "MissingParameterValueException"},
+		{"tag tags wrong type", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":[{"Key":"k","Value":"v"}]}`, 400, "SerializationException"},
+		{"tag table arn", "POST", "/tags/" + url.PathEscape(tableARN), `{"Tags":{"k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag not an arn", "POST", "/tags/v1", `{"Tags":{"k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag account 0", "POST", "/tags/" + url.PathEscape("arn:aws:backup:eu-west-3:0:backup-vault:v1"), `{"Tags":{"k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag selection arn", "POST", "/tags/" + url.PathEscape("arn:aws:backup:eu-west-3:123456789012:backup-plan:p/selection/s"), `{"Tags":{"k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag bad vault name", "POST", "/tags/" + url.PathEscape("arn:aws:backup:eu-west-3:123456789012:backup-vault:a b"), `{"Tags":{"k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag framework", "POST", "/tags/" + url.PathEscape("arn:aws:backup:eu-west-3:123456789012:framework:f-1"), `{"Tags":{"k":"v"}}`, 400, "ResourceNotFoundException"},
+		{"tag aws: key", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{"aws:k":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag NUL key", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{"\u0000":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag long key", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{"` + strings.Repeat("k", 129) + `":"v"}}`, 400, "InvalidParameterValueException"},
+		{"tag long value", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{"k":"` + strings.Repeat("v", 257) + `"}}`, 400, "InvalidParameterValueException"},
+		{"tag bad character", "POST", "/tags/" + url.PathEscape(vaultARN), `{"Tags":{"k":"a;b"}}`, 400, "InvalidParameterValueException"},
+		{"untag no list", "POST", "/untag/" + url.PathEscape(vaultARN), `{}`, 400, "MissingParameterValueException"},
+		{"untag empty list", "POST", "/untag/" + url.PathEscape(vaultARN), `{"TagKeyList":[]}`, 400, "MissingParameterValueException"},
+		{"untag aws: key", "POST", "/untag/" + url.PathEscape(vaultARN), `{"TagKeyList":["aws:x"]}`, 400, "InvalidParameterValueException"},
+		{"untag empty key", "POST", "/untag/" + url.PathEscape(vaultARN), `{"TagKeyList":[""]}`, 400, "InvalidParameterValueException"},
+		{"untag dynamodb arn", "POST", "/untag/" + url.PathEscape(tableARN), `{"TagKeyList":["k"]}`, 400, "InvalidParameterValueException"},
+		{"list tags max 0", "GET", "/tags/" + url.PathEscape(vaultARN) + "/?maxResults=0", "", 400, "InvalidParameterValueException"},
+		{"list tags max 1001", "GET", "/tags/" + url.PathEscape(vaultARN) + "/?maxResults=1001", "", 400, "InvalidParameterValueException"},
+		{"list tags bad arn", "GET", "/tags/" + url.PathEscape("arn:aws:backup:eu-west-3:123456789012:recovery-point:") + "/", "", 400, "InvalidParameterValueException"},
 		{"start job air gapped", "PUT", "/backup-jobs", `{` + validJob + `,"LogicallyAirGappedBackupVaultArn":"arn:aws:backup:eu-west-3:123456789012:backup-vault:x"}`, 400, "InvalidParameterValueException"},
 
 		{"list jobs bad state", "GET", "/backup-jobs/?state=DONE", "", 400, "InvalidParameterValueException"},
@@ -177,4 +223,13 @@ func TestParseTimestamp(t *testing.T) {
 			t.Errorf("parseTimestamp(%q) succeeded", s)
 		}
 	}
+}
+
+// manyTags returns a JSON object of n distinct tags.
+func manyTags(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"k%03d":"v"`, i)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
 }

@@ -25,7 +25,7 @@ func (s *Server) createBackupVault(q *request) (any, error) {
 			return nil, err
 		}
 	}
-	if err := checkTags("BackupVaultTags", in.BackupVaultTags); err != nil {
+	if err := backup.ValidateVaultTags("BackupVaultTags", in.BackupVaultTags); err != nil {
 		return nil, err
 	}
 	// Tags pass through untouched: the service reads its reserved ones

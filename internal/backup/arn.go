@@ -34,7 +34,9 @@ func TableARN(region, account, table string) string {
 	return ARN{Partition: "aws", Service: "dynamodb", Region: region, AccountID: account, Resource: "table/" + table}.String()
 }
 
-// ParseTableARN parses a DynamoDB table ARN and returns it with the table name.
+// ParseTableARN parses a DynamoDB table ARN
+// (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME, with a region and a
+// 12-digit account) and returns it with the table name.
 func ParseTableARN(s string) (ARN, string, error) {
 	a, err := ParseARN(s)
 	if err != nil {
@@ -44,7 +46,25 @@ func ParseTableARN(s string) (ARN, string, error) {
 	if a.Service != "dynamodb" || !ok || name == "" || strings.Contains(name, "/") || ValidateTableName(name) != nil {
 		return ARN{}, "", Errorf(ErrInvalidParameter, "%q is not a DynamoDB table ARN (expected arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)", s)
 	}
+	if !validRegion(a.Region) || !isAccountID(a.AccountID) {
+		return ARN{}, "", Errorf(ErrInvalidParameter, "%q must name a region and a 12-digit account (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME, for example arn:aws:dynamodb:us-east-1:123456789012:table/%s)", s, name)
+	}
 	return a, name, nil
+}
+
+// validRegion reports whether s can be a region name: lower-case letters,
+// digits and '-', starting with a letter, at most 50 long.
+func validRegion(s string) bool {
+	if len(s) < 1 || len(s) > 50 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // VaultARN returns the ARN of a backup vault.

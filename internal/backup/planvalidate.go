@@ -3,9 +3,7 @@ package backup
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+	"time"
 
 	"github.com/cairn-backup/cairn/internal/schedule"
 )
@@ -20,8 +18,6 @@ const (
 	// MinCompletionAfterStartMinutes is how much longer than the start
 	// window the completion window must be.
 	MinCompletionAfterStartMinutes = 60
-	// MaxRecoveryPointTags is how many tags a recovery point may carry.
-	MaxRecoveryPointTags = 50
 )
 
 // ValidatePlanDocument checks a plan as AWS does (names, windows, lifecycle,
@@ -101,28 +97,18 @@ func validateRule(i int, r *BackupRule) error {
 		}
 		return planInvalid(at(field), "%s: %s: %v", rule, field, err)
 	}
-	if r.StartWindowMinutes == 0 {
-		r.StartWindowMinutes = DefaultStartWindowMinutes
+	start, completion, err := ValidateWindows("StartWindowMinutes", given(r.StartWindowMinutes), "CompletionWindowMinutes", given(r.CompletionWindowMinutes))
+	if err != nil {
+		var e *Error
+		errors.As(err, &e)
+		return planInvalid(at(e.Context), "%s: %s", rule, e.Message)
 	}
-	if r.CompletionWindowMinutes == 0 {
-		r.CompletionWindowMinutes = DefaultCompletionWindowMinutes
-	}
-	switch {
-	case r.StartWindowMinutes < MinStartWindowMinutes:
-		return planInvalid(at("StartWindowMinutes"), "%s: StartWindowMinutes must be at least %d; got %d", rule, MinStartWindowMinutes, r.StartWindowMinutes)
-	case r.StartWindowMinutes > MaxWindowMinutes:
-		return planInvalid(at("StartWindowMinutes"), "%s: StartWindowMinutes must be at most %d (100 years); got %d", rule, MaxWindowMinutes, r.StartWindowMinutes)
-	case r.CompletionWindowMinutes > MaxWindowMinutes:
-		return planInvalid(at("CompletionWindowMinutes"), "%s: CompletionWindowMinutes must be at most %d (100 years); got %d", rule, MaxWindowMinutes, r.CompletionWindowMinutes)
-	case r.CompletionWindowMinutes < r.StartWindowMinutes+MinCompletionAfterStartMinutes:
-		return planInvalid(at("CompletionWindowMinutes"), "%s: CompletionWindowMinutes must be at least %d minutes longer than StartWindowMinutes (%d), so at least %d; got %d",
-			rule, MinCompletionAfterStartMinutes, r.StartWindowMinutes, r.StartWindowMinutes+MinCompletionAfterStartMinutes, r.CompletionWindowMinutes)
-	}
+	r.StartWindowMinutes, r.CompletionWindowMinutes = start, completion
 	if err := validateLifecycle(at("Lifecycle"), rule+": Lifecycle", r.Lifecycle); err != nil {
 		return err
 	}
-	if err := validateTags(at("RecoveryPointTags"), rule+": RecoveryPointTags", r.RecoveryPointTags, MaxRecoveryPointTags); err != nil {
-		return err
+	if err := ValidateTags("RecoveryPointTags", r.RecoveryPointTags); err != nil {
+		return planInvalid(at("RecoveryPointTags"), "%s: %s", rule, errorMessage(err))
 	}
 	for j, c := range r.CopyActions {
 		cat := at(fmt.Sprintf("CopyActions[%d]", j))
@@ -135,6 +121,25 @@ func validateRule(i int, r *BackupRule) error {
 		}
 		if err := validateLifecycle(cat+".Lifecycle", what+": Lifecycle", c.Lifecycle); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// ValidatePlanRunsAfter checks that every rule of a plan that passed
+// ValidatePlanDocument runs again after now: a schedule whose years have
+// all passed (cron(0 5 * * ? 2020)) would never make a backup. An error is
+// an ErrInvalidParameter *Error naming the rule's ScheduleExpression.
+func ValidatePlanRunsAfter(d *PlanDocument, now time.Time) error {
+	for i, r := range d.Rules {
+		s, err := ParseSchedule(r.ScheduleExpression, r.ScheduleExpressionTimezone)
+		if err != nil {
+			return planInvalid(fmt.Sprintf("Rules[%d].ScheduleExpression", i), "rule %q: ScheduleExpression: %s", r.RuleName, errorMessage(err))
+		}
+		if s.Next(now).IsZero() {
+			return planInvalid(fmt.Sprintf("Rules[%d].ScheduleExpression", i),
+				"rule %q: ScheduleExpression %s has no run after %s: the years it names have passed; name a year to come or *",
+				r.RuleName, r.ScheduleExpression, now.UTC().Format(time.RFC3339))
 		}
 	}
 	return nil
@@ -158,39 +163,6 @@ func validateLifecycle(context, what string, l Lifecycle) error {
 			what, MinColdStorageDays, MinColdStorageDays, l.MoveToColdStorageAfterDays+MinColdStorageDays, l.DeleteAfterDays)
 	}
 	return nil
-}
-
-// validateTags checks tag keys and values as AWS does: keys 1 to 128
-// characters, values at most 256, letters, digits, spaces and _ . : / = + - @
-// only, no key starting with "aws:", at most max tags.
-func validateTags(context, what string, tags map[string]string, max int) error {
-	if len(tags) > max {
-		return planInvalid(context, "%s: at most %d tags; got %d", what, max, len(tags))
-	}
-	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 {
-			return planInvalid(context, "%s: tag key %q must be 1 to 128 characters long", what, k)
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			return planInvalid(context, "%s: tag key %q: the prefix aws: is reserved for AWS", what, k)
-		}
-		if utf8.RuneCountInString(v) > 256 {
-			return planInvalid(context, "%s: the value of tag %q must be at most 256 characters long", what, k)
-		}
-		if !validTagText(k) || !validTagText(v) {
-			return planInvalid(context, "%s: tag %q=%q may contain only letters, digits, spaces and _ . : / = + - @", what, k, v)
-		}
-	}
-	return nil
-}
-
-func validTagText(s string) bool {
-	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsNumber(r) || unicode.Is(unicode.Zs, r) || strings.ContainsRune("_.:/=+-@", r)) {
-			return false
-		}
-	}
-	return utf8.ValidString(s)
 }
 
 // validName reports whether s matches AWS's ^[a-zA-Z0-9\-\_\.]{1,50}$, the

@@ -38,13 +38,7 @@ const DefaultColdStorageClass = "GLACIER"
 // cold recovery points: the infrequent-access and archive classes.
 var ColdStorageClasses = []string{"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
 
-func isReservedTag(k string) bool {
-	switch k {
-	case TagStorage, TagS3Endpoint, TagS3Region, TagColdPath, TagColdStorageClass:
-		return true
-	}
-	return false
-}
+func isReservedTag(k string) bool { return slices.Contains(ReservedVaultTags(), k) }
 
 // StorageFromTags splits the reserved storage tags off tags and returns the
 // storage they describe (zero if none) and the remaining tags. Without

@@ -37,6 +37,9 @@ type pointMetadata struct {
 // in the background. A resource with an active backup job (waiting or
 // running) gets no second on-demand one: that is ErrConflict.
 func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobInput) (*backup.BackupJob, error) {
+	if err := backup.ValidateStartBackupJob(&in); err != nil {
+		return nil, err
+	}
 	v, err := s.GetVault(ctx, in.VaultName)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,12 @@ func (s *Service) CreateBackupPlan(ctx context.Context, in backup.CreateBackupPl
 	if err := backup.ValidatePlanDocument(&doc); err != nil {
 		return nil, err
 	}
+	if err := backup.ValidatePlanRunsAfter(&doc, s.now()); err != nil {
+		return nil, err
+	}
+	if err := backup.ValidateTags("BackupPlanTags", in.Tags); err != nil {
+		return nil, err
+	}
 	if in.CreatorRequestID != "" {
 		p, err := s.planByCreatorRequest(ctx, in.CreatorRequestID)
 		if err != nil || p != nil {
@@ -217,6 +223,9 @@ func (s *Service) ListBackupPlanVersions(ctx context.Context, id string, p backu
 func (s *Service) UpdateBackupPlan(ctx context.Context, id string, doc backup.PlanDocument) (*backup.BackupPlan, error) {
 	doc = clonePlanDocument(doc)
 	if err := backup.ValidatePlanDocument(&doc); err != nil {
+		return nil, err
+	}
+	if err := backup.ValidatePlanRunsAfter(&doc, s.now()); err != nil {
 		return nil, err
 	}
 	cur, err := s.cfg.Catalog.GetBackupPlan(ctx, id, "")

@@ -170,3 +170,41 @@ func TestPlanVaultsMustExist(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A plan whose schedule never runs again, or that carries tags AWS
+// refuses, is refused by the service itself (cairn apply calls it
+// directly), and nothing is stored.
+func TestPlanSchedulesMustRun(t *testing.T) {
+	clk := clock.NewFake(at("2031-03-01T03:00:00Z"))
+	f := newFixtureWith(t, func(c *Config) { c.Clock = clk })
+	ctx := context.Background()
+	for _, tt := range []struct {
+		edit func(*backup.CreateBackupPlanInput)
+		want string
+	}{
+		{func(in *backup.CreateBackupPlanInput) { in.Plan.Rules[0].ScheduleExpression = "cron(0 5 31 2 ? *)" }, "never runs"},
+		{func(in *backup.CreateBackupPlanInput) {
+			in.Plan.Rules[0].ScheduleExpression = "cron(0 5 ? * * 2020-2030)"
+		}, "has no run after 2031-03-01T03:00:00Z"},
+		{func(in *backup.CreateBackupPlanInput) { in.Tags = map[string]string{"aws:owner": "x"} }, "prefix aws: is reserved"},
+	} {
+		in := backup.CreateBackupPlanInput{Plan: dailyPlan("orders")}
+		tt.edit(&in)
+		if _, err := f.svc.CreateBackupPlan(ctx, in); backup.ErrorCode(err) != backup.ErrInvalidParameter || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CreateBackupPlan: %v, want InvalidParameter saying %q", err, tt.want)
+		}
+	}
+	p, err := f.svc.CreateBackupPlan(ctx, backup.CreateBackupPlanInput{Plan: dailyPlan("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := dailyPlan("orders")
+	doc.Rules[0].ScheduleExpression = "cron(0 5 1 1 ? 2031)"
+	if _, err := f.svc.UpdateBackupPlan(ctx, p.ID, doc); backup.ErrorCode(err) != backup.ErrInvalidParameter {
+		t.Errorf("UpdateBackupPlan to a schedule whose last run has passed: %v", err)
+	}
+	plans, _, _ := f.svc.ListBackupPlans(ctx, backup.BackupPlanFilter{})
+	if len(plans) != 1 || plans[0].VersionID != p.VersionID {
+		t.Errorf("plans after refusals: %+v", plans)
+	}
+}

@@ -126,7 +126,7 @@ func (f *fixture) table(t *testing.T, name string, n int) string {
 func (f *fixture) completedBackup(t *testing.T, table string, n int) (*backup.BackupJob, *backup.RecoveryPoint) {
 	t.Helper()
 	arn := f.table(t, table, n)
-	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestBackupFullDiskLeavesNothing(t *testing.T) {
 	f := newFixture(t)
 	arn := f.table(t, "full-disk", 600)
 	f.store.Add(blobfault.Rule{Op: blobfault.OpPut, Prefix: "AWSDynamoDB/", AfterBytes: 64 << 10, Err: syscall.ENOSPC})
-	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestBackupFullDiskLeavesNothing(t *testing.T) {
 	}
 	// Once there is space again, the next backup of the table succeeds.
 	f.store.Reset()
-	j, err = f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, err = f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestBackupFullDiskLeavesNothing(t *testing.T) {
 func TestRestoreOfCorruptedPointFails(t *testing.T) {
 	f := newFixture(t)
 	arn := f.table(t, "corrupt-src", 300)
-	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
 		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
 	}
@@ -338,7 +338,7 @@ func TestStartRestoreValidation(t *testing.T) {
 func TestRecoverSweepsOrphanPoints(t *testing.T) {
 	f := newFixture(t)
 	arn := f.table(t, "sweep-src", 50)
-	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, _ := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
 		t.Fatalf("backup %s %q", j.State, j.StatusMessage)
 	}

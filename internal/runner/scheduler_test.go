@@ -473,7 +473,7 @@ func TestSchedulerStartWindowExpires(t *testing.T) {
 	waiting := f.table(t, "waiting", 5)
 	f.tag(t, waiting, "backup", "daily")
 	newPlan(t, f.svc, dailyPlan("p"), tagSelection("s", "backup", "daily"))
-	hog, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: busy})
+	hog, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: busy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -568,7 +568,7 @@ func TestSchedulerRestart(t *testing.T) {
 	queued := f.table(t, "queued", 5)
 	f.tag(t, queued, "backup", "daily")
 	p := newPlan(t, f.svc, dailyPlan("p"), tagSelection("s", "backup", "daily"))
-	hog, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: busy})
+	hog, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: busy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -855,12 +855,12 @@ func TestStartBackupJobConflict(t *testing.T) {
 	defer g.open()
 	ctx := context.Background()
 	arn := f.table(t, "slow-conflict", 5)
-	j, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	j, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitJob(t, f.svc, j.ID, "running", isState(backup.JobRunning))
-	_, err = f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn})
+	_, err = f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
 	if backup.ErrorCode(err) != backup.ErrConflict || !strings.Contains(err.Error(), j.ID) {
 		t.Fatalf("second job: %v", err)
 	}
