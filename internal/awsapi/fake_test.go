@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -63,6 +65,7 @@ type fakeService struct {
 	copyJobs    []*backup.CopyJob
 	stack       *backup.Stack
 	stackResult *backup.StackResult
+	tags        map[string]string
 }
 
 func (f *fakeService) record(op string, in any) error {
@@ -353,6 +356,36 @@ func (f *fakeService) GetStack(_ context.Context, name string) (*backup.Stack, e
 		return nil, err
 	}
 	return f.stack, nil
+}
+
+// tagCall is the input of TagResource, UntagResource and ListTags.
+type tagCall struct {
+	ARN  string
+	Tags map[string]string
+	Keys []string
+	Page backup.Page
+}
+
+func (f *fakeService) TagResource(_ context.Context, arn string, tags map[string]string) error {
+	return f.record("TagResource", tagCall{ARN: arn, Tags: tags})
+}
+
+func (f *fakeService) UntagResource(_ context.Context, arn string, keys []string) error {
+	return f.record("UntagResource", tagCall{ARN: arn, Keys: keys})
+}
+
+// ListTags pages through f.tags in key order, the token being the index of
+// the next key.
+func (f *fakeService) ListTags(_ context.Context, arn string, p backup.Page) (map[string]string, string, error) {
+	if err := f.record("ListTags", tagCall{ARN: arn, Page: p}); err != nil {
+		return nil, "", err
+	}
+	keys, next := pageOf(slices.Sorted(maps.Keys(f.tags)), p)
+	out := map[string]string{}
+	for _, k := range keys {
+		out[k] = f.tags[k]
+	}
+	return out, next, nil
 }
 
 var _ backup.Service = (*fakeService)(nil)

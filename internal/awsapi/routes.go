@@ -44,6 +44,10 @@ var routes = []route{
 	{"GET /copy-jobs/{copyJobId}", "DescribeCopyJob", (*Server).describeCopyJob},
 	{"GET /copy-jobs/{$}", "ListCopyJobs", (*Server).listCopyJobs},
 
+	{"POST /tags/{resourceArn}", "TagResource", (*Server).tagResource},
+	{"POST /untag/{resourceArn}", "UntagResource", (*Server).untagResource},
+	{"GET /tags/{resourceArn}/{$}", "ListTags", (*Server).listTags},
+
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},

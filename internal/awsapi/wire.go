@@ -896,3 +896,16 @@ type updateRecoveryPointLifecycleOutput struct {
 	Lifecycle           *lifecycle           `json:",omitempty"`
 	CalculatedLifecycle *calculatedLifecycle `json:",omitempty"`
 }
+
+type tagResourceInput struct {
+	Tags map[string]string
+}
+
+type untagResourceInput struct {
+	TagKeyList []string
+}
+
+type listTagsOutput struct {
+	NextToken string `json:",omitempty"`
+	Tags      map[string]string
+}

@@ -102,7 +102,9 @@ type RecoveryPointStore interface {
 	CreateRecoveryPoint(ctx context.Context, p *RecoveryPoint) error
 	// GetRecoveryPoint returns the point by ID (the last part of its ARN) or ErrNotFound.
 	GetRecoveryPoint(ctx context.Context, id string) (*RecoveryPoint, error)
-	// UpdateRecoveryPoint replaces the stored point with p (matched by ID).
+	// UpdateRecoveryPoint replaces the stored point with p (matched by ID),
+	// except its Tags: they change only through UpdateTags, so that a job
+	// that updates a point it read earlier never undoes a TagResource.
 	UpdateRecoveryPoint(ctx context.Context, p *RecoveryPoint) error
 	// DeleteRecoveryPoint removes the point from the catalog; ErrNotFound if absent.
 	DeleteRecoveryPoint(ctx context.Context, id string) error
@@ -192,6 +194,21 @@ type StackStore interface {
 	ListStacks(ctx context.Context, p Page) (stacks []*Stack, next string, err error)
 }
 
+// TagStore changes the tags of vaults, backup plans and recovery points
+// (Vault.Tags, BackupPlan.Tags, RecoveryPoint.Tags, which the other stores
+// read with the resource).
+type TagStore interface {
+	// UpdateTags changes the tags of the resource t names in one
+	// transaction: it reads them, calls update with them (an empty map if
+	// there are none) and stores the map as update leaves it. If update
+	// returns an error, UpdateTags returns it and changes nothing.
+	// Concurrent calls for one resource do not lose each other's changes.
+	// It fails with ErrNotFound if there is no such resource; a deleted
+	// plan (DeletionDate set) is none. update runs inside the transaction:
+	// it must be quick and do no I/O.
+	UpdateTags(ctx context.Context, t TagTarget, update func(tags map[string]string) error) error
+}
+
 // Catalog is everything cairn remembers besides the backed-up bytes. It must
 // be safe for concurrent use; every write is durable when the call returns.
 type Catalog interface {
@@ -202,5 +219,6 @@ type Catalog interface {
 	PlanStore
 	CopyJobStore
 	StackStore
+	TagStore
 	Close() error
 }

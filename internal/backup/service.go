@@ -140,6 +140,23 @@ type StackService interface {
 	GetStack(ctx context.Context, name string) (*Stack, error)
 }
 
+// TagService reads and changes the tags of vaults, backup plans and
+// recovery points, each named by its ARN (see ParseTaggableARN). A
+// well-formed ARN of a resource cairn does not hold (another account or
+// region, a deleted plan) is ErrNotFound.
+type TagService interface {
+	// TagResource adds tags to the resource and gives existing keys their
+	// new values, as AddTags says: at most MaxTags in all
+	// (ErrLimitExceeded), and a vault's reserved cairn: tags never change.
+	TagResource(ctx context.Context, arn string, tags map[string]string) error
+	// UntagResource removes the tags with the given keys; keys the
+	// resource does not carry are ignored. A vault's reserved cairn: tags
+	// cannot be removed.
+	UntagResource(ctx context.Context, arn string, keys []string) error
+	// ListTags returns a page of the resource's tags in key order.
+	ListTags(ctx context.Context, arn string, p Page) (map[string]string, string, error)
+}
+
 // Service is everything the API offers.
 type Service interface {
 	VaultService
@@ -149,4 +166,5 @@ type Service interface {
 	PlanService
 	CopyJobService
 	StackService
+	TagService
 }

@@ -46,6 +46,13 @@
 //     NextToken. Paging is by position, not offset: items inserted while a
 //     caller pages through never make it see an item twice or miss one that
 //     existed when it started.
+//   - Tags: UpdateRecoveryPoint leaves a point's tags as they are;
+//     UpdateTags is the one way to change the tags of a vault, a plan (all
+//     its versions) or a point after it is created. It sees the tags as
+//     stored, stores what update leaves, changes nothing if update fails,
+//     and is ErrNotFound for a missing resource or a deleted plan (whose
+//     update is never called). Concurrent UpdateTags on one resource lose
+//     no change.
 //   - The catalog is safe for concurrent use: of many concurrent creations
 //     of a running job for one resource, or of jobs of one rule occurrence,
 //     exactly one succeeds; a plan is never deleted with selections.
@@ -103,6 +110,8 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"CopyJobListFilters", testCopyJobListFilters},
 		{"CopyJobPagingUnderInserts", testCopyJobPagingUnderInserts},
 		{"Stacks", testStacks},
+		{"Tags", testTags},
+		{"TagsConcurrent", testTagsConcurrent},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

@@ -75,12 +75,15 @@ func testRecoveryPointRoundTrip(t *testing.T, c backup.Catalog) {
 	must(t, c.UpdateRecoveryPoint(ctx(t), changed), "UpdateRecoveryPoint")
 	got, err = c.GetRecoveryPoint(ctx(t), "rp-1")
 	must(t, err, "GetRecoveryPoint after update")
+	// Tags change only through UpdateTags.
+	changed.Tags = want.Tags
 	wantEqual(t, "GetRecoveryPoint after update", got, changed)
 
 	cleared := &backup.RecoveryPoint{ID: "rp-1", VaultName: "vault-b", Status: backup.RecoveryPointExpired, CreationDate: at(3)}
 	must(t, c.UpdateRecoveryPoint(ctx(t), cleared), "UpdateRecoveryPoint clearing fields")
 	got, err = c.GetRecoveryPoint(ctx(t), "rp-1")
 	must(t, err, "GetRecoveryPoint after clearing")
+	cleared.Tags = want.Tags
 	wantEqual(t, "GetRecoveryPoint after clearing", got, cleared)
 
 	must(t, c.DeleteRecoveryPoint(ctx(t), "rp-1"), "DeleteRecoveryPoint")

@@ -43,6 +43,9 @@ func TestCopyJobsFileAndS3(t *testing.T) {
 	if err := e.cat.UpdateRecoveryPoint(ctx, src); err != nil {
 		t.Fatal(err)
 	}
+	if err := svc.TagResource(ctx, src.ARN, src.Tags); err != nil {
+		t.Fatal(err)
+	}
 
 	lc := backup.Lifecycle{MoveToColdStorageAfterDays: 30, DeleteAfterDays: 365}
 	j := e.copyJob(svc, backup.StartCopyJobInput{RecoveryPointARN: src.ARN, SourceBackupVaultName: disk.Name,

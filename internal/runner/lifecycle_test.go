@@ -291,7 +291,7 @@ func (e *lcEnv) table(name string, n int) string {
 // backup backs table arn up into v and returns the COMPLETED point.
 func (e *lcEnv) backup(svc *Service, v *backup.Vault, arn string, l backup.Lifecycle) *backup.RecoveryPoint {
 	e.t.Helper()
-	j, err := svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: v.Name, ResourceARN: arn, Lifecycle: l})
+	j, err := svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: v.Name, ResourceARN: arn, Lifecycle: l})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -584,8 +584,8 @@ func TestColdPathTag(t *testing.T) {
 	if v.Storage.Kind != backup.StorageFile || v.Storage.ColdPath != coldDir || v.Storage.Path != filepath.Join(e.dataDir, "vaults", "tagged") {
 		t.Fatalf("storage %+v", v.Storage)
 	}
-	if _, ok := v.Tags[backup.TagColdPath]; ok {
-		t.Fatal("the reserved tag is kept as a tag")
+	if v.Tags[backup.TagColdPath] != coldDir {
+		t.Fatalf("tags %v: the reserved tag is not kept as given (ListTags shows it)", v.Tags)
 	}
 	rp := e.point(v, backup.Lifecycle{MoveToColdStorageAfterDays: 1})
 	e.clock.Advance(day)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -25,7 +26,10 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	if err := backup.ValidateVaultName(in.Name); err != nil {
 		return nil, err
 	}
-	st, tags, err := backup.StorageFromTags(in.Tags)
+	if err := backup.ValidateVaultTags("BackupVaultTags", in.Tags); err != nil {
+		return nil, err
+	}
+	st, _, err := backup.StorageFromTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +70,9 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	v := &backup.Vault{
 		Name: in.Name, ARN: backup.VaultARN(s.cfg.Region, s.cfg.AccountID, in.Name),
 		AccountID: s.cfg.AccountID, Region: s.cfg.Region, CreationDate: s.now(),
-		CreatorRequestID: in.CreatorRequestID, EncryptionKeyARN: in.EncryptionKeyARN, Tags: tags, Storage: st,
+		// Tags as given, the reserved ones included: ListTags shows what the
+		// vault was created with; backup.AddTags keeps the reserved ones fixed.
+		CreatorRequestID: in.CreatorRequestID, EncryptionKeyARN: in.EncryptionKeyARN, Tags: maps.Clone(in.Tags), Storage: st,
 	}
 	if err := s.cfg.Catalog.CreateVault(ctx, v); err != nil {
 		return nil, err

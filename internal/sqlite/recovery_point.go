@@ -136,8 +136,9 @@ func (c *Catalog) GetRecoveryPoint(ctx context.Context, id string) (*backup.Reco
 	return getOne(c.read.QueryRowContext(ctx, "SELECT "+pointCols+" FROM recovery_points WHERE id = ?", id), scanPoint, kindRecoveryPoint, id)
 }
 
-// UpdateRecoveryPoint replaces the stored point with p. It fails with
-// ErrNotFound if there is no point p.ID or no vault p.VaultName.
+// UpdateRecoveryPoint replaces the stored point with p, but for its tags,
+// which only UpdateTags changes. It fails with ErrNotFound if there is no
+// point p.ID or no vault p.VaultName.
 func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoint) error {
 	args, err := pointArgs(p)
 	if err != nil {
@@ -148,9 +149,9 @@ func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, backup_job_id = ?11,
 		status = ?12, status_message = ?13, storage_class = ?14, creation_ns = ?15, completion_ns = ?16,
 		backup_size_bytes = ?17, item_count = ?18, content_checksum = ?19,
-		lifecycle = ?20, tags = ?21, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25,
+		lifecycle = ?20, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25,
 		source_vault_arn = ?26, cold_ns = ?27, delete_ns = ?28
-		WHERE id = ?1`, args...)
+		WHERE id = ?1`, args...) // ?21, the tags, is not used
 	if isForeignKeyViolation(err) {
 		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
 	}
