@@ -1,5 +1,11 @@
 package awsapi
 
+import (
+	"net/http"
+	"path"
+	"strings"
+)
+
 // routes lists the operations served, as the botocore model places them
 // (http.method and http.requestUri). A trailing slash in the model's URI is
 // matched exactly with {$}. To serve another operation, add its handler and
@@ -53,4 +59,35 @@ var routes = []route{
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},
 	{"GET /cairn/stacks/{stackName}", "GetStack", (*Server).getStack},
 	{"GET /cairn/explain", "ExplainResource", (*Server).explainResource},
+}
+
+// dispatch hands an authenticated request to its operation. A path that is
+// not clean (an empty, "." or ".." segment, which the signature check
+// allows: botocore signs such a path normalised) is answered here with an
+// AWS error: ServeMux would answer it with a redirect to the cleaned path
+// and an HTML body, and serving the cleaned path would run another
+// operation than the one asked for.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, reqID string) {
+	if p := r.URL.EscapedPath(); cleanPath(p) != p {
+		s.writeError(w, r, "", reqID, invalidParam("the request path %q has an empty, \".\" or \"..\" segment; "+
+			"a path member (a vault name, an id or an ARN) cannot be empty, \".\" or \"..\"", p))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath returns p as net/http's ServeMux cleans it before matching: a
+// leading '/', no empty, "." or ".." segments, a trailing '/' kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }

@@ -157,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	s.mux.ServeHTTP(w, r)
+	s.dispatch(w, r, reqID)
 }
 
 // route is one operation: its ServeMux pattern, its AWS name and its

@@ -23,7 +23,12 @@ import (
 //
 // For services other than S3 the canonical URI is the request's path as sent
 // (already percent-encoded) percent-encoded once more, so "%3A" in the path
-// becomes "%253A" in the canonical request.
+// becomes "%253A" in the canonical request. AWS's SigV4 documentation, and
+// botocore (SigV4Auth._normalize_url_path), first normalise the path: empty
+// segments ("//") and "." segments are dropped and ".." removes the segment
+// before it (RFC 3986's remove_dot_segments). aws-sdk-go-v2's signer does
+// not normalise: it signs the path as sent. A signature made either way is
+// accepted (canonicalURIs).
 
 const (
 	sigV4Algorithm = "AWS4-HMAC-SHA256"
@@ -171,16 +176,18 @@ func (v *verifier) verify(r *http.Request, body []byte) (string, error) {
 		return "", &apiError{Status: http.StatusForbidden, Type: "UnrecognizedClientException",
 			Message: "The security token included in the request is invalid."}
 	}
-	creq, err := canonicalRequest(r, a.SignedHeaders, hashHex(body), presigned)
-	if err != nil {
-		return "", errIncompleteSignature(err.Error())
+	payloadHash := hashHex(body)
+	for _, uri := range canonicalURIs(rawPath(r)) {
+		creq, err := canonicalRequest(r, uri, a.SignedHeaders, payloadHash, presigned)
+		if err != nil {
+			return "", errIncompleteSignature(err.Error())
+		}
+		if want := signature(secret, a, amzDate, creq); hmac.Equal([]byte(want), []byte(a.Signature)) {
+			return a.AccessKeyID, nil
+		}
 	}
-	want := signature(secret, a, amzDate, creq)
-	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
-		return "", errInvalidSignature("The request signature we calculated does not match the signature you provided. " +
-			"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-	}
-	return a.AccessKeyID, nil
+	return "", errInvalidSignature("The request signature we calculated does not match the signature you provided. " +
+		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 }
 
 // extract finds the signature in the Authorization header or, for a
@@ -247,13 +254,14 @@ func (v *verifier) checkTime(r *http.Request, t time.Time, presigned bool) error
 	return nil
 }
 
-// canonicalRequest builds the canonical request of r. A presigned request's
-// X-Amz-Signature is left out of the canonical query.
-func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, presigned bool) (string, error) {
+// canonicalRequest builds the canonical request of r with the canonical URI
+// uri. A presigned request's X-Amz-Signature is left out of the canonical
+// query.
+func canonicalRequest(r *http.Request, uri string, signedHeaders []string, payloadHash string, presigned bool) (string, error) {
 	var b strings.Builder
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
-	b.WriteString(canonicalURI(rawPath(r)))
+	b.WriteString(uri)
 	b.WriteByte('\n')
 	q, err := canonicalQuery(r.URL.RawQuery, presigned)
 	if err != nil {
@@ -301,6 +309,18 @@ func rawPath(r *http.Request) string {
 	return r.URL.EscapedPath()
 }
 
+// canonicalURIs returns the canonical URIs a client may have signed the raw
+// (still percent-encoded) path with: first the normalised one of AWS's
+// documentation and botocore (normalizePath), then, if it differs, the path
+// as sent, which aws-sdk-go-v2 signs.
+func canonicalURIs(path string) []string {
+	norm := canonicalURI(normalizePath(path))
+	if asSent := canonicalURI(path); asSent != norm {
+		return []string{norm, asSent}
+	}
+	return []string{norm}
+}
+
 // canonicalURI percent-encodes every byte of path except unreserved
 // characters and '/'. Applied to the raw (already encoded) path this is the
 // double encoding SigV4 asks for outside S3.
@@ -309,6 +329,38 @@ func canonicalURI(path string) string {
 		return "/"
 	}
 	return sigV4Escape(path, false)
+}
+
+// normalizePath normalises a raw path as botocore does before signing for
+// any service but S3 (botocore.utils.normalize_url_path): empty and "."
+// segments are dropped, ".." drops the segment before it (never going above
+// the root), the leading '/' stays, and a trailing '/' stays unless nothing
+// is left. Only literal dots count: "%2E" is not a dot segment.
+func normalizePath(path string) string {
+	if path == "" {
+		return "/"
+	}
+	var out []string
+	for seg := range strings.SplitSeq(path, "/") {
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	var b strings.Builder
+	if path[0] == '/' {
+		b.WriteByte('/')
+	}
+	b.WriteString(strings.Join(out, "/"))
+	if path[len(path)-1] == '/' && len(out) > 0 {
+		b.WriteByte('/')
+	}
+	return b.String()
 }
 
 // canonicalQuery sorts the query's parameters by name, then value, each

@@ -71,7 +71,7 @@ func TestSignatureKnownAnswer(t *testing.T) {
 	r.Header.Set("X-Amz-Date", "20150830T123600Z")
 	a := sigV4Auth{AccessKeyID: "AKIDEXAMPLE", Date: "20150830", Region: "us-east-1", Service: "iam",
 		SignedHeaders: []string{"content-type", "host", "x-amz-date"}}
-	creq, err := canonicalRequest(r, a.SignedHeaders, hashHex(nil), false)
+	creq, err := canonicalRequest(r, canonicalURI(rawPath(r)), a.SignedHeaders, hashHex(nil), false)
 	if err != nil {
 		t.Fatal(err)
 	}
