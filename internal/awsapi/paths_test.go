@@ -223,3 +223,26 @@ func (r *statusRecorder) WriteHeader(s int) {
 		r.status = s
 	}
 }
+
+// FuzzNormalizePath: a normalised request path is its own normal form and
+// clean for ServeMux (no empty, "." or ".." segment).
+func FuzzNormalizePath(f *testing.F) {
+	for _, p := range []string{"/", "//a/./b/../c/", "/backup-vaults/..", "a/b", "/%2E/./", ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // a request's path; botocore's relative-path answers differ only off it
+		}
+		n := normalizePath(p)
+		if normalizePath(n) != n {
+			t.Fatalf("normalizePath(%q) = %q, which normalises to %q", p, n, normalizePath(n))
+		}
+		if cleanPath(n) != n {
+			t.Fatalf("normalizePath(%q) = %q, which ServeMux would clean to %q", p, n, cleanPath(n))
+		}
+		if len(canonicalURIs(p)) < 1 || len(canonicalURIs(p)) > 2 {
+			t.Fatalf("canonicalURIs(%q) = %q", p, canonicalURIs(p))
+		}
+	})
+}

@@ -165,3 +165,23 @@ func TestAddRemoveTags(t *testing.T) {
 		}
 	})
 }
+
+// FuzzTags: ParseTaggableARN and ValidateTag never panic, and what they
+// accept is what the rules say.
+func FuzzTags(f *testing.F) {
+	f.Add("arn:aws:backup:us-east-1:123456789012:backup-vault:Default", "team", "storage")
+	f.Add("arn:aws:backup:us-east-1:123456789012:recovery-point:x", "aws:x", "\x00")
+	f.Add("arn:aws:backup:us-east-1:0:backup-plan:p", "cairn:storage", "/tmp/a b")
+	f.Fuzz(func(t *testing.T, arn, key, value string) {
+		if tt, a, err := ParseTaggableARN(arn); err == nil {
+			if tt.ID == "" || a.Service != "backup" || !isAccountID(a.AccountID) {
+				t.Fatalf("ParseTaggableARN(%q) = %+v, %+v", arn, tt, a)
+			}
+		}
+		if ValidateTag("Tags", key, value) == nil {
+			if strings.HasPrefix(strings.ToLower(key), "aws:") || strings.ContainsRune(key, 0) || strings.ContainsRune(value, 0) || key == "" {
+				t.Fatalf("ValidateTag accepted %q=%q", key, value)
+			}
+		}
+	})
+}
