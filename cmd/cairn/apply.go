@@ -217,6 +217,9 @@ func (c *cli) apply(ctx context.Context, file, stack string, del, show bool, par
 		if err := ext.do(ctx, http.MethodGet, path, nil, nil, &out); err != nil {
 			return err
 		}
+		if c.out.json() {
+			return printJSON(c.stdout, out)
+		}
 		c.printStack(out.Stack)
 		return nil
 	case del:
@@ -224,6 +227,9 @@ func (c *cli) apply(ctx context.Context, file, stack string, del, show bool, par
 		if err := ext.do(ctx, http.MethodDelete, path, nil, nil, &out); err != nil {
 			err = explain(err)
 			return fmt.Errorf("%w\n(see what is left: cairn apply --show --stack-name %s)", err, stack)
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, out)
 		}
 		c.printChanges(out.Changes)
 		fmt.Fprintf(c.stdout, "deleted stack %s\n", stack)
@@ -234,13 +240,17 @@ func (c *cli) apply(ctx context.Context, file, stack string, del, show bool, par
 	if err := ext.do(ctx, http.MethodPut, path, nil, in, &out); err != nil {
 		return err
 	}
+	if c.out.json() {
+		return printJSON(c.stdout, out)
+	}
 	c.printChanges(out.Changes)
 	fmt.Fprintf(c.stdout, "applied stack %s: %s\n", stack, summarize(out.Changes))
 	return nil
 }
 
 func (c *cli) printChanges(changes []awsapi.StackChange) {
-	t := newTable("RESOURCE", "TYPE", "ACTION", "PHYSICAL ID", "MESSAGE")
+	t := newFitTable(c.width(), column{head: "RESOURCE"}, column{head: "TYPE"},
+		column{head: "ACTION"}, column{head: "PHYSICAL ID", flex: true, min: 12}, column{head: "MESSAGE", flex: true, min: 10, text: true})
 	for _, ch := range changes {
 		t.row(ch.LogicalId, ch.Type, ch.Action, orDash(ch.PhysicalId), ch.Message)
 	}
@@ -260,7 +270,8 @@ func (c *cli) printStack(s *awsapi.Stack) {
 	sort.Strings(ps)
 	kv(c.stdout, "Stack", s.StackName, "Created", when(&created), "Updated", when(&updated), "Parameters", strings.Join(ps, ", "))
 	fmt.Fprintln(c.stdout)
-	t := newTable("RESOURCE", "TYPE", "STATUS", "PHYSICAL ID", "MESSAGE")
+	t := newFitTable(c.width(), column{head: "RESOURCE"}, column{head: "TYPE"},
+		column{head: "STATUS"}, column{head: "PHYSICAL ID", flex: true, min: 12}, column{head: "MESSAGE", flex: true, min: 10, text: true})
 	for _, r := range s.Resources {
 		t.row(r.LogicalId, r.Type, r.Status, orDash(r.PhysicalId), r.Message)
 	}

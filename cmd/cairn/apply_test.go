@@ -163,7 +163,7 @@ func TestApplyBlogTemplate(t *testing.T) {
 
 	// The plan commands.
 	out, _ = cairnOK(t, "plan", "list")
-	if rows := tableRows(t, out, "NAME PLAN ID VERSION"); len(rows) != 1 || rows[0][0] != "BackupPlan_blog" || rows[0][1] != planID {
+	if rows := tableRows(t, out, "NAME PLAN ID CREATED LAST RUN"); len(rows) != 1 || rows[0][0] != "BackupPlan_blog" || rows[0][1] != planID {
 		t.Errorf("plan list:\n%s", out)
 	}
 	out, _ = cairnOK(t, "plan", "show", planID, "--runs", "3")
@@ -277,7 +277,7 @@ func TestApplyErrors(t *testing.T) {
 
 	// Nothing above created a vault beyond Default, or a plan.
 	out, _ := cairnOK(t, "vault", "list")
-	if rows := tableRows(t, out, "NAME RECOVERY POINTS CREATED ARN"); len(rows) != 1 || rows[0][0] != "Default" {
+	if rows := tableRows(t, out, "NAME RECOVERY POINTS CREATED"); len(rows) != 1 || rows[0][0] != "Default" {
 		t.Errorf("vaults after failed applies:\n%s", out)
 	}
 	if out, _ := cairnOK(t, "plan", "list"); strings.TrimSpace(out) != "(none)" {

@@ -174,9 +174,6 @@ func bucketFiles(t *testing.T, s3 *testbed.S3, bucket, prefix string) []string {
 	return keys
 }
 
-// pointID is the last part of a recovery point ARN.
-func pointID(arn string) string { return arn[strings.LastIndexByte(arn, ':')+1:] }
-
 // TestAWSCLIEndToEnd drives a real server with the unmodified AWS CLI
 // (awscli 1, botocore's signer, serializers and parsers): vaults on local
 // disk and on versitygw, a backup of a dynalite table into S3, the

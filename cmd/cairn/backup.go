@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
@@ -39,7 +38,10 @@ func (c *cli) backupStartCmd() *cobra.Command {
 		Short: "Back a table up now",
 		Long: `Start a backup job of TABLE (a table name, or a table ARN for a table of
 another region or account) into a vault, and wait for it to end, showing its
-progress on stderr. With --no-wait it returns once the job is created.
+progress on stderr: items and bytes read, the rate, and the percentage and
+an ETA when the source reports the table's size. With --no-wait it returns
+once the job is created. Ctrl-C while the job is being created says whether
+it was; Ctrl-C later stops waiting, not the job.
 
 The job's state is printed at the end; a job that did not complete exits 3.`,
 		Example: `  cairn backup start orders
@@ -53,6 +55,12 @@ The job's state is printed at the end; a job that did not complete exits 3.`,
 	fs.Float64Var(&readRate, "read-rate", 0, "cap on read capacity units per second (0: unlimited)")
 	fs.BoolVar(&noWait, "no-wait", false, "return once the job is created")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
+		if segments < 0 {
+			return usageError(cmd, "--segments must be 0 (automatic) or more, not %d", segments)
+		}
+		if readRate < 0 {
+			return usageError(cmd, "--read-rate must be 0 (unlimited) or more read capacity units per second, not %v", readRate)
+		}
 		if err := c.connect(); err != nil {
 			return err
 		}
@@ -68,78 +76,53 @@ The job's state is printed at the end; a job that did not complete exits 3.`,
 		if len(opts) > 0 {
 			in.BackupOptions = opts
 		}
-		out, err := c.client.StartBackupJob(ctx, in)
+		var out *bk.StartBackupJobOutput
+		id, err := c.create(ctx, "backup", func(ctx context.Context) (string, error) {
+			var err error
+			if out, err = c.client.StartBackupJob(ctx, in); err != nil {
+				return "", err
+			}
+			return aws.ToString(out.BackupJobId), nil
+		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "started backup job %s\n", aws.ToString(out.BackupJobId))
+		if noWait && c.out.json() {
+			return printJSON(c.stdout, out)
+		}
+		c.say("started backup job %s", id)
 		if noWait {
 			return nil
 		}
-		return c.waitBackup(ctx, aws.ToString(out.BackupJobId))
+		return c.waitBackup(ctx, id)
 	})
 	return cmd
 }
 
 func (c *cli) waitBackup(ctx context.Context, id string) error {
-	return c.wait(ctx, "backup", id, func(ctx context.Context) (jobLook, error) {
+	return c.wait(ctx, "backup", id, func(ctx context.Context) (bool, string, string, error) {
 		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(id)})
 		if err != nil {
-			return jobLook{}, err
+			return false, "", "", err
 		}
-		ended := j.State == types.BackupJobStateCompleted || j.State == types.BackupJobStateFailed ||
-			j.State == types.BackupJobStateAborted || j.State == types.BackupJobStateExpired || j.State == types.BackupJobStatePartial
-		return jobLook{state: string(j.State), percent: aws.ToString(j.PercentDone), bytes: aws.ToInt64(j.BytesTransferred),
-			ended: ended, ok: j.State == types.BackupJobStateCompleted, message: aws.ToString(j.StatusMessage),
-			print: func() { c.printBackupJob(j) }}, nil
+		if err := c.printBackupJob(j); err != nil {
+			return false, "", "", err
+		}
+		return j.State == types.BackupJobStateCompleted, string(j.State), aws.ToString(j.StatusMessage), nil
 	})
 }
 
-// jobLook is one look at a job while waiting for it.
-type jobLook struct {
-	state, percent string
-	bytes          int64 // bytes read so far; -1 if not known
-	ended, ok      bool
-	message        string
-	print          func()
-}
-
-// wait polls look until the job ends, showing a progress line on stderr,
-// then prints the job. A job that did not complete exits 3.
-func (c *cli) wait(ctx context.Context, kind, id string, look func(context.Context) (jobLook, error)) error {
-	pr := newProgress(c.stderr)
-	for {
-		l, err := look(ctx)
-		if err != nil {
-			pr.done()
-			return err
-		}
-		if l.ended {
-			pr.done()
-			l.print()
-			if !l.ok {
-				return &exitError{3, fmt.Errorf("%s job %s ended %s: %s", kind, id, l.state, l.message)}
-			}
-			return nil
-		}
-		pr.show(l.state, l.percent, l.bytes, "read")
-		select {
-		case <-ctx.Done():
-			pr.done()
-			fmt.Fprintf(c.stderr, "stopped waiting; the job goes on: cairn %s describe %s\n", kind, id)
-			return ctx.Err()
-		case <-time.After(c.poll):
-		}
+func (c *cli) printBackupJob(j *bk.DescribeBackupJobOutput) error {
+	if c.out.json() {
+		return printJSON(c.stdout, j)
 	}
-}
-
-func (c *cli) printBackupJob(j *bk.DescribeBackupJobOutput) {
 	kv(c.stdout, "Backup job", aws.ToString(j.BackupJobId), "State", string(j.State),
 		"Resource", aws.ToString(j.ResourceArn), "Resource type", aws.ToString(j.ResourceType),
 		"Vault", aws.ToString(j.BackupVaultName), "Recovery point", aws.ToString(j.RecoveryPointArn),
 		"Percent done", aws.ToString(j.PercentDone), "Read", humanBytes(aws.ToInt64(j.BytesTransferred)),
 		"Stored", humanBytes(aws.ToInt64(j.BackupSizeInBytes)),
 		"Created", when(j.CreationDate), "Completed", when(j.CompletionDate), "Message", aws.ToString(j.StatusMessage))
+	return nil
 }
 
 func (c *cli) backupListCmd() *cobra.Command {
@@ -174,26 +157,43 @@ func (c *cli) backupListCmd() *cobra.Command {
 		if table != "" {
 			in.ByResourceArn = aws.String(c.tableARN(table))
 		}
-		t := newTable("JOB ID", "STATE", "TABLE", "VAULT", "DONE", "SIZE", "CREATED", "MESSAGE")
-		n := 0
+		jobs := []types.BackupJob{}
 		p := bk.NewListBackupJobsPaginator(c.client, in)
-		for p.HasMorePages() && n < limit {
+		for p.HasMorePages() && len(jobs) < limit {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, j := range page.BackupJobs {
-				if n == limit {
-					break
-				}
-				n++
-				t.row(aws.ToString(j.BackupJobId), string(j.State), aws.ToString(j.ResourceName), aws.ToString(j.BackupVaultName),
-					aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BackupSizeInBytes)), when(j.CreationDate), short(aws.ToString(j.StatusMessage), 60))
-			}
+			jobs = append(jobs, page.BackupJobs...)
 		}
-		return t.write(c.stdout)
+		jobs = jobs[:min(len(jobs), limit)]
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]any{"BackupJobs": jobs})
+		}
+		return c.backupJobsTable(jobs).write(c.stdout)
 	})
 	return cmd
+}
+
+// backupJobsTable is cairn backup list's table.
+func (c *cli) backupJobsTable(jobs []types.BackupJob) *table {
+	if c.out.wide {
+		t := newTable("JOB ID", "STATE", "TABLE", "VAULT", "DONE", "READ", "SIZE", "CREATED", "COMPLETED", "RECOVERY POINT ARN", "MESSAGE")
+		for _, j := range jobs {
+			t.row(aws.ToString(j.BackupJobId), string(j.State), aws.ToString(j.ResourceName), aws.ToString(j.BackupVaultName),
+				aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BytesTransferred)), humanBytes(aws.ToInt64(j.BackupSizeInBytes)),
+				when(j.CreationDate), when(j.CompletionDate), orDash(aws.ToString(j.RecoveryPointArn)), orDash(aws.ToString(j.StatusMessage)))
+		}
+		return t
+	}
+	t := newFitTable(c.width(), column{head: "JOB ID"}, column{head: "STATE"}, column{head: "TABLE", flex: true, min: 12},
+		column{head: "VAULT", flex: true, min: 8}, column{head: "DONE"}, column{head: "SIZE"}, column{head: "CREATED"},
+		column{head: "MESSAGE", flex: true, min: 10, text: true})
+	for _, j := range jobs {
+		t.row(c.shortID(aws.ToString(j.BackupJobId)), string(j.State), aws.ToString(j.ResourceName), aws.ToString(j.BackupVaultName),
+			aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BackupSizeInBytes)), whenShort(j.CreationDate), orDash(aws.ToString(j.StatusMessage)))
+	}
+	return t
 }
 
 func (c *cli) backupDescribeCmd() *cobra.Command {
@@ -201,7 +201,8 @@ func (c *cli) backupDescribeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe JOB_ID",
 		Short: "Describe a backup job",
-		Long: `Show a backup job: its state, table, vault, recovery point, progress and
+		Long: `Show a backup job, given by its id or a unique prefix of it (the short id
+cairn backup list shows): its state, table, vault, recovery point, progress and
 message. With --wait, wait for it to end, showing progress; a job that did
 not complete then exits 3.`,
 		Example: "  cairn backup describe 3f0c2a4e-8d1b-4c55-9a7e-2b6d1f0e9c11 --wait",
@@ -212,15 +213,18 @@ not complete then exits 3.`,
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if wait {
-			return c.waitBackup(ctx, args[0])
-		}
-		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(args[0])})
+		id, err := c.resolveBackupJob(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		c.printBackupJob(j)
-		return nil
+		if wait {
+			return c.waitBackup(ctx, id)
+		}
+		j, err := c.client.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(id)})
+		if err != nil {
+			return err
+		}
+		return c.printBackupJob(j)
 	})
 	return cmd
 }
@@ -229,7 +233,7 @@ func (c *cli) backupStopCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop JOB_ID",
 		Short: "Stop a running backup job",
-		Long: `Ask the server to stop a backup job. It ends ABORTED and its partial data
+		Long: `Ask the server to stop a backup job (its id or a unique prefix). It ends ABORTED and its partial data
 is removed; no recovery point is kept.`,
 		Example: "  cairn backup stop 3f0c2a4e-8d1b-4c55-9a7e-2b6d1f0e9c11",
 		Args:    exactArgs(1, "the JOB_ID"),
@@ -238,10 +242,17 @@ is removed; no recovery point is kept.`,
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if _, err := c.client.StopBackupJob(ctx, &bk.StopBackupJobInput{BackupJobId: aws.String(args[0])}); err != nil {
+		id, err := c.resolveBackupJob(ctx, args[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "stopping backup job %s\n", args[0])
+		if _, err := c.client.StopBackupJob(ctx, &bk.StopBackupJobInput{BackupJobId: aws.String(id)}); err != nil {
+			return err
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]string{"BackupJobId": id})
+		}
+		fmt.Fprintf(c.stdout, "stopping backup job %s\n", id)
 		return nil
 	})
 	return cmd

@@ -35,9 +35,10 @@ type cli struct {
 	account        string
 	poll           time.Duration
 
-	// The connection flags every client command has.
+	// The connection and output flags every client command has.
 	endpoint string
 	dataDir  string
+	out      outputFlags
 }
 
 // clientGroup makes cmd the top of a group of client commands: it gets the
@@ -46,6 +47,7 @@ func (c *cli) clientGroup(cmd *cobra.Command) *cobra.Command {
 	fs := cmd.PersistentFlags()
 	fs.StringVar(&c.endpoint, "endpoint", "", "cairn server URL (default $CAIRN_ENDPOINT or "+DefaultEndpoint+")")
 	fs.StringVar(&c.dataDir, "data-dir", "", "where to find the server's key pair if CAIRN_ACCESS_KEY_ID is unset (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
+	c.out.register(cmd)
 	return cmd
 }
 
@@ -53,6 +55,9 @@ func (c *cli) clientGroup(cmd *cobra.Command) *cobra.Command {
 // into one line that says what happened.
 func (c *cli) runE(fn func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
+		if err := c.out.check(cmd); err != nil {
+			return err
+		}
 		return explain(fn(cmd.Context(), args))
 	}
 }
@@ -112,6 +117,33 @@ func explain(err error) error {
 		return fmt.Errorf("cannot reach the cairn server: %v (is `cairn server` running? set CAIRN_ENDPOINT)", oe.Err)
 	}
 	return err
+}
+
+// width is the width tables fit: tableWidth, or no limit with --wide.
+func (c *cli) width() int {
+	if c.out.wide {
+		return 0
+	}
+	return tableWidth
+}
+
+// shortID is the first 8 characters of an id (a UUID), which commands that
+// take an id accept as long as it is unique; --wide shows it whole.
+func (c *cli) shortID(id string) string {
+	if c.out.wide || len(id) <= 8 {
+		return id
+	}
+	return id[:8]
+}
+
+// say prints a message for people: on stdout, or on stderr when stdout is
+// JSON.
+func (c *cli) say(format string, a ...any) {
+	w := c.stdout
+	if c.out.json() {
+		w = c.stderr
+	}
+	fmt.Fprintf(w, format+"\n", a...)
 }
 
 // tableARN accepts a table name or ARN.

@@ -39,8 +39,12 @@ http://127.0.0.1:7171) and sign requests with CAIRN_ACCESS_KEY_ID /
 CAIRN_SECRET_ACCESS_KEY, or with the key pair the server stored in its data
 dir (CAIRN_DATA_DIR, default ~/.local/share/cairn).
 
+Tables fit 100 columns (ids shortened to 8 characters, which commands
+accept; ARNs left out); --wide shows every column, --output json the API's
+answer. Times are in the local time zone, which they name.
+
 Exit codes: 0 success, 1 an error, 2 a usage error, 3 a job that did not
-complete.`
+complete, 130 interrupted (Ctrl-C).`
 
 const rootExample = `  cairn server --data-dir /var/lib/cairn
   cairn backup start orders

@@ -45,21 +45,47 @@ func (c *cli) planListCmd() *cobra.Command {
 		if err := c.connect(); err != nil {
 			return err
 		}
-		t := newTable("NAME", "PLAN ID", "VERSION", "CREATED", "LAST RUN", "DELETED")
+		plans := []types.BackupPlansListMember{}
 		p := bk.NewListBackupPlansPaginator(c.client, &bk.ListBackupPlansInput{IncludeDeleted: aws.Bool(deleted)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, pl := range page.BackupPlansList {
-				t.row(aws.ToString(pl.BackupPlanName), aws.ToString(pl.BackupPlanId), aws.ToString(pl.VersionId),
-					when(pl.CreationDate), when(pl.LastExecutionDate), when(pl.DeletionDate))
-			}
+			plans = append(plans, page.BackupPlansList...)
 		}
-		return t.write(c.stdout)
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]any{"BackupPlansList": plans})
+		}
+		return c.planTable(plans, deleted).write(c.stdout)
 	})
 	return cmd
+}
+
+// planTable is cairn plan list's table.
+func (c *cli) planTable(plans []types.BackupPlansListMember, deleted bool) *table {
+	if c.out.wide {
+		t := newTable("NAME", "PLAN ID", "VERSION", "CREATED", "LAST RUN", "DELETED")
+		for _, pl := range plans {
+			t.row(aws.ToString(pl.BackupPlanName), aws.ToString(pl.BackupPlanId), aws.ToString(pl.VersionId),
+				when(pl.CreationDate), when(pl.LastExecutionDate), when(pl.DeletionDate))
+		}
+		return t
+	}
+	// With --deleted, DELETED takes CREATED's place so that the table fits.
+	third := column{head: "CREATED"}
+	if deleted {
+		third = column{head: "DELETED"}
+	}
+	t := newFitTable(c.width(), column{head: "NAME", flex: true, min: 12}, column{head: "PLAN ID"}, third, column{head: "LAST RUN"})
+	for _, pl := range plans {
+		at := pl.CreationDate
+		if deleted {
+			at = pl.DeletionDate
+		}
+		t.row(aws.ToString(pl.BackupPlanName), aws.ToString(pl.BackupPlanId), whenShort(at), whenShort(pl.LastExecutionDate))
+	}
+	return t
 }
 
 func (c *cli) planShowCmd() *cobra.Command {
@@ -68,13 +94,14 @@ func (c *cli) planShowCmd() *cobra.Command {
 		version string
 	)
 	cmd := &cobra.Command{
-		Use:     "show PLAN_ID",
+		Use:     "show PLAN_ID|PLAN_NAME",
 		Aliases: []string{"describe"},
 		Short:   "Show a plan's rules, selections and next runs",
-		Long: `Show a backup plan: its rules (schedule, time zone, windows, lifecycle,
-copies), its selections and its next scheduled runs.`,
-		Example: "  cairn plan show 8a4f1e2c-1b3d-4c5e-9f7a-0b2c4d6e8f10 --runs 3",
-		Args:    exactArgs(1, "the PLAN_ID"),
+		Long: `Show a backup plan, given by its id or its name: its rules (schedule, time
+zone, windows, lifecycle, copies), its selections and its next scheduled
+runs. A name that several plans have is refused with their ids.`,
+		Example: "  cairn plan show daily\n  cairn plan show 8a4f1e2c-1b3d-4c5e-9f7a-0b2c4d6e8f10 --runs 3",
+		Args:    exactArgs(1, "the PLAN_ID or PLAN_NAME"),
 	}
 	cmd.Flags().IntVar(&runs, "runs", 5, "how many upcoming scheduled runs to show (0 to 10)")
 	cmd.Flags().StringVar(&version, "version", "", "show this version of the plan instead of the latest")
@@ -94,6 +121,10 @@ func (c *cli) planShow(ctx context.Context, id string, runs int, version string)
 	if err := c.connect(); err != nil {
 		return err
 	}
+	id, err := c.resolvePlan(ctx, id)
+	if err != nil {
+		return err
+	}
 	in := &bk.GetBackupPlanInput{BackupPlanId: aws.String(id), MaxScheduledRunsPreview: int32(runs)}
 	if version != "" {
 		in.VersionId = aws.String(version)
@@ -101,6 +132,23 @@ func (c *cli) planShow(ctx context.Context, id string, runs int, version string)
 	out, err := c.client.GetBackupPlan(ctx, in)
 	if err != nil {
 		return err
+	}
+	selections := []types.BackupSelectionsListMember{}
+	if out.DeletionDate == nil {
+		p := bk.NewListBackupSelectionsPaginator(c.client, &bk.ListBackupSelectionsInput{BackupPlanId: out.BackupPlanId})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return err
+			}
+			selections = append(selections, page.BackupSelectionsList...)
+		}
+	}
+	if c.out.json() {
+		return printJSON(c.stdout, struct {
+			*bk.GetBackupPlanOutput
+			BackupSelectionsList []types.BackupSelectionsListMember
+		}{out, selections})
 	}
 	name := ""
 	var rules []types.BackupRule
@@ -112,10 +160,48 @@ func (c *cli) planShow(ctx context.Context, id string, runs int, version string)
 		"Deleted", when(out.DeletionDate))
 
 	fmt.Fprintln(c.stdout, "\nRules:")
-	ruleNames := map[string]string{}
-	t := newTable("RULE", "VAULT", "SCHEDULE", "TIME ZONE", "START WITHIN", "COMPLETE WITHIN", "COLD AFTER", "DELETE AFTER", "COPIES")
+	_ = c.rulesTable(rules).write(c.stdout)
+
+	if out.DeletionDate == nil {
+		fmt.Fprintln(c.stdout, "\nSelections:")
+		var t *table
+		if c.out.wide {
+			t = newTable("SELECTION", "SELECTION ID", "CREATED", "IAM ROLE")
+		} else {
+			t = newFitTable(c.width(), column{head: "SELECTION", flex: true, min: 12}, column{head: "SELECTION ID"}, column{head: "CREATED"})
+		}
+		for _, s := range selections {
+			t.row(aws.ToString(s.SelectionName), aws.ToString(s.SelectionId), when(s.CreationDate), aws.ToString(s.IamRoleArn))
+		}
+		_ = t.write(c.stdout)
+	}
+
+	if runs > 0 {
+		ruleNames := map[string]string{}
+		for _, r := range rules {
+			ruleNames[aws.ToString(r.RuleId)] = aws.ToString(r.RuleName)
+		}
+		fmt.Fprintln(c.stdout, "\nNext runs:")
+		t := newFitTable(c.width(), column{head: "TIME"}, column{head: "RULE", flex: true, min: 12})
+		for _, r := range out.ScheduledRunsPreview {
+			rule := ruleNames[aws.ToString(r.RuleId)]
+			if rule == "" {
+				rule = aws.ToString(r.RuleId)
+			}
+			t.row(when(r.ExecutionTime), rule)
+		}
+		_ = t.write(c.stdout)
+	}
+	return nil
+}
+
+// rulesTable is the rules of cairn plan show. WINDOWS are the start and
+// completion windows, COLD/DELETE the lifecycle's days.
+func (c *cli) rulesTable(rules []types.BackupRule) *table {
+	t := newFitTable(c.width(), column{head: "RULE", flex: true, min: 12}, column{head: "VAULT", flex: true, min: 10},
+		column{head: "SCHEDULE"}, column{head: "ZONE", flex: true, min: 10, text: true}, column{head: "WINDOWS"},
+		column{head: "COLD/DELETE"}, column{head: "COPIES", flex: true, min: 8})
 	for _, r := range rules {
-		ruleNames[aws.ToString(r.RuleId)] = aws.ToString(r.RuleName)
 		cold, del := "-", "-"
 		if r.Lifecycle != nil {
 			cold, del = days(r.Lifecycle.MoveToColdStorageAfterDays), days(r.Lifecycle.DeleteAfterDays)
@@ -129,39 +215,9 @@ func (c *cli) planShow(ctx context.Context, id string, runs int, version string)
 			tz = "UTC"
 		}
 		t.row(aws.ToString(r.RuleName), aws.ToString(r.TargetBackupVaultName), aws.ToString(r.ScheduleExpression), tz,
-			minutes(r.StartWindowMinutes), minutes(r.CompletionWindowMinutes), cold, del, orDash(strings.Join(copies, ",")))
+			minutes(r.StartWindowMinutes)+"/"+minutes(r.CompletionWindowMinutes), cold+"/"+del, orDash(strings.Join(copies, ",")))
 	}
-	_ = t.write(c.stdout)
-
-	if out.DeletionDate == nil {
-		fmt.Fprintln(c.stdout, "\nSelections:")
-		t = newTable("SELECTION", "SELECTION ID", "CREATED", "IAM ROLE")
-		p := bk.NewListBackupSelectionsPaginator(c.client, &bk.ListBackupSelectionsInput{BackupPlanId: out.BackupPlanId})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return err
-			}
-			for _, s := range page.BackupSelectionsList {
-				t.row(aws.ToString(s.SelectionName), aws.ToString(s.SelectionId), when(s.CreationDate), aws.ToString(s.IamRoleArn))
-			}
-		}
-		_ = t.write(c.stdout)
-	}
-
-	if runs > 0 {
-		fmt.Fprintln(c.stdout, "\nNext runs:")
-		t = newTable("TIME", "RULE")
-		for _, r := range out.ScheduledRunsPreview {
-			rule := ruleNames[aws.ToString(r.RuleId)]
-			if rule == "" {
-				rule = aws.ToString(r.RuleId)
-			}
-			t.row(when(r.ExecutionTime), rule)
-		}
-		_ = t.write(c.stdout)
-	}
-	return nil
+	return t
 }
 
 func days(n *int64) string {
@@ -206,6 +262,9 @@ then the rules of the selections that match.`,
 		if err := ext.do(ctx, http.MethodGet, "/cairn/explain", url.Values{"resourceArn": {c.tableARN(args[0])}}, nil, &e); err != nil {
 			return err
 		}
+		if c.out.json() {
+			return printJSON(c.stdout, e)
+		}
 		c.printExplanation(&e)
 		return nil
 	})
@@ -239,7 +298,8 @@ func (c *cli) printExplanation(e *awsapi.Explanation) {
 		return
 	}
 	fmt.Fprintln(c.stdout)
-	t := newTable("PLAN", "SELECTION", "COVERED", "WHY")
+	t := newFitTable(c.width(), column{head: "PLAN", flex: true, min: 12}, column{head: "SELECTION", flex: true, min: 12},
+		column{head: "COVERED"}, column{head: "WHY", flex: true, min: 20, text: true})
 	for _, v := range e.Verdicts {
 		yes := "no"
 		if v.Covered {
@@ -252,7 +312,9 @@ func (c *cli) printExplanation(e *awsapi.Explanation) {
 		return
 	}
 	fmt.Fprintln(c.stdout, "\nRules that back it up:")
-	t = newTable("PLAN", "RULE", "SCHEDULE", "TIME ZONE", "VAULT", "START WITHIN", "COMPLETE WITHIN")
+	t = newFitTable(c.width(), column{head: "PLAN", flex: true, min: 12}, column{head: "RULE", flex: true, min: 10},
+		column{head: "SCHEDULE"}, column{head: "ZONE", flex: true, min: 4, text: true}, column{head: "VAULT", flex: true, min: 8},
+		column{head: "START"}, column{head: "COMPLETE"})
 	for _, v := range e.Verdicts {
 		if !v.Covered {
 			continue

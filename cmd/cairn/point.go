@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -40,35 +42,72 @@ func (c *cli) pointListCmd() *cobra.Command {
 		if err := c.connect(); err != nil {
 			return err
 		}
-		t := newTable("RECOVERY POINT ARN", "STATUS", "TABLE", "VAULT", "SIZE", "CREATED")
+		var points []pointRow
 		if table != "" {
+			raw := []types.RecoveryPointByResource{}
 			p := bk.NewListRecoveryPointsByResourcePaginator(c.client, &bk.ListRecoveryPointsByResourceInput{ResourceArn: aws.String(c.tableARN(table))})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
 					return err
 				}
-				for _, rp := range page.RecoveryPoints {
-					t.row(aws.ToString(rp.RecoveryPointArn), string(rp.Status), backup.TableNameFromARN(c.tableARN(table)),
-						aws.ToString(rp.BackupVaultName), humanBytes(aws.ToInt64(rp.BackupSizeBytes)), when(rp.CreationDate))
-				}
+				raw = append(raw, page.RecoveryPoints...)
 			}
-			return t.write(c.stdout)
+			if c.out.json() {
+				return printJSON(c.stdout, map[string]any{"RecoveryPoints": raw})
+			}
+			for _, rp := range raw {
+				points = append(points, pointRow{arn: aws.ToString(rp.RecoveryPointArn), status: string(rp.Status),
+					table: backup.TableNameFromARN(c.tableARN(table)), vault: aws.ToString(rp.BackupVaultName),
+					size: aws.ToInt64(rp.BackupSizeBytes), created: rp.CreationDate})
+			}
+			return c.pointTable(points).write(c.stdout)
 		}
+		raw := []types.RecoveryPointByBackupVault{}
 		p := bk.NewListRecoveryPointsByBackupVaultPaginator(c.client, &bk.ListRecoveryPointsByBackupVaultInput{BackupVaultName: aws.String(vault)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, rp := range page.RecoveryPoints {
-				t.row(aws.ToString(rp.RecoveryPointArn), string(rp.Status), aws.ToString(rp.ResourceName),
-					aws.ToString(rp.BackupVaultName), humanBytes(aws.ToInt64(rp.BackupSizeInBytes)), when(rp.CreationDate))
-			}
+			raw = append(raw, page.RecoveryPoints...)
 		}
-		return t.write(c.stdout)
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]any{"RecoveryPoints": raw})
+		}
+		for _, rp := range raw {
+			points = append(points, pointRow{arn: aws.ToString(rp.RecoveryPointArn), status: string(rp.Status),
+				table: aws.ToString(rp.ResourceName), vault: aws.ToString(rp.BackupVaultName),
+				size: aws.ToInt64(rp.BackupSizeInBytes), created: rp.CreationDate})
+		}
+		return c.pointTable(points).write(c.stdout)
 	})
 	return cmd
+}
+
+// pointRow is a recovery point as cairn point list shows it, from either
+// listing.
+type pointRow struct {
+	arn, status, table, vault string
+	size                      int64
+	created                   *time.Time
+}
+
+// pointTable is cairn point list's table.
+func (c *cli) pointTable(points []pointRow) *table {
+	if c.out.wide {
+		t := newTable("RECOVERY POINT ARN", "STATUS", "TABLE", "VAULT", "SIZE", "CREATED")
+		for _, p := range points {
+			t.row(p.arn, p.status, p.table, p.vault, humanBytes(p.size), when(p.created))
+		}
+		return t
+	}
+	t := newFitTable(c.width(), column{head: "POINT ID"}, column{head: "STATUS"}, column{head: "TABLE", flex: true, min: 12},
+		column{head: "VAULT", flex: true, min: 8}, column{head: "SIZE"}, column{head: "CREATED"})
+	for _, p := range points {
+		t.row(c.shortID(pointID(p.arn)), p.status, p.table, p.vault, humanBytes(p.size), whenShort(p.created))
+	}
+	return t
 }
 
 func (c *cli) pointDescribeCmd() *cobra.Command {
@@ -76,18 +115,25 @@ func (c *cli) pointDescribeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "describe RECOVERY_POINT_ARN",
 		Short:   "Describe a recovery point",
-		Long:    "Show a recovery point: its status, table, vault, storage class, size and times.",
+		Long:    "Show a recovery point, given by its ARN, its id or a unique prefix of the id (found in\nany vault unless --vault): its status, table, vault, storage class, size and times.",
 		Example: "  cairn point describe arn:aws:backup:us-east-1:000000000000:recovery-point:ID --vault offsite",
 		Args:    exactArgs(1, "the RECOVERY_POINT_ARN"),
 	}
-	cmd.Flags().StringVar(&vault, "vault", "Default", "vault of the recovery point")
+	cmd.Flags().StringVar(&vault, "vault", "", "vault of the recovery point (default: looked up in every vault)")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
 		if err := c.connect(); err != nil {
 			return err
 		}
-		rp, err := c.client.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String(vault), RecoveryPointArn: aws.String(args[0])})
+		arn, inVault, err := c.resolvePoint(ctx, args[0], vault)
 		if err != nil {
 			return err
+		}
+		rp, err := c.client.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String(inVault), RecoveryPointArn: aws.String(arn)})
+		if err != nil {
+			return err
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, rp)
 		}
 		kv(c.stdout, "Recovery point", aws.ToString(rp.RecoveryPointArn), "Status", string(rp.Status),
 			"Resource", aws.ToString(rp.ResourceArn), "Vault", aws.ToString(rp.BackupVaultName),
@@ -103,19 +149,26 @@ func (c *cli) pointDeleteCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "delete RECOVERY_POINT_ARN",
 		Short:   "Delete a recovery point and its data",
-		Long:    "Delete a recovery point: its files in the vault's storage, then its record.",
+		Long:    "Delete a recovery point (its ARN, its id or a unique prefix of the id): its files in\nthe vault's storage, then its record.",
 		Example: "  cairn point delete arn:aws:backup:us-east-1:000000000000:recovery-point:ID --vault offsite",
 		Args:    exactArgs(1, "the RECOVERY_POINT_ARN"),
 	}
-	cmd.Flags().StringVar(&vault, "vault", "Default", "vault of the recovery point")
+	cmd.Flags().StringVar(&vault, "vault", "", "vault of the recovery point (default: looked up in every vault)")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if _, err := c.client.DeleteRecoveryPoint(ctx, &bk.DeleteRecoveryPointInput{BackupVaultName: aws.String(vault), RecoveryPointArn: aws.String(args[0])}); err != nil {
+		arn, inVault, err := c.resolvePoint(ctx, args[0], vault)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "deleted recovery point %s\n", args[0])
+		if _, err := c.client.DeleteRecoveryPoint(ctx, &bk.DeleteRecoveryPointInput{BackupVaultName: aws.String(inVault), RecoveryPointArn: aws.String(arn)}); err != nil {
+			return err
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]string{"RecoveryPointArn": arn, "BackupVaultName": inVault})
+		}
+		fmt.Fprintf(c.stdout, "deleted recovery point %s\n", arn)
 		return nil
 	})
 	return cmd

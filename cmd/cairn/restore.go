@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,9 +34,10 @@ func (c *cli) restoreStartCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "start RECOVERY_POINT_ARN --table NEW_TABLE",
 		Short: "Restore a recovery point into a new table",
-		Long: `Start a restore job of RECOVERY_POINT_ARN (see cairn point list) into the new
-table --table, which must not exist, and wait for it to end, showing its
-progress on stderr. With --no-wait it returns once the job is created.
+		Long: `Start a restore job of RECOVERY_POINT_ARN (or the point's id, or a unique
+prefix of it, as cairn point list shows it) into the new table --table,
+which must not exist, and wait for it to end, showing its progress on
+stderr ("validating" while the restored table is checked). With --no-wait it returns once the job is created.
 
 The job's status is printed at the end; a job that did not complete exits 3.`,
 		Example: `  cairn restore start arn:aws:backup:us-east-1:000000000000:recovery-point:ID --table orders-copy
@@ -64,39 +64,61 @@ The job's status is printed at the end; a job that did not complete exits 3.`,
 		if noCheck {
 			meta["cairn:SkipValidation"] = "true"
 		}
-		out, err := c.client.StartRestoreJob(ctx, &bk.StartRestoreJobInput{RecoveryPointArn: aws.String(args[0]), Metadata: meta,
-			IamRoleArn: aws.String(placeholderRole), ResourceType: aws.String("DynamoDB"), CopySourceTagsToRestoredResource: copyTags})
+		arn := args[0]
+		if !strings.HasPrefix(arn, "arn:") {
+			var err error
+			if arn, _, err = c.resolvePoint(ctx, arn, ""); err != nil {
+				return err
+			}
+		}
+		in := &bk.StartRestoreJobInput{RecoveryPointArn: aws.String(arn), Metadata: meta,
+			IamRoleArn: aws.String(placeholderRole), ResourceType: aws.String("DynamoDB"), CopySourceTagsToRestoredResource: copyTags}
+		var out *bk.StartRestoreJobOutput
+		id, err := c.create(ctx, "restore", func(ctx context.Context) (string, error) {
+			var err error
+			if out, err = c.client.StartRestoreJob(ctx, in); err != nil {
+				return "", err
+			}
+			return aws.ToString(out.RestoreJobId), nil
+		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "started restore job %s\n", aws.ToString(out.RestoreJobId))
+		if noWait && c.out.json() {
+			return printJSON(c.stdout, out)
+		}
+		c.say("started restore job %s", id)
 		if noWait {
 			return nil
 		}
-		return c.waitRestore(ctx, aws.ToString(out.RestoreJobId))
+		return c.waitRestore(ctx, id)
 	})
 	return cmd
 }
 
 func (c *cli) waitRestore(ctx context.Context, id string) error {
-	return c.wait(ctx, "restore", id, func(ctx context.Context) (jobLook, error) {
+	return c.wait(ctx, "restore", id, func(ctx context.Context) (bool, string, string, error) {
 		j, err := c.client.DescribeRestoreJob(ctx, &bk.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
 		if err != nil {
-			return jobLook{}, err
+			return false, "", "", err
 		}
-		ended := j.Status == types.RestoreJobStatusCompleted || j.Status == types.RestoreJobStatusFailed || j.Status == types.RestoreJobStatusAborted
-		return jobLook{state: string(j.Status), percent: aws.ToString(j.PercentDone), bytes: -1,
-			ended: ended, ok: j.Status == types.RestoreJobStatusCompleted, message: aws.ToString(j.StatusMessage),
-			print: func() { c.printRestoreJob(j) }}, nil
+		if err := c.printRestoreJob(j); err != nil {
+			return false, "", "", err
+		}
+		return j.Status == types.RestoreJobStatusCompleted, string(j.Status), aws.ToString(j.StatusMessage), nil
 	})
 }
 
-func (c *cli) printRestoreJob(j *bk.DescribeRestoreJobOutput) {
+func (c *cli) printRestoreJob(j *bk.DescribeRestoreJobOutput) error {
+	if c.out.json() {
+		return printJSON(c.stdout, j)
+	}
 	kv(c.stdout, "Restore job", aws.ToString(j.RestoreJobId), "Status", string(j.Status),
 		"Recovery point", aws.ToString(j.RecoveryPointArn), "Created table", aws.ToString(j.CreatedResourceArn),
 		"Percent done", aws.ToString(j.PercentDone), "Validation", string(j.ValidationStatus),
 		"Validation detail", aws.ToString(j.ValidationStatusMessage),
 		"Created", when(j.CreationDate), "Completed", when(j.CompletionDate), "Message", aws.ToString(j.StatusMessage))
+	return nil
 }
 
 func (c *cli) restoreListCmd() *cobra.Command {
@@ -121,26 +143,42 @@ func (c *cli) restoreListCmd() *cobra.Command {
 		if status != "" {
 			in.ByStatus = types.RestoreJobStatus(strings.ToUpper(status))
 		}
-		t := newTable("JOB ID", "STATUS", "CREATED TABLE", "DONE", "VALIDATION", "CREATED", "MESSAGE")
-		n := 0
+		jobs := []types.RestoreJobsListMember{}
 		p := bk.NewListRestoreJobsPaginator(c.client, in)
-		for p.HasMorePages() && n < limit {
+		for p.HasMorePages() && len(jobs) < limit {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, j := range page.RestoreJobs {
-				if n == limit {
-					break
-				}
-				n++
-				t.row(aws.ToString(j.RestoreJobId), string(j.Status), backup.TableNameFromARN(aws.ToString(j.CreatedResourceArn)),
-					aws.ToString(j.PercentDone)+"%", string(j.ValidationStatus), when(j.CreationDate), short(aws.ToString(j.StatusMessage), 60))
-			}
+			jobs = append(jobs, page.RestoreJobs...)
 		}
-		return t.write(c.stdout)
+		jobs = jobs[:min(len(jobs), limit)]
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]any{"RestoreJobs": jobs})
+		}
+		return c.restoreJobsTable(jobs).write(c.stdout)
 	})
 	return cmd
+}
+
+// restoreJobsTable is cairn restore list's table.
+func (c *cli) restoreJobsTable(jobs []types.RestoreJobsListMember) *table {
+	if c.out.wide {
+		t := newTable("JOB ID", "STATUS", "CREATED TABLE", "DONE", "VALIDATION", "CREATED", "COMPLETED", "RECOVERY POINT ARN", "MESSAGE")
+		for _, j := range jobs {
+			t.row(aws.ToString(j.RestoreJobId), string(j.Status), orDash(aws.ToString(j.CreatedResourceArn)),
+				aws.ToString(j.PercentDone)+"%", orDash(string(j.ValidationStatus)), when(j.CreationDate), when(j.CompletionDate),
+				aws.ToString(j.RecoveryPointArn), orDash(aws.ToString(j.StatusMessage)))
+		}
+		return t
+	}
+	t := newFitTable(c.width(), column{head: "JOB ID"}, column{head: "STATUS"}, column{head: "CREATED TABLE", flex: true, min: 13},
+		column{head: "DONE"}, column{head: "VALIDATION"}, column{head: "CREATED"}, column{head: "MESSAGE", flex: true, min: 10, text: true})
+	for _, j := range jobs {
+		t.row(c.shortID(aws.ToString(j.RestoreJobId)), string(j.Status), orDash(backup.TableNameFromARN(aws.ToString(j.CreatedResourceArn))),
+			aws.ToString(j.PercentDone)+"%", orDash(string(j.ValidationStatus)), whenShort(j.CreationDate), orDash(aws.ToString(j.StatusMessage)))
+	}
+	return t
 }
 
 func (c *cli) restoreDescribeCmd() *cobra.Command {
@@ -148,7 +186,7 @@ func (c *cli) restoreDescribeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe JOB_ID",
 		Short: "Describe a restore job",
-		Long: `Show a restore job: its status, recovery point, the table it created, its
+		Long: `Show a restore job (its id or a unique prefix): its status, recovery point, the table it created, its
 validation and message. With --wait, wait for it to end, showing progress; a
 job that did not complete then exits 3.`,
 		Example: "  cairn restore describe 9b1e7c3a-0f4d-4e2b-8c6a-5d2f3e1a7b90 --wait",
@@ -159,15 +197,18 @@ job that did not complete then exits 3.`,
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if wait {
-			return c.waitRestore(ctx, args[0])
-		}
-		j, err := c.client.DescribeRestoreJob(ctx, &bk.DescribeRestoreJobInput{RestoreJobId: aws.String(args[0])})
+		id, err := c.resolveRestoreJob(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		c.printRestoreJob(j)
-		return nil
+		if wait {
+			return c.waitRestore(ctx, id)
+		}
+		j, err := c.client.DescribeRestoreJob(ctx, &bk.DescribeRestoreJobInput{RestoreJobId: aws.String(id)})
+		if err != nil {
+			return err
+		}
+		return c.printRestoreJob(j)
 	})
 	return cmd
 }

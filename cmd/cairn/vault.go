@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -58,6 +59,9 @@ in an absolute directory or an S3 bucket (s3://BUCKET/PREFIX, with
 		if err != nil {
 			return err
 		}
+		if c.out.json() {
+			return printJSON(c.stdout, out)
+		}
 		fmt.Fprintf(c.stdout, "created vault %s (%s)\n", aws.ToString(out.BackupVaultName), aws.ToString(out.BackupVaultArn))
 		return nil
 	})
@@ -76,20 +80,37 @@ func (c *cli) vaultListCmd() *cobra.Command {
 		if err := c.connect(); err != nil {
 			return err
 		}
-		t := newTable("NAME", "RECOVERY POINTS", "CREATED", "ARN")
+		vaults := []types.BackupVaultListMember{}
 		p := bk.NewListBackupVaultsPaginator(c.client, &bk.ListBackupVaultsInput{})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return err
 			}
-			for _, v := range page.BackupVaultList {
-				t.row(aws.ToString(v.BackupVaultName), strconv.FormatInt(v.NumberOfRecoveryPoints, 10), when(v.CreationDate), aws.ToString(v.BackupVaultArn))
-			}
+			vaults = append(vaults, page.BackupVaultList...)
 		}
-		return t.write(c.stdout)
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]any{"BackupVaultList": vaults})
+		}
+		return c.vaultTable(vaults).write(c.stdout)
 	})
 	return cmd
+}
+
+// vaultTable is cairn vault list's table.
+func (c *cli) vaultTable(vaults []types.BackupVaultListMember) *table {
+	if c.out.wide {
+		t := newTable("NAME", "RECOVERY POINTS", "CREATED", "ARN")
+		for _, v := range vaults {
+			t.row(aws.ToString(v.BackupVaultName), strconv.FormatInt(v.NumberOfRecoveryPoints, 10), when(v.CreationDate), aws.ToString(v.BackupVaultArn))
+		}
+		return t
+	}
+	t := newFitTable(c.width(), column{head: "NAME", flex: true, min: 20}, column{head: "RECOVERY POINTS"}, column{head: "CREATED"})
+	for _, v := range vaults {
+		t.row(aws.ToString(v.BackupVaultName), strconv.FormatInt(v.NumberOfRecoveryPoints, 10), whenShort(v.CreationDate))
+	}
+	return t
 }
 
 func (c *cli) vaultDescribeCmd() *cobra.Command {
@@ -107,6 +128,9 @@ func (c *cli) vaultDescribeCmd() *cobra.Command {
 		v, err := c.client.DescribeBackupVault(ctx, &bk.DescribeBackupVaultInput{BackupVaultName: aws.String(args[0])})
 		if err != nil {
 			return err
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, v)
 		}
 		kv(c.stdout, "Name", aws.ToString(v.BackupVaultName), "ARN", aws.ToString(v.BackupVaultArn),
 			"Recovery points", strconv.FormatInt(v.NumberOfRecoveryPoints, 10), "Created", when(v.CreationDate))
@@ -129,6 +153,9 @@ func (c *cli) vaultDeleteCmd() *cobra.Command {
 		}
 		if _, err := c.client.DeleteBackupVault(ctx, &bk.DeleteBackupVaultInput{BackupVaultName: aws.String(args[0])}); err != nil {
 			return err
+		}
+		if c.out.json() {
+			return printJSON(c.stdout, map[string]string{"BackupVaultName": args[0]})
 		}
 		fmt.Fprintf(c.stdout, "deleted vault %s\n", args[0])
 		return nil

@@ -20,6 +20,8 @@ import (
 //	DELETE /cairn/stacks/{stackName}                   -> StackChangesOutput
 //	GET    /cairn/stacks/{stackName}                   -> GetStackOutput
 //	GET    /cairn/explain?resourceArn=ARN              -> Explanation
+//	GET    /cairn/backup-jobs/{backupJobId}/progress   -> JobProgress
+//	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
 
 // MaxTemplateBytes is the largest TemplateBody ApplyStack accepts.
 const MaxTemplateBytes = 1 << 20
@@ -279,4 +281,45 @@ func (s *Server) explainResource(q *request) (any, error) {
 		return nil, errors.New("ExplainResource returned no explanation")
 	}
 	return toExplanation(e), nil
+}
+
+// JobProgress answers GET /cairn/backup-jobs/{backupJobId}/progress and GET
+// /cairn/restore-jobs/{restoreJobId}/progress: what a client waiting for a
+// job shows. Items counts the items read (backup) or written (restore) so
+// far, Bytes the bytes read (backup only); PercentDone is 0 while no size
+// estimate exists (a source that reports no ItemCount). Phase is
+// "validating" while a restore checks the restored table.
+type JobProgress struct {
+	JobId       string  `json:"JobId"`
+	State       string  `json:"State"`
+	Phase       string  `json:"Phase,omitempty"`
+	PercentDone float64 `json:"PercentDone"`
+	Items       int64   `json:"Items"`
+	Bytes       int64   `json:"Bytes"`
+	// BackupSizeInBytes is the size of what the job reads: for a restore
+	// the recovery point's, for a backup what it stored so far.
+	BackupSizeInBytes int64 `json:"BackupSizeInBytes"`
+	CreationDate      Time  `json:"CreationDate,omitzero"`
+}
+
+func (s *Server) backupJobProgress(q *request) (any, error) {
+	j, err := s.svc.GetBackupJob(q.ctx(), q.path("backupJobId"))
+	if err != nil {
+		return nil, err
+	}
+	return JobProgress{JobId: j.ID, State: string(j.State), PercentDone: j.PercentDone, Items: j.ItemCount,
+		Bytes: j.BytesTransferred, BackupSizeInBytes: j.BackupSizeInBytes, CreationDate: Time(j.CreationDate)}, nil
+}
+
+func (s *Server) restoreJobProgress(q *request) (any, error) {
+	j, err := s.svc.GetRestoreJob(q.ctx(), q.path("restoreJobId"))
+	if err != nil {
+		return nil, err
+	}
+	p := JobProgress{JobId: j.ID, State: string(j.Status), PercentDone: j.PercentDone, Items: j.ItemsRestored,
+		BackupSizeInBytes: j.BackupSizeInBytes, CreationDate: Time(j.CreationDate)}
+	if j.ValidationStatus == backup.ValidationValidating && j.Status == backup.RestoreRunning {
+		p.Phase = "validating"
+	}
+	return p, nil
 }

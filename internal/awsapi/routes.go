@@ -59,6 +59,8 @@ var routes = []route{
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},
 	{"GET /cairn/stacks/{stackName}", "GetStack", (*Server).getStack},
 	{"GET /cairn/explain", "ExplainResource", (*Server).explainResource},
+	{"GET /cairn/backup-jobs/{backupJobId}/progress", "GetBackupJobProgress", (*Server).backupJobProgress},
+	{"GET /cairn/restore-jobs/{restoreJobId}/progress", "GetRestoreJobProgress", (*Server).restoreJobProgress},
 }
 
 // dispatch hands an authenticated request to its operation. A path that is

@@ -263,6 +263,8 @@ func ValidRestoreJobStatus(s string) bool {
 const (
 	ValidationSuccessful = "SUCCESSFUL"
 	ValidationFailed     = "FAILED"
+	// ValidationValidating is set while the restored table is being checked.
+	ValidationValidating = "VALIDATING"
 )
 
 // RestoreJob restores one recovery point into a new table.

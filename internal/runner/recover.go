@@ -50,6 +50,9 @@ func (s *Service) Recover(ctx context.Context) error {
 			}
 			prev := j.Status
 			j.Status, j.CompletionDate = backup.RestoreFailed, s.now()
+			if j.ValidationStatus == backup.ValidationValidating {
+				j.ValidationStatus = ""
+			}
 			j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s", prev)
 			if j.CreatedResourceARN != "" {
 				j.StatusMessage += fmt.Sprintf("; table %s holds part of the items: delete it before restoring again", j.CreatedResourceARN)

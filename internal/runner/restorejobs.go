@@ -180,8 +180,15 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		}
 		aj.mu.Lock()
 		job.ItemsRestored = res.Items
+		skip := job.Metadata[MetaSkipValidation] == "true"
+		if !skip {
+			// Clients can tell the check from the writing (cairn restore
+			// shows "validating").
+			job.ValidationStatus = backup.ValidationValidating
+			s.saveRestore(aj)
+		}
 		aj.mu.Unlock()
-		if job.Metadata[MetaSkipValidation] == "true" {
+		if skip {
 			return nil
 		}
 		alg, err := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
@@ -228,6 +235,10 @@ func (s *Service) finishRestore(aj *activeJob, notApplied []string, err error, l
 			err = errors.New("cairn server stopped while the job was running")
 		}
 		job.Status = backup.RestoreFailed
+		if job.ValidationStatus == backup.ValidationValidating {
+			// The check did not end: no verdict.
+			job.ValidationStatus = ""
+		}
 		msgs = append(msgs, causeMessage(err))
 		log.Error("restore job failed", "err", err)
 	}
