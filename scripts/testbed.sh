@@ -1,29 +1,77 @@
 #!/usr/bin/env bash
-# Installs the test bed into .testbed/ (or $CAIRN_TESTBED_DIR): dynalite from
-# the npm registry and versitygw from the Go module proxy. Idempotent: what is
-# already there is kept. See ../shared/TESTBED.md for what each server is.
+# Installs the test bed into .testbed/ (or $CAIRN_TESTBED_DIR): what cairn's
+# tests run against. Idempotent: what is already there is kept.
+#
+#   scripts/testbed.sh              everything `make test` needs
+#   scripts/testbed.sh dynalite     only dynalite (what `make demo` needs)
+#
+# Parts: dynalite (npm), versitygw and staticcheck (Go module proxy), the AWS
+# CLI (Debian's awscli package, installed with apt-get when `aws` is
+# missing), and a check for moto_server, which comes from Python's package
+# index: the README's "Test bed" section says how to install it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CAIRN_TESTBED_DIR:-$root/.testbed}
 mkdir -p "$dir/bin"
 
-if [ ! -f "$dir/node_modules/dynalite/cli.js" ]; then
-	echo "testbed: installing dynalite 4.0.0 into $dir" >&2
-	(cd "$dir" && { [ -f package.json ] || echo '{"private":true}' >package.json; } &&
-		npm install --no-audit --no-fund --loglevel=error --save-exact dynalite@4.0.0 >&2)
-fi
+# The one command that installs moto; internal/testbed's error says it too.
+moto_install='pip install "moto[server]==5.2.1"'
 
-if [ ! -x "$dir/bin/versitygw" ]; then
-	echo "testbed: installing versitygw v1.8.0 into $dir/bin (takes a few minutes on cold caches)" >&2
-	GOBIN="$dir/bin" GOFLAGS=-buildvcs=false go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-fi
+dynalite() {
+	if [ ! -f "$dir/node_modules/dynalite/cli.js" ]; then
+		echo "testbed: installing dynalite 4.0.0 into $dir" >&2
+		(cd "$dir" && { [ -f package.json ] || echo '{"private":true}' >package.json; } &&
+			npm install --no-audit --no-fund --loglevel=error --save-exact dynalite@4.0.0 >&2)
+	fi
+}
 
-if [ ! -x "$dir/bin/staticcheck" ]; then
-	echo "testbed: installing staticcheck into $dir/bin" >&2
-	GOBIN="$dir/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-fi
+versitygw() {
+	if [ ! -x "$dir/bin/versitygw" ]; then
+		echo "testbed: installing versitygw v1.8.0 into $dir/bin (takes a few minutes on cold caches)" >&2
+		GOBIN="$dir/bin" GOFLAGS=-buildvcs=false go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+	fi
+}
 
-if ! command -v aws >/dev/null 2>&1; then
-	echo "testbed: the AWS CLI is not on PATH; the AWS CLI tests need it (see ../shared/TESTBED.md)" >&2
-fi
+staticcheck() {
+	if [ ! -x "$dir/bin/staticcheck" ]; then
+		echo "testbed: installing staticcheck into $dir/bin" >&2
+		GOBIN="$dir/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	fi
+}
+
+# The AWS CLI tests need `aws`. Debian's awscli package (aws-cli 2.9.19 on
+# Debian 12) works with them: they pass --endpoint-url, which it honours
+# (it ignores AWS_ENDPOINT_URL).
+awscli() {
+	command -v aws >/dev/null 2>&1 && return
+	local sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	if command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; }; then
+		echo "testbed: installing the AWS CLI (Debian package awscli) with apt-get" >&2
+		$sudo apt-get update -qq >&2 || true
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq awscli >&2
+	else
+		echo "testbed: the AWS CLI (aws) is missing and apt-get is not available: install the AWS CLI" >&2
+		return 1
+	fi
+}
+
+moto() {
+	if ! command -v moto_server >/dev/null 2>&1; then
+		echo "testbed: moto_server is missing; the tests against moto need it. Install it with: $moto_install" >&2
+		[ "${CI:-}" != true ] || return 1
+	fi
+}
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli moto)
+for p in "${parts[@]}"; do
+	case $p in
+	dynalite | versitygw | staticcheck | awscli | moto) "$p" ;;
+	*)
+		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, moto)" >&2
+		exit 2
+		;;
+	esac
+done
 echo "$dir"

@@ -36,11 +36,23 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
+// MotoInstall is the command that installs moto_server, which comes from
+// Python's package index (scripts/testbed.sh cannot install it).
+const MotoInstall = `pip install "moto[server]==5.2.1"`
+
+// installTestbed is how to install what scripts/testbed.sh installs.
+const installTestbed = "run scripts/testbed.sh (or make testbed)"
+
 // Missing skips the test, or fails it under CI=true, because what names is
-// not installed.
-func Missing(t testing.TB, what string) {
+// not installed; install says how to install it (default: run
+// scripts/testbed.sh).
+func Missing(t testing.TB, what string, install ...string) {
 	t.Helper()
-	msg := fmt.Sprintf("%s is not installed; run scripts/testbed.sh (or make testbed)", what)
+	how := installTestbed
+	if len(install) > 0 {
+		how = strings.Join(install, "; ")
+	}
+	msg := fmt.Sprintf("%s is not installed; %s", what, how)
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true and %s", msg)
 	}
@@ -135,11 +147,11 @@ func Dynalite(t testing.TB) *Server {
 	t.Helper()
 	cli := filepath.Join(Dir(), "node_modules", "dynalite", "cli.js")
 	if _, err := os.Stat(cli); err != nil {
-		Missing(t, "dynalite")
+		Missing(t, "dynalite", installTestbed)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		Missing(t, "node")
+		Missing(t, "node", "install Node.js and npm (Debian: apt-get install nodejs npm)")
 	}
 	port := FreePort(t)
 	cmd := exec.Command(node, "-r", DynaliteGuard(), cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
@@ -161,7 +173,7 @@ func Versity(t testing.TB) *S3 {
 	t.Helper()
 	bin := filepath.Join(Dir(), "bin", "versitygw")
 	if _, err := os.Stat(bin); err != nil {
-		Missing(t, "versitygw")
+		Missing(t, "versitygw", installTestbed)
 	}
 	dir := t.TempDir()
 	port := FreePort(t)
@@ -178,19 +190,25 @@ func Moto(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		Missing(t, "moto_server")
+		Missing(t, "moto_server", "install it with: "+MotoInstall)
 	}
 	port := FreePort(t)
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	return start(t, "moto", cmd, port, httpReady)
 }
 
-// AWSCLI returns the path of the aws command, or skips/fails the test.
+// AWSCLI returns the path of the aws command ($CAIRN_AWS_CLI, else aws on
+// PATH), or skips/fails the test. Tests pass --endpoint-url: Debian's
+// aws-cli 2.9.19 ignores AWS_ENDPOINT_URL.
 func AWSCLI(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("aws")
+	name := "aws"
+	if v := os.Getenv("CAIRN_AWS_CLI"); v != "" {
+		name = v
+	}
+	p, err := exec.LookPath(name)
 	if err != nil {
-		Missing(t, "the AWS CLI (aws)")
+		Missing(t, "the AWS CLI ("+name+")", installTestbed+"; it installs Debian's awscli package with apt-get")
 	}
 	return p
 }

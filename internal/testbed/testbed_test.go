@@ -44,3 +44,52 @@ func TestDynaliteSurvivesAnAbortedRequest(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a testing.TB that records what Missing says instead of
+// ending the test.
+type recorder struct {
+	testing.TB
+	msg string
+}
+
+type stopped struct{}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, a ...any) {
+	r.msg = fmt.Sprintf(format, a...)
+	panic(stopped{})
+}
+func (r *recorder) Skip(a ...any) { r.msg = fmt.Sprint(a...); panic(stopped{}) }
+
+func said(t *testing.T, f func(t testing.TB)) string {
+	r := &recorder{TB: t}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if _, ok := v.(stopped); !ok {
+					panic(v)
+				}
+			}
+		}()
+		f(r)
+	}()
+	return r.msg
+}
+
+// A missing server fails under CI=true with the command that installs it:
+// moto from Python's package index, the rest with scripts/testbed.sh.
+func TestMissingSaysHowToInstall(t *testing.T) {
+	t.Setenv("CI", "true")
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("CAIRN_AWS_CLI", "")
+	if msg := said(t, func(t testing.TB) { testbed.Moto(t) }); !strings.Contains(msg, `pip install "moto[server]==5.2.1"`) || !strings.Contains(msg, "CI=true") {
+		t.Errorf("missing moto_server: %q", msg)
+	}
+	if msg := said(t, func(t testing.TB) { testbed.AWSCLI(t) }); !strings.Contains(msg, "scripts/testbed.sh") || !strings.Contains(msg, "awscli") {
+		t.Errorf("missing aws: %q", msg)
+	}
+	t.Setenv("CAIRN_TESTBED_DIR", t.TempDir())
+	if msg := said(t, func(t testing.TB) { testbed.Versity(t) }); !strings.Contains(msg, "scripts/testbed.sh") {
+		t.Errorf("missing versitygw: %q", msg)
+	}
+}
