@@ -4,14 +4,19 @@ GO ?= go
 TESTBED ?= $(CURDIR)/.testbed
 export CAIRN_TESTBED_DIR := $(TESTBED)
 
-.PHONY: build test testbed lint demo bench clean
+.PHONY: build test testbed demo-testbed lint demo bench clean
 
 build:
 	$(GO) build -o cairn ./cmd/cairn
 
-# Installs the test bed (dynalite, versitygw, staticcheck) from the registries.
+# Installs the test bed (dynalite, versitygw, staticcheck, the AWS CLI) from
+# the registries and checks for moto_server (see the README's "Test bed").
 testbed:
 	bash scripts/testbed.sh
+
+# The demo needs only dynalite.
+demo-testbed:
+	bash scripts/testbed.sh dynalite
 
 lint: testbed
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -26,8 +31,8 @@ test: lint
 	$(GO) test -count=1 -timeout 40m ./...
 
 # The main job on embedded defaults: starts dynalite and cairn, backs a table
-# up and restores it, and shows the jobs.
-demo: testbed build
+# up and restores it, and shows the jobs. Installs only dynalite.
+demo: demo-testbed build
 	bash scripts/demo.sh
 
 # Benchmarks of docs/benchmarks.md (takes several minutes).

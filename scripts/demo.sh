@@ -64,8 +64,8 @@ step "scheduled, tag-based protection: cairn apply the AWS blog's CloudFormation
 step "cairn explain orders (the table is tagged backup=daily)"
 ./cairn explain orders
 
-step "cairn plan show (the next runs of the daily 05:00 UTC rule)"
-./cairn plan show "$(./cairn plan list | awk '$1=="BackupPlan_demo"{print $2}')" --runs 3
+step "cairn plan show BackupPlan_demo (the next runs of the daily 05:00 UTC rule)"
+./cairn plan show BackupPlan_demo --runs 3
 
 if command -v aws >/dev/null; then
 	step "the same jobs through the unmodified AWS CLI"
