@@ -48,10 +48,10 @@ step "cairn backup start orders"
 
 step "cairn point list"
 ./cairn point list
-arn=$(./cairn point list | awk 'NR==2{print $1}')
+point=$(./cairn point list | awk 'NR==2{print $1}')   # the short id the table shows
 
-step "cairn restore start $arn --table orders-restored --copy-tags"
-./cairn restore start "$arn" --table orders-restored --copy-tags
+step "cairn restore start $point --table orders-restored --copy-tags"
+./cairn restore start "$point" --table orders-restored --copy-tags
 
 step "cairn backup list; cairn restore list"
 ./cairn backup list

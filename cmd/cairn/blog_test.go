@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	bk "github.com/aws/aws-sdk-go-v2/service/backup"
+
 	"github.com/cairn-backup/cairn/internal/clock"
 	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/testbed"
@@ -114,14 +116,26 @@ func TestBlogStory(t *testing.T) {
 	if dailyPlanID == "" {
 		t.Fatal("list-backup-plans does not show BackupPlan_blog")
 	}
-	plan := awscli.ok("get-backup-plan", "--backup-plan-id", dailyPlanID, "--max-scheduled-runs-preview", "2")
+	// Debian's aws-cli 2.9.19 predates MaxScheduledRunsPreview: with it,
+	// the preview is checked through the SDK instead.
+	var plan map[string]any
+	if _, errb, code := awscli.run("get-backup-plan", "--backup-plan-id", dailyPlanID, "--max-scheduled-runs-preview", "2"); code != 0 &&
+		strings.Contains(errb, "Unknown options: --max-scheduled-runs-preview") {
+		plan = awscli.ok("get-backup-plan", "--backup-plan-id", dailyPlanID)
+		out, err := backupClient(m).GetBackupPlan(context.Background(), &bk.GetBackupPlanInput{BackupPlanId: &dailyPlanID, MaxScheduledRunsPreview: 2})
+		if err != nil || len(out.ScheduledRunsPreview) != 2 {
+			t.Fatalf("GetBackupPlan with a preview of 2 runs: %v, %v", out, err)
+		}
+	} else {
+		plan = awscli.ok("get-backup-plan", "--backup-plan-id", dailyPlanID, "--max-scheduled-runs-preview", "2")
+		if runs := jsonList(t, plan, "ScheduledRunsPreview"); len(runs) != 2 {
+			t.Fatalf("ScheduledRunsPreview: %v", runs)
+		}
+	}
 	rule := jsonList(t, plan["BackupPlan"].(map[string]any), "Rules")[0]
 	if jsonStr(rule, "ScheduleExpression") != "cron(0 5 ? * * *)" || jsonNum(rule, "StartWindowMinutes") != 60 ||
 		jsonNum(rule, "CompletionWindowMinutes") != 120 || jsonStr(rule, "TargetBackupVaultName") != "BackupVault_blog" {
 		t.Fatalf("get-backup-plan rule: %v", rule)
-	}
-	if runs := jsonList(t, plan, "ScheduledRunsPreview"); len(runs) != 2 {
-		t.Fatalf("ScheduledRunsPreview: %v", runs)
 	}
 
 	// 2. The same kind of protection with `aws backup`: an hourly plan
