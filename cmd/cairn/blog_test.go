@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
 
 	"github.com/cairn-backup/cairn/internal/clock"
@@ -175,6 +176,15 @@ func TestBlogStory(t *testing.T) {
 		t.Fatalf("daily job: %v", daily)
 	}
 	createdBy, _ := daily["CreatedBy"].(map[string]any)
+	if _, known := createdBy["BackupRuleName"]; !known && jsonStr(createdBy, "BackupRuleId") != "" {
+		// Debian's aws-cli 2.9.19 predates BackupRuleName and
+		// BackupRuleCron and drops them: read them through the SDK.
+		j, err := backupClient(m).DescribeBackupJob(context.Background(), &bk.DescribeBackupJobInput{BackupJobId: aws.String(jsonStr(daily, "BackupJobId"))})
+		if err != nil || j.CreatedBy == nil {
+			t.Fatalf("DescribeBackupJob: %v %v", j, err)
+		}
+		createdBy["BackupRuleName"], createdBy["BackupRuleCron"] = aws.ToString(j.CreatedBy.BackupRuleName), aws.ToString(j.CreatedBy.BackupRuleCron)
+	}
 	if jsonStr(createdBy, "BackupPlanId") != dailyPlanID || jsonStr(createdBy, "BackupRuleName") != "RuleForDailyBackups" ||
 		jsonStr(createdBy, "BackupRuleCron") != "cron(0 5 ? * * *)" {
 		t.Fatalf("daily job CreatedBy: %v", createdBy)
