@@ -2,8 +2,28 @@ package backup
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
+
+// TokenInUseError is the error CreateBackupJob, CreateRestoreJob and
+// CreateCopyJob return when the new job's IdempotencyToken is held by a job
+// of the same kind already: taking a token and creating its job are one
+// step, so of many concurrent creations with one token exactly one
+// succeeds and every other gets this error naming the winner. The runner
+// turns it into that job (or, if the requests differ, into an error for
+// the caller).
+type TokenInUseError struct {
+	// Kind is "BackupJob", "RestoreJob" or "CopyJob".
+	Kind  string
+	Token string
+	// JobID is the job that holds the token.
+	JobID string
+}
+
+func (e *TokenInUseError) Error() string {
+	return fmt.Sprintf("idempotency token %q is held by %s %s", e.Token, e.Kind, e.JobID)
+}
 
 // Page asks for one page of a listing. MaxResults 0 means the store's default
 // (100); NextToken is the opaque token a previous page returned.
@@ -84,13 +104,16 @@ type BackupJobStore interface {
 	// fails with ErrAlreadyExists if j has a ScheduledTime and a job of the
 	// same rule (CreatedBy.BackupRuleID), resource and ScheduledTime exists:
 	// a rule occurrence creates one job per resource, even when several
-	// processes schedule at once.
+	// processes schedule at once. If j has an IdempotencyToken that another
+	// backup job holds, it fails with *TokenInUseError and stores nothing;
+	// this check comes before the others.
 	CreateBackupJob(ctx context.Context, j *BackupJob) error
 	// GetBackupJob returns the job or ErrNotFound.
 	GetBackupJob(ctx context.Context, id string) (*BackupJob, error)
 	// UpdateBackupJob replaces the stored job with j (matched by ID). Like
 	// Create, it fails with ErrConflict if j would be a second running job
-	// of its resource.
+	// of its resource. IdempotencyToken and RequestHash are the job's
+	// from its creation on: Update keeps the stored ones.
 	UpdateBackupJob(ctx context.Context, j *BackupJob) error
 	// ListBackupJobs returns the jobs that match f.
 	ListBackupJobs(ctx context.Context, f BackupJobFilter) (jobs []*BackupJob, next string, err error)
@@ -117,9 +140,13 @@ type RecoveryPointStore interface {
 
 // RestoreJobStore keeps restore jobs.
 type RestoreJobStore interface {
+	// CreateRestoreJob stores j. Like CreateBackupJob, it fails with
+	// *TokenInUseError if another restore job holds j's IdempotencyToken.
 	CreateRestoreJob(ctx context.Context, j *RestoreJob) error
 	// GetRestoreJob returns the job or ErrNotFound.
 	GetRestoreJob(ctx context.Context, id string) (*RestoreJob, error)
+	// UpdateRestoreJob replaces the stored job with j (matched by ID),
+	// keeping its IdempotencyToken and RequestHash.
 	UpdateRestoreJob(ctx context.Context, j *RestoreJob) error
 	ListRestoreJobs(ctx context.Context, f RestoreJobFilter) (jobs []*RestoreJob, next string, err error)
 }
@@ -172,11 +199,13 @@ type PlanStore interface {
 
 // CopyJobStore keeps copy jobs.
 type CopyJobStore interface {
-	// CreateCopyJob stores j.
+	// CreateCopyJob stores j. Like CreateBackupJob, it fails with
+	// *TokenInUseError if another copy job holds j's IdempotencyToken.
 	CreateCopyJob(ctx context.Context, j *CopyJob) error
 	// GetCopyJob returns the job or ErrNotFound.
 	GetCopyJob(ctx context.Context, id string) (*CopyJob, error)
-	// UpdateCopyJob replaces the stored job with j (matched by ID).
+	// UpdateCopyJob replaces the stored job with j (matched by ID),
+	// keeping its IdempotencyToken and RequestHash.
 	UpdateCopyJob(ctx context.Context, j *CopyJob) error
 	// ListCopyJobs returns the jobs that match f.
 	ListCopyJobs(ctx context.Context, f CopyJobFilter) (jobs []*CopyJob, next string, err error)

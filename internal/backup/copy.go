@@ -42,6 +42,8 @@ type CopyJob struct {
 	ResourceName                string
 	IAMRoleARN                  string
 	IdempotencyToken            string
+	// RequestHash is as BackupJob's.
+	RequestHash string
 
 	State             CopyJobState
 	StatusMessage     string
@@ -65,6 +67,7 @@ type CopyJobFilter struct {
 	ResourceType              string
 	States                    []CopyJobState
 	DestinationBackupVaultARN string
+	IdempotencyToken          string
 	CreatedAfter              time.Time
 	CreatedBefore             time.Time
 	CompleteAfter             time.Time

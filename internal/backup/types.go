@@ -97,6 +97,11 @@ type BackupJob struct {
 	ResourceName     string
 	IAMRoleARN       string
 	IdempotencyToken string
+	// RequestHash identifies the parameters of the request that created
+	// the job (a hash of the normalised request), so that a request that
+	// reuses IdempotencyToken with other parameters is told apart from a
+	// retry. Empty for jobs recorded before cairn kept it.
+	RequestHash string
 
 	State         JobState
 	StatusMessage string
@@ -280,6 +285,8 @@ type RestoreJob struct {
 	Metadata         map[string]string
 	CopySourceTags   bool
 	IdempotencyToken string
+	// RequestHash is as BackupJob's.
+	RequestHash string
 
 	Status        RestoreJobStatus
 	StatusMessage string

@@ -53,9 +53,16 @@
 //     and is ErrNotFound for a missing resource or a deleted plan (whose
 //     update is never called). Concurrent UpdateTags on one resource lose
 //     no change.
+//   - Idempotency tokens: a backup, restore or copy job created with an
+//     IdempotencyToken takes it for its kind of job; a creation with a
+//     taken token fails with *backup.TokenInUseError naming the holder
+//     before any other check (ID, running job, rule occurrence) and stores
+//     nothing. An empty token is no token. A job keeps the token and
+//     RequestHash it was created with whatever Update is given.
 //   - The catalog is safe for concurrent use: of many concurrent creations
-//     of a running job for one resource, or of jobs of one rule occurrence,
-//     exactly one succeeds; a plan is never deleted with selections.
+//     of a running job for one resource, of jobs of one rule occurrence, or
+//     of jobs of one kind with one idempotency token, exactly one succeeds;
+//     a plan is never deleted with selections.
 package catalogtest
 
 import (
@@ -109,6 +116,8 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"CopyJobRoundTrip", testCopyJobRoundTrip},
 		{"CopyJobListFilters", testCopyJobListFilters},
 		{"CopyJobPagingUnderInserts", testCopyJobPagingUnderInserts},
+		{"IdempotencyTokenRace", testIdempotencyTokenRace},
+		{"IdempotencyTokenRules", testIdempotencyTokenRules},
 		{"Stacks", testStacks},
 		{"Tags", testTags},
 		{"TagsConcurrent", testTagsConcurrent},

@@ -27,6 +27,7 @@ func testCopyJobRoundTrip(t *testing.T, c backup.Catalog) {
 		j := newCopy("copy-1", "orders", at(0))
 		j.State = backup.CopyRunning
 		j.CompletionDate = time.Time{}
+		j.RequestHash = "hash-1"
 		return j
 	}
 	j, want := mk(), mk()
@@ -40,7 +41,13 @@ func testCopyJobRoundTrip(t *testing.T, c backup.Catalog) {
 	must(t, err, "GetCopyJob")
 	wantEqual(t, "GetCopyJob after changing a returned value", got, want)
 
-	wantCode(t, c.CreateCopyJob(ctx(t), newCopy("copy-1", "other", at(time.Hour))), backup.ErrAlreadyExists, "CreateCopyJob of an existing ID")
+	dup := newCopy("copy-1", "other", at(time.Hour))
+	dup.IdempotencyToken = "token-of-the-duplicate"
+	wantCode(t, c.CreateCopyJob(ctx(t), dup), backup.ErrAlreadyExists, "CreateCopyJob of an existing ID")
+	// The refused creation took no token.
+	free := newCopy("copy-3", "other", at(time.Hour))
+	free.IdempotencyToken = dup.IdempotencyToken
+	must(t, c.CreateCopyJob(ctx(t), free), "CreateCopyJob with the token of a refused creation")
 	wantCode(t, c.CreateCopyJob(ctx(t), newCopy("", "other", at(time.Hour))), backup.ErrMissingParameter, "CreateCopyJob without an ID")
 	noTime := newCopy("copy-2", "other", time.Time{})
 	wantCode(t, c.CreateCopyJob(ctx(t), noTime), backup.ErrMissingParameter, "CreateCopyJob without a CreationDate")
@@ -59,6 +66,7 @@ func testCopyJobRoundTrip(t *testing.T, c backup.Catalog) {
 		ResourceName:                "customers",
 		IAMRoleARN:                  "arn:aws:iam::210987654321:role/other",
 		IdempotencyToken:            "token-2",
+		RequestHash:                 "hash-2",
 		State:                       backup.CopyFailed,
 		StatusMessage:               "checksum mismatch",
 		BackupSizeInBytes:           1<<61 + 3,
@@ -70,13 +78,17 @@ func testCopyJobRoundTrip(t *testing.T, c backup.Catalog) {
 	must(t, c.UpdateCopyJob(ctx(t), changed), "UpdateCopyJob")
 	got, err = c.GetCopyJob(ctx(t), "copy-1")
 	must(t, err, "GetCopyJob after update")
-	wantEqual(t, "GetCopyJob after update", got, changed)
+	kept := *changed // but for the token and request hash of its creation
+	kept.IdempotencyToken, kept.RequestHash = "token-copy-1", "hash-1"
+	wantEqual(t, "GetCopyJob after update", got, &kept)
 
 	cleared := &backup.CopyJob{ID: "copy-1", State: backup.CopyCreated, CreationDate: at(5)}
 	must(t, c.UpdateCopyJob(ctx(t), cleared), "UpdateCopyJob clearing fields")
 	got, err = c.GetCopyJob(ctx(t), "copy-1")
 	must(t, err, "GetCopyJob after clearing")
-	wantEqual(t, "GetCopyJob after clearing", got, cleared)
+	kept = *cleared
+	kept.IdempotencyToken, kept.RequestHash = "token-copy-1", "hash-1"
+	wantEqual(t, "GetCopyJob after clearing", got, &kept)
 }
 
 func matchCopy(f backup.CopyJobFilter, j *backup.CopyJob) bool {
@@ -85,6 +97,7 @@ func matchCopy(f backup.CopyJobFilter, j *backup.CopyJob) bool {
 		(len(f.States) == 0 || slices.Contains(f.States, j.State)) &&
 		(f.DestinationBackupVaultARN == "" || j.DestinationBackupVaultARN == f.DestinationBackupVaultARN) &&
 		(f.AccountID == "" || j.AccountID == f.AccountID) &&
+		(f.IdempotencyToken == "" || j.IdempotencyToken == f.IdempotencyToken) &&
 		inRange(j.CreationDate, f.CreatedAfter, f.CreatedBefore) &&
 		completeInRange(j.CompletionDate, f.CompleteAfter, f.CompleteBefore)
 }
@@ -135,6 +148,8 @@ func testCopyJobListFilters(t *testing.T, c backup.Catalog) {
 		{"states", backup.CopyJobFilter{States: []backup.CopyJobState{backup.CopyCreated, backup.CopyRunning, backup.CopyCreated}}, false},
 		{"destination vault", backup.CopyJobFilter{DestinationBackupVaultARN: vaultARN("vault-c")}, false},
 		{"account", backup.CopyJobFilter{AccountID: "210987654321"}, false},
+		{"idempotency token", backup.CopyJobFilter{IdempotencyToken: "token-copy-007"}, false},
+		{"idempotency token unknown", backup.CopyJobFilter{IdempotencyToken: "token-unknown"}, true},
 		{"created after a tie", backup.CopyJobFilter{CreatedAfter: cr(35)}, false},
 		{"created between", backup.CopyJobFilter{CreatedAfter: cr(10), CreatedBefore: cr(50)}, false},
 		{"complete after", backup.CopyJobFilter{CompleteAfter: completed(22)}, false},

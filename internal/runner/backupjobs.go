@@ -34,8 +34,12 @@ type pointMetadata struct {
 }
 
 // StartBackupJob validates the request, records a CREATED job and starts it
-// in the background. A resource with an active backup job (waiting or
-// running) gets no second on-demand one: that is ErrConflict.
+// in the background. It answers at once: everything that asks the source
+// (DescribeTable and the rest) is the job's work, so a slow or busy source
+// delays the job, not the answer, and a table that does not exist ends the
+// job FAILED saying so. A resource with an active backup job (waiting or
+// running) gets no second on-demand one: that is ErrConflict. A request
+// with the IdempotencyToken of an earlier one gets that request's job.
 func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobInput) (*backup.BackupJob, error) {
 	if err := backup.ValidateStartBackupJob(&in); err != nil {
 		return nil, err
@@ -54,22 +58,6 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 	if in.Options.ReadRate < 0 {
 		return nil, backup.Errorf(backup.ErrInvalidParameter, "read rate must not be negative")
 	}
-	if in.IdempotencyToken != "" {
-		jobs, _, err := s.cfg.Catalog.ListBackupJobs(ctx, backup.BackupJobFilter{IdempotencyToken: in.IdempotencyToken, Page: backup.Page{MaxResults: 1}})
-		if err != nil {
-			return nil, err
-		}
-		if len(jobs) > 0 {
-			return jobs[0], nil
-		}
-	}
-	if _, err := src.Client.DescribeTable(ctx, table); err != nil {
-		if errors.Is(err, dynamodb.ErrTableNotFound) {
-			return nil, &backup.Error{Code: backup.ErrNotFound, Message: fmt.Sprintf("table %s not found in source %s", table, src.Name),
-				Type: "Resource", Context: in.ResourceARN}
-		}
-		return nil, backup.Errorf(backup.ErrInvalidRequest, "cannot describe table %s in source %s: %v", table, src.Name, err)
-	}
 	startWindow, completeWindow := DefaultStartWindow, DefaultCompletionWindow
 	if in.StartWindowMins > 0 {
 		startWindow = time.Duration(in.StartWindowMins) * time.Minute
@@ -77,16 +65,30 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 	if in.CompleteWindowMin > 0 {
 		completeWindow = time.Duration(in.CompleteWindowMin) * time.Minute
 	}
-	// The check for an active job and the insert are one step for this
-	// process; the catalog keeps a second RUNNING job out in any case.
+	token := in.IdempotencyToken
+	in.IdempotencyToken = ""
+	hash := requestHash("StartBackupJob", in)
+	// The lookups by token, the check for an active job and the insert are
+	// one step for this process; the catalog keeps a second holder of the
+	// token and a second RUNNING job out in any case.
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
+	if token != "" {
+		if j, err := s.backupJobByToken(ctx, token, hash); j != nil || err != nil {
+			return j, err
+		}
+	}
 	busy, _, err := s.cfg.Catalog.ListBackupJobs(ctx, backup.BackupJobFilter{ResourceARN: a.String(),
 		States: activeJobStates, Page: backup.Page{MaxResults: 1}})
 	if err != nil {
 		return nil, err
 	}
 	if len(busy) > 0 {
+		if token != "" { // another process may have created the token's job meanwhile
+			if j, err := s.backupJobByToken(ctx, token, hash); j != nil || err != nil {
+				return j, err
+			}
+		}
 		return nil, &backup.Error{Code: backup.ErrConflict, Type: "BackupJob", Context: a.String(),
 			Message: fmt.Sprintf("a backup job for %s is already in progress (%s, %s); wait for it or stop it with StopBackupJob",
 				a.String(), busy[0].ID, busy[0].State)}
@@ -97,12 +99,22 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 		VaultName: v.Name, VaultARN: v.ARN,
 		RecoveryPointARN: backup.RecoveryPointARN(s.cfg.Region, s.cfg.AccountID, newID()),
 		ResourceARN:      a.String(), ResourceType: backup.ResourceTypeDynamoDB, ResourceName: table,
-		IAMRoleARN: in.IAMRoleARN, IdempotencyToken: in.IdempotencyToken,
+		IAMRoleARN: in.IAMRoleARN, IdempotencyToken: token, RequestHash: hash,
 		State: backup.JobCreated, CreationDate: now, StartBy: now.Add(startWindow),
 		ExpectedCompletionDate: now.Add(completeWindow), CompleteBy: now.Add(completeWindow),
 		Lifecycle: in.Lifecycle, RecoveryPointTags: in.RecoveryPointTags, Options: in.Options,
 	}
 	if err := s.cfg.Catalog.CreateBackupJob(ctx, job); err != nil {
+		if holder, ok := tokenHolder(err); ok {
+			j, err := s.cfg.Catalog.GetBackupJob(ctx, holder)
+			if err != nil {
+				return nil, err
+			}
+			if err := sameRequest("StartBackupJob", token, "backup job", j.ID, j.RequestHash, hash); err != nil {
+				return nil, err
+			}
+			return j, nil
+		}
 		if backup.ErrorCode(err) == backup.ErrConflict {
 			return nil, &backup.Error{Code: backup.ErrConflict, Type: "BackupJob", Context: a.String(),
 				Message: fmt.Sprintf("a backup job for %s is already in progress; wait for it or stop it with StopBackupJob", a.String())}
@@ -361,8 +373,11 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 	var rp *backup.RecoveryPoint
 	err := func() error {
 		spec, err := src.Client.DescribeTable(ctx, table)
+		if errors.Is(err, dynamodb.ErrTableNotFound) {
+			return fmt.Errorf("table %s was not found in DynamoDB source %s (%s): check the table name, or the source that serves its region and account", table, src.Name, job.ResourceARN)
+		}
 		if err != nil {
-			return fmt.Errorf("describe table %s: %w", table, err)
+			return fmt.Errorf("describe table %s in DynamoDB source %s: %w", table, src.Name, err)
 		}
 		store, err := s.store(ctx, v)
 		if err != nil {

@@ -20,7 +20,8 @@ import (
 
 // StartCopyJob validates the request, records a CREATED copy job and runs
 // it in the background. The same IdempotencyToken returns the job it
-// started before.
+// started before, even to concurrent requests; with other parameters it is
+// an error (see idempotency.go).
 func (s *Service) StartCopyJob(ctx context.Context, in backup.StartCopyJobInput) (*backup.CopyJob, error) {
 	return s.startCopy(ctx, in, nil)
 }
@@ -39,6 +40,16 @@ func (s *Service) startCopy(ctx context.Context, in backup.StartCopyJobInput, cr
 	}
 	job := plan.job
 	if err := s.cfg.Catalog.CreateCopyJob(ctx, job); err != nil {
+		if holder, ok := tokenHolder(err); ok {
+			j, err := s.cfg.Catalog.GetCopyJob(ctx, holder)
+			if err != nil {
+				return nil, err
+			}
+			if err := sameRequest("StartCopyJob", job.IdempotencyToken, "copy job", j.ID, j.RequestHash, job.RequestHash); err != nil {
+				return nil, err
+			}
+			return j, nil
+		}
 		return nil, err
 	}
 	out := *job
@@ -70,8 +81,11 @@ func (s *Service) planCopy(ctx context.Context, in backup.StartCopyJobInput, cre
 	if err != nil {
 		return nil, nil, err
 	}
-	if in.IdempotencyToken != "" {
-		if j, err := s.copyJobByToken(ctx, rp.ResourceARN, in.IdempotencyToken); err != nil || j != nil {
+	token := in.IdempotencyToken
+	in.IdempotencyToken = ""
+	hash := requestHash("StartCopyJob", in)
+	if token != "" {
+		if j, err := s.copyJobByToken(ctx, token, hash); err != nil || j != nil {
 			return nil, j, err
 		}
 	}
@@ -93,7 +107,7 @@ func (s *Service) planCopy(ctx context.Context, in backup.StartCopyJobInput, cre
 		DestinationBackupVaultARN:   dst.ARN,
 		DestinationRecoveryPointARN: backup.RecoveryPointARN(s.cfg.Region, s.cfg.AccountID, id),
 		ResourceARN:                 rp.ResourceARN, ResourceType: rp.ResourceType, ResourceName: rp.ResourceName,
-		IAMRoleARN: in.IAMRoleARN, IdempotencyToken: in.IdempotencyToken,
+		IAMRoleARN: in.IAMRoleARN, IdempotencyToken: token, RequestHash: hash,
 		State: backup.CopyCreated, BackupSizeInBytes: rp.BackupSizeInBytes, CreationDate: s.now(),
 		Lifecycle: in.Lifecycle, CreatedBy: createdBy,
 	}
@@ -117,27 +131,6 @@ func (s *Service) vaultByARN(ctx context.Context, arn string) (*backup.Vault, er
 			Message: fmt.Sprintf("destination backup vault %s does not exist; create it first", name)}
 	}
 	return v, err
-}
-
-// copyJobByToken returns the copy job of resource resourceARN started with
-// token, or nil.
-func (s *Service) copyJobByToken(ctx context.Context, resourceARN, token string) (*backup.CopyJob, error) {
-	f := backup.CopyJobFilter{ResourceARN: resourceARN, Page: backup.Page{MaxResults: 1000}}
-	for {
-		jobs, next, err := s.cfg.Catalog.ListCopyJobs(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, j := range jobs {
-			if j.IdempotencyToken == token {
-				return j, nil
-			}
-		}
-		if next == "" {
-			return nil, nil
-		}
-		f.NextToken = next
-	}
 }
 
 func (s *Service) saveCopy(job *backup.CopyJob) {

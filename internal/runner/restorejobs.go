@@ -28,8 +28,10 @@ const (
 )
 
 // StartRestoreJob validates the request, records a PENDING restore job and
-// runs it in the background. The target table must not exist: the job fails
-// rather than write into an existing table.
+// runs it in the background; it answers without asking the target source
+// anything. The target table must not exist: the job fails rather than
+// write into an existing table. A request with the IdempotencyToken of an
+// earlier one gets that request's job (see idempotency.go).
 func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJobInput) (*backup.RestoreJob, error) {
 	id, err := backup.ParseRecoveryPointARN(in.RecoveryPointARN)
 	if err != nil {
@@ -67,23 +69,32 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 			return nil, backup.Errorf(backup.ErrInvalidParameter, "unknown restore metadata key %q (cairn knows %s and %s)", k, MetaTargetSource, MetaSkipValidation)
 		}
 	}
-	if in.IdempotencyToken != "" {
-		jobs, _, err := s.cfg.Catalog.ListRestoreJobs(ctx, backup.RestoreJobFilter{IdempotencyToken: in.IdempotencyToken, Page: backup.Page{MaxResults: 1}})
-		if err != nil {
-			return nil, err
-		}
-		if len(jobs) > 0 {
-			return jobs[0], nil
+	token := in.IdempotencyToken
+	in.IdempotencyToken = ""
+	hash := requestHash("StartRestoreJob", in)
+	if token != "" {
+		if j, err := s.restoreJobByToken(ctx, token, hash); j != nil || err != nil {
+			return j, err
 		}
 	}
 	job := &backup.RestoreJob{
 		ID: newID(), AccountID: s.cfg.AccountID, Region: s.cfg.Region,
 		RecoveryPointARN: rp.ARN, VaultARN: rp.VaultARN, ResourceType: backup.ResourceTypeDynamoDB,
 		IAMRoleARN: in.IAMRoleARN, Metadata: in.Metadata, CopySourceTags: in.CopySourceTags,
-		IdempotencyToken: in.IdempotencyToken, Status: backup.RestorePending,
+		IdempotencyToken: token, RequestHash: hash, Status: backup.RestorePending,
 		BackupSizeInBytes: rp.BackupSizeInBytes, CreationDate: s.now(),
 	}
 	if err := s.cfg.Catalog.CreateRestoreJob(ctx, job); err != nil {
+		if holder, ok := tokenHolder(err); ok {
+			j, err := s.cfg.Catalog.GetRestoreJob(ctx, holder)
+			if err != nil {
+				return nil, err
+			}
+			if err := sameRequest("StartRestoreJob", token, "restore job", j.ID, j.RequestHash, hash); err != nil {
+				return nil, err
+			}
+			return j, nil
+		}
 		return nil, err
 	}
 	out := *job

@@ -17,11 +17,11 @@ const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_a
 	state, status_message, percent_done, bytes_transferred, backup_size_bytes, item_count,
 	creation_ns, start_by_ns, completion_ns, expected_completion_ns,
 	lifecycle, recovery_point_tags, options, created_by,
-	scheduled_ns, complete_by_ns, rule_id`
+	scheduled_ns, complete_by_ns, rule_id, request_hash`
 
 // insertJob inserts the values of jobArgs.
 const insertJob = "INSERT INTO backup_jobs (" + jobCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // jobArgs returns the values of jobCols for j.
 func jobArgs(j *backup.BackupJob) ([]any, error) {
@@ -77,7 +77,7 @@ func jobArgs(j *backup.BackupJob) ([]any, error) {
 		string(j.State), j.StatusMessage, j.PercentDone, j.BytesTransferred, j.BackupSizeInBytes, j.ItemCount,
 		created, startBy, completed, expected,
 		lifecycle, tags, options, createdBy,
-		scheduled, completeBy, ruleID}, nil
+		scheduled, completeBy, ruleID, j.RequestHash}, nil
 }
 
 func scanJob(s scanner) (*backup.BackupJob, error) {
@@ -95,7 +95,7 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 		&state, &j.StatusMessage, &j.PercentDone, &j.BytesTransferred, &j.BackupSizeInBytes, &j.ItemCount,
 		&created, &startBy, &completed, &expected,
 		&lifecycle, &tags, &options, &createdByJSON,
-		&scheduled, &completeBy, &ruleID)
+		&scheduled, &completeBy, &ruleID, &j.RequestHash)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +142,9 @@ func uniqueJobError(err error, j *backup.BackupJob) error {
 		"a backup job for %s is already running", j.ResourceARN)
 }
 
-// CreateBackupJob stores j. It fails with ErrConflict if j is RUNNING or
-// ABORTING while another job for j.ResourceARN is, and with
+// CreateBackupJob stores j. It fails with *backup.TokenInUseError if
+// another backup job holds j's IdempotencyToken, with ErrConflict if j is
+// RUNNING or ABORTING while another job for j.ResourceARN is, and with
 // ErrAlreadyExists if j.ID is taken or j's rule occurrence (rule,
 // resource, ScheduledTime) already has a job.
 func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) error {
@@ -151,8 +152,10 @@ func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	if err != nil {
 		return err
 	}
-	_, err = c.write.ExecContext(ctx, insertJob, args...)
+	err = c.insertWithToken(ctx, kindBackupJob, j.IdempotencyToken, j.ID, insertJob, args)
 	switch {
+	case isTokenInUse(err):
+		return err
 	case isPrimaryKeyViolation(err):
 		return wrapf(err, backup.ErrAlreadyExists, kindBackupJob, j.ID, "backup job %s already exists", j.ID)
 	case isUniqueViolation(err):
@@ -168,10 +171,11 @@ func (c *Catalog) GetBackupJob(ctx context.Context, id string) (*backup.BackupJo
 	return getOne(c.read.QueryRowContext(ctx, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", id), scanJob, kindBackupJob, id)
 }
 
-// UpdateBackupJob replaces the stored job with j. It fails with ErrNotFound
-// if there is no job j.ID, with ErrConflict if j would become a second
-// running job for its resource, and with ErrAlreadyExists if j would become
-// a second job of a rule occurrence.
+// UpdateBackupJob replaces the stored job with j, but for its
+// IdempotencyToken and RequestHash, which are fixed at creation. It fails
+// with ErrNotFound if there is no job j.ID, with ErrConflict if j would
+// become a second running job for its resource, and with ErrAlreadyExists
+// if j would become a second job of a rule occurrence.
 func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) error {
 	args, err := jobArgs(j)
 	if err != nil {
@@ -179,7 +183,7 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	}
 	res, err := c.write.ExecContext(ctx, `UPDATE backup_jobs SET
 		account_id = ?2, region = ?3, vault_name = ?4, vault_arn = ?5, recovery_point_arn = ?6,
-		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, idempotency_token = ?11,
+		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10,
 		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
 		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
 		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25,

@@ -15,7 +15,7 @@ const copyCols = `id, account_id, region, source_vault_arn, source_recovery_poin
 	destination_vault_arn, destination_recovery_point_arn,
 	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
 	state, status_message, backup_size_bytes, creation_ns, completion_ns,
-	lifecycle, created_by`
+	lifecycle, created_by, request_hash`
 
 // copyArgs returns the values of copyCols for j.
 func copyArgs(j *backup.CopyJob) ([]any, error) {
@@ -42,7 +42,7 @@ func copyArgs(j *backup.CopyJob) ([]any, error) {
 		j.DestinationBackupVaultARN, j.DestinationRecoveryPointARN,
 		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
 		string(j.State), j.StatusMessage, j.BackupSizeInBytes, created, completed,
-		lifecycle, createdBy}, nil
+		lifecycle, createdBy, j.RequestHash}, nil
 }
 
 func scanCopy(s scanner) (*backup.CopyJob, error) {
@@ -57,7 +57,7 @@ func scanCopy(s scanner) (*backup.CopyJob, error) {
 		&j.DestinationBackupVaultARN, &j.DestinationRecoveryPointARN,
 		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
 		&state, &j.StatusMessage, &j.BackupSizeInBytes, &created, &completed,
-		&lifecycle, &createdBy)
+		&lifecycle, &createdBy, &j.RequestHash)
 	if err != nil {
 		return nil, err
 	}
@@ -76,14 +76,19 @@ func scanCopy(s scanner) (*backup.CopyJob, error) {
 	return &j, nil
 }
 
-// CreateCopyJob stores j. It fails with ErrAlreadyExists if j.ID is taken.
+// CreateCopyJob stores j. It fails with *backup.TokenInUseError if
+// another copy job holds j's IdempotencyToken, and with ErrAlreadyExists
+// if j.ID is taken.
 func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 	args, err := copyArgs(j)
 	if err != nil {
 		return err
 	}
-	_, err = c.write.ExecContext(ctx, "INSERT INTO copy_jobs ("+copyCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, "INSERT INTO copy_jobs ("+copyCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args)
+	if isTokenInUse(err) {
+		return err
+	}
 	if isPrimaryKeyViolation(err) {
 		return wrapf(err, backup.ErrAlreadyExists, kindCopyJob, j.ID, "copy job %s already exists", j.ID)
 	}
@@ -98,8 +103,8 @@ func (c *Catalog) GetCopyJob(ctx context.Context, id string) (*backup.CopyJob, e
 	return getOne(c.read.QueryRowContext(ctx, "SELECT "+copyCols+" FROM copy_jobs WHERE id = ?", id), scanCopy, kindCopyJob, id)
 }
 
-// UpdateCopyJob replaces the stored job with j; ErrNotFound if there is no
-// job j.ID.
+// UpdateCopyJob replaces the stored job with j, but for its
+// IdempotencyToken and RequestHash; ErrNotFound if there is no job j.ID.
 func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 	args, err := copyArgs(j)
 	if err != nil {
@@ -108,7 +113,7 @@ func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 	res, err := c.write.ExecContext(ctx, `UPDATE copy_jobs SET
 		account_id = ?2, region = ?3, source_vault_arn = ?4, source_recovery_point_arn = ?5,
 		destination_vault_arn = ?6, destination_recovery_point_arn = ?7,
-		resource_arn = ?8, resource_type = ?9, resource_name = ?10, iam_role_arn = ?11, idempotency_token = ?12,
+		resource_arn = ?8, resource_type = ?9, resource_name = ?10, iam_role_arn = ?11,
 		state = ?13, status_message = ?14, backup_size_bytes = ?15, creation_ns = ?16, completion_ns = ?17,
 		lifecycle = ?18, created_by = ?19
 		WHERE id = ?1`, args...)
@@ -138,6 +143,9 @@ func copyQuery(f backup.CopyJobFilter) *listQuery {
 	}
 	if f.AccountID != "" {
 		q.where("account_id = ?", f.AccountID)
+	}
+	if f.IdempotencyToken != "" {
+		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
 	}
 	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
 	q.completeRange(f.CompleteAfter, f.CompleteBefore)

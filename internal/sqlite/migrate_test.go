@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -78,8 +80,12 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if v, err := c.SchemaVersion(t.Context()); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	latest, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.SchemaVersion(t.Context()); err != nil || v != len(latest) {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, len(latest))
 	}
 	for id, want := range map[string][2]time.Time{
 		"both":        {created.Add(30 * 24 * time.Hour), created.Add(120 * 24 * time.Hour)},
@@ -127,5 +133,83 @@ func TestMigrateFromSchema1(t *testing.T) {
 	j.State = backup.JobPending
 	if err := c.CreateBackupJob(t.Context(), j); err != nil {
 		t.Fatalf("a second waiting job after the migration: %v", err)
+	}
+}
+
+// TestMigrateDuplicateTokens upgrades a schema 2 catalog in which the race
+// of issue 8.2 left several jobs of one idempotency token: the migration
+// succeeds, the newest of them holds the token from then on, and the
+// others keep it in their records.
+func TestMigrateDuplicateTokens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"migrations/0001_init.sql", "migrations/0002_plans.sql"} {
+		text, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := time.Date(2025, 1, 30, 23, 30, 0, 0, time.UTC).UnixNano()
+	stmts := []string{"PRAGMA user_version = 2"}
+	for i, id := range []string{"b-old", "b-new", "b-other"} {
+		token := "tok"
+		if id == "b-other" {
+			token = ""
+		}
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO backup_jobs (id, account_id, region, vault_name, vault_arn, recovery_point_arn,
+			resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token, state, status_message,
+			percent_done, bytes_transferred, backup_size_bytes, item_count, creation_ns)
+			VALUES ('%s', '', '', 'v', '', '', 'arn:%d', '', '', '', '%s', 'FAILED', '', 0, 0, 0, 0, %d)`, id, i, token, created+int64(i)))
+	}
+	for i, id := range []string{"r-old", "r-new"} {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO restore_jobs (id, account_id, region, recovery_point_arn, vault_arn, resource_type,
+			iam_role_arn, copy_source_tags, idempotency_token, status, status_message, percent_done, backup_size_bytes,
+			items_restored, creation_ns, created_resource_arn, validation_status, validation_status_message)
+			VALUES ('%s', '', '', '', '', '', '', 0, 'tok', 'FAILED', '', 0, 0, 0, %d, '', '', '')`, id, created+int64(i)))
+	}
+	for i, id := range []string{"c-old", "c-new"} {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO copy_jobs (id, account_id, region, source_vault_arn, source_recovery_point_arn,
+			destination_vault_arn, destination_recovery_point_arn, resource_arn, resource_type, resource_name, iam_role_arn,
+			idempotency_token, state, status_message, backup_size_bytes, creation_ns)
+			VALUES ('%s', '', '', '', '', '', '', 'arn:t', '', '', '', 'tok', 'COMPLETED', '', 0, %d)`, id, created+int64(i)))
+	}
+	for _, stmt := range stmts {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	c, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Unix(0, created).Add(time.Hour)
+	var tu *backup.TokenInUseError
+	err = c.CreateBackupJob(t.Context(), &backup.BackupJob{ID: "b-3", ResourceARN: "arn:x", State: backup.JobCreated, CreationDate: now, IdempotencyToken: "tok"})
+	if !errors.As(err, &tu) || tu.JobID != "b-new" {
+		t.Fatalf("a backup job with a token two old jobs have: %v, want a TokenInUseError naming b-new", err)
+	}
+	err = c.CreateRestoreJob(t.Context(), &backup.RestoreJob{ID: "r-3", Status: backup.RestorePending, CreationDate: now, IdempotencyToken: "tok"})
+	if !errors.As(err, &tu) || tu.JobID != "r-new" {
+		t.Fatalf("a restore job with a token two old jobs have: %v, want a TokenInUseError naming r-new", err)
+	}
+	err = c.CreateCopyJob(t.Context(), &backup.CopyJob{ID: "c-3", State: backup.CopyCreated, CreationDate: now, IdempotencyToken: "tok"})
+	if !errors.As(err, &tu) || tu.JobID != "c-new" {
+		t.Fatalf("a copy job with a token two old jobs have: %v, want a TokenInUseError naming c-new", err)
+	}
+	old, err := c.GetBackupJob(t.Context(), "b-old")
+	if err != nil || old.IdempotencyToken != "tok" || old.RequestHash != "" {
+		t.Fatalf("an old job after the migration: %+v, %v; want its token kept and no request hash", old, err)
+	}
+	if err := c.CreateBackupJob(t.Context(), &backup.BackupJob{ID: "b-4", ResourceARN: "arn:y", State: backup.JobCreated, CreationDate: now, IdempotencyToken: "new"}); err != nil {
+		t.Fatalf("a backup job with a new token: %v", err)
 	}
 }

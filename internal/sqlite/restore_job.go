@@ -15,7 +15,7 @@ const restoreCols = `id, account_id, region, recovery_point_arn, vault_arn, reso
 	iam_role_arn, metadata, copy_source_tags, idempotency_token,
 	status, status_message, percent_done, backup_size_bytes, items_restored,
 	creation_ns, completion_ns, expected_completion_ns,
-	created_resource_arn, validation_status, validation_status_message`
+	created_resource_arn, validation_status, validation_status_message, request_hash`
 
 func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 	if j.ID == "" {
@@ -41,7 +41,7 @@ func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 		j.IAMRoleARN, meta, boolInt(j.CopySourceTags), j.IdempotencyToken,
 		string(j.Status), j.StatusMessage, j.PercentDone, j.BackupSizeInBytes, j.ItemsRestored,
 		created, completed, expected,
-		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage}, nil
+		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash}, nil
 }
 
 func scanRestore(s scanner) (*backup.RestoreJob, error) {
@@ -56,7 +56,7 @@ func scanRestore(s scanner) (*backup.RestoreJob, error) {
 		&j.IAMRoleARN, &meta, &j.CopySourceTags, &j.IdempotencyToken,
 		&status, &j.StatusMessage, &j.PercentDone, &j.BackupSizeInBytes, &j.ItemsRestored,
 		&created, &completed, &expected,
-		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage)
+		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +70,19 @@ func scanRestore(s scanner) (*backup.RestoreJob, error) {
 	return &j, nil
 }
 
-// CreateRestoreJob stores j. It fails with ErrAlreadyExists if j.ID is taken.
+// CreateRestoreJob stores j. It fails with *backup.TokenInUseError if
+// another restore job holds j's IdempotencyToken, and with
+// ErrAlreadyExists if j.ID is taken.
 func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) error {
 	args, err := restoreArgs(j)
 	if err != nil {
 		return err
 	}
-	_, err = c.write.ExecContext(ctx, "INSERT INTO restore_jobs ("+restoreCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, "INSERT INTO restore_jobs ("+restoreCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args)
+	if isTokenInUse(err) {
+		return err
+	}
 	if isPrimaryKeyViolation(err) {
 		return wrapf(err, backup.ErrAlreadyExists, kindRestoreJob, j.ID, "restore job %s already exists", j.ID)
 	}
@@ -92,7 +97,8 @@ func (c *Catalog) GetRestoreJob(ctx context.Context, id string) (*backup.Restore
 	return getOne(c.read.QueryRowContext(ctx, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = ?", id), scanRestore, kindRestoreJob, id)
 }
 
-// UpdateRestoreJob replaces the stored job with j; ErrNotFound if absent.
+// UpdateRestoreJob replaces the stored job with j, but for its
+// IdempotencyToken and RequestHash; ErrNotFound if absent.
 func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) error {
 	args, err := restoreArgs(j)
 	if err != nil {
@@ -100,7 +106,7 @@ func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 	}
 	res, err := c.write.ExecContext(ctx, `UPDATE restore_jobs SET
 		account_id = ?2, region = ?3, recovery_point_arn = ?4, vault_arn = ?5, resource_type = ?6,
-		iam_role_arn = ?7, metadata = ?8, copy_source_tags = ?9, idempotency_token = ?10,
+		iam_role_arn = ?7, metadata = ?8, copy_source_tags = ?9,
 		status = ?11, status_message = ?12, percent_done = ?13, backup_size_bytes = ?14, items_restored = ?15,
 		creation_ns = ?16, completion_ns = ?17, expected_completion_ns = ?18,
 		created_resource_arn = ?19, validation_status = ?20, validation_status_message = ?21

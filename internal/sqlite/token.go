@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// insertWithToken runs one job insert (query with args) in a transaction
+// that first takes the job's idempotency token, if it has one, in
+// idempotency_tokens. A token another job of kind holds fails the whole
+// transaction with *backup.TokenInUseError; an error of the insert itself
+// is returned as it is, for the caller to map.
+func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query string, args []any) error {
+	if token == "" {
+		_, err := c.write.ExecContext(ctx, query, args...)
+		return err
+	}
+	tx, err := c.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s %s: %w", kind, id, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, "INSERT INTO idempotency_tokens (kind, token, job_id) VALUES (?, ?, ?)", kind, token, id)
+	if isPrimaryKeyViolation(err) {
+		var holder string
+		if err := tx.QueryRowContext(ctx, "SELECT job_id FROM idempotency_tokens WHERE kind = ? AND token = ?", kind, token).Scan(&holder); err != nil {
+			return fmt.Errorf("sqlite: create %s %s: the holder of its idempotency token: %w", kind, id, err)
+		}
+		return &backup.TokenInUseError{Kind: kind, Token: token, JobID: holder}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s %s: idempotency token: %w", kind, id, err)
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create %s %s: commit: %w", kind, id, err)
+	}
+	return nil
+}
+
+// isTokenInUse reports whether err is a *backup.TokenInUseError.
+func isTokenInUse(err error) bool {
+	var e *backup.TokenInUseError
+	return errors.As(err, &e)
+}
