@@ -24,4 +24,5 @@ for p in $(go list ./internal/...); do
 done
 check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
 check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
+check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)" "a rebuild reads vaults and writes through backup.Catalog"
 exit $fail

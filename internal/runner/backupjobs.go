@@ -431,17 +431,28 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			return err
 		}
 		end := s.now()
+		// The point's record goes in before the summary, so a complete
+		// point always has one (see records.go); its size is the summary's.
+		done := *rp
+		done.Status, done.CompletionDate = backup.RecoveryPointCompleted, end
+		done.ItemCount, done.ContentChecksum = res.Items, res.Checksum
+		done.RestoreMetadata = restoreMetadata(spec, res)
+		if err := putPointRecord(ctx, vault.New(store), &done); err != nil {
+			return err
+		}
 		m, err := w.Commit(ctx, vault.CommitInfo{TableARN: spec.TableArn, TableID: spec.TableId, StartTime: started,
 			EndTime: end, ExportTime: started, ExpectedItemCount: &res.Items, Metadata: meta, ContentChecksum: res.Checksum})
 		if err != nil {
 			return fmt.Errorf("commit recovery point: %w", err)
 		}
 		w = nil // committed: nothing to abort
-		rp.Status, rp.CompletionDate = backup.RecoveryPointCompleted, end
-		rp.BackupSizeInBytes, rp.ItemCount, rp.ContentChecksum = m.Summary.Cairn.StoredBytes, res.Items, res.Checksum
-		rp.RestoreMetadata = restoreMetadata(spec, res)
+		done.BackupSizeInBytes = m.Summary.Cairn.StoredBytes
+		*rp = done
 		if err := s.cfg.Catalog.UpdateRecoveryPoint(context.WithoutCancel(ctx), rp); err != nil {
 			return fmt.Errorf("record completed recovery point: %w", err)
+		}
+		if err := putPointRecord(context.WithoutCancel(ctx), vault.New(store), rp); err != nil {
+			log.Warn("the recovery point's record lacks its size; a catalog rebuild takes it from the summary", "err", err)
 		}
 		aj.mu.Lock()
 		job.BytesTransferred, job.ItemCount, job.BackupSizeInBytes = res.Bytes, res.Items, m.Summary.Cairn.StoredBytes

@@ -192,17 +192,26 @@ func (s *Service) runCopy(ctx context.Context, aj *activeJob, p *copyPlan) {
 		if err := s.cfg.Catalog.CreateRecoveryPoint(ctx, dest); err != nil {
 			return fmt.Errorf("record the copy: %w", err)
 		}
+		// The copy's record goes in before its summary (see records.go).
+		done := *dest
+		done.Status, done.ItemCount, done.ContentChecksum = backup.RecoveryPointCompleted, rp.ItemCount, rp.ContentChecksum
+		done.RestoreMetadata = rp.RestoreMetadata
+		if err := putPointRecord(ctx, vault.New(dstStore), &done); err != nil {
+			return err
+		}
 		m, err := vault.Copy(ctx, src, rp.ID, vault.New(dstStore), id, vault.CopyOptions{
 			Metadata: func(old json.RawMessage) (json.RawMessage, error) { return renameMetadata(old, id) },
 		})
 		if err != nil {
 			return err
 		}
-		dest.Status, dest.CompletionDate = backup.RecoveryPointCompleted, s.now()
-		dest.BackupSizeInBytes, dest.ItemCount, dest.ContentChecksum = m.Summary.Cairn.StoredBytes, rp.ItemCount, rp.ContentChecksum
-		dest.RestoreMetadata = rp.RestoreMetadata
+		done.CompletionDate, done.BackupSizeInBytes = s.now(), m.Summary.Cairn.StoredBytes
+		*dest = done
 		if err := s.cfg.Catalog.UpdateRecoveryPoint(context.WithoutCancel(ctx), dest); err != nil {
 			return fmt.Errorf("record the completed copy: %w", err)
+		}
+		if err := putPointRecord(context.WithoutCancel(ctx), vault.New(dstStore), dest); err != nil {
+			log.Warn("the copy's record lacks its completion date and size; a catalog rebuild takes them from the summary", "err", err)
 		}
 		aj.mu.Lock()
 		job.BackupSizeInBytes = m.Summary.Cairn.StoredBytes

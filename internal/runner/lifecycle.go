@@ -200,6 +200,9 @@ func (s *Service) expire(ctx context.Context, rp *backup.RecoveryPoint) error {
 	if uerr := s.cfg.Catalog.UpdateRecoveryPoint(context.WithoutCancel(ctx), rp); uerr != nil {
 		s.log.Error("record expired recovery point", "recovery_point", rp.ARN, "err", uerr)
 	}
+	if perr := s.persistPoint(context.WithoutCancel(ctx), rp); perr != nil {
+		s.log.Warn("cannot write the expired recovery point's record", "recovery_point", rp.ARN, "err", perr)
+	}
 	s.log.Error("cannot delete expired recovery point", "recovery_point", rp.ARN, "vault", rp.VaultName, "err", err)
 	return fmt.Errorf("lifecycle: delete expired %s: %w", rp.ARN, err)
 }
@@ -253,6 +256,13 @@ func (s *Service) moveToCold(ctx context.Context, id string) error {
 			return fail(err)
 		}
 		rp.StatusMessage = ""
+		// The cold copy's record says COLD; the warm copy's keeps saying
+		// WARM until it is removed, and a rebuild prefers the warm copy.
+		coldRP := *rp
+		coldRP.StorageClass = backup.StorageCold
+		if err := putPointRecord(ctx, vault.New(cold), &coldRP); err != nil {
+			return fail(err)
+		}
 	case backup.StorageS3:
 		class := v.Storage.ColdClass()
 		res, err := vault.New(warm).Transition(ctx, id, class)
@@ -264,6 +274,11 @@ func (s *Service) moveToCold(ctx context.Context, id string) error {
 			rp.StatusMessage = fmt.Sprintf("in cold storage, but the S3 server at %s keeps its data files in storage class %s: "+
 				"it ignored storage class %s (cold storage then costs what warm storage does)", endpointName(v.Storage), res.ReportedClass, class)
 			log.Warn("the S3 server ignored the cold storage class", "class", class, "reported", res.ReportedClass, "files", len(res.Ignored))
+		}
+		coldRP := *rp
+		coldRP.StorageClass = backup.StorageCold
+		if err := putPointRecord(ctx, vault.New(warm), &coldRP); err != nil {
+			return fail(err)
 		}
 	default:
 		return fail(fmt.Errorf("unknown storage kind %q", v.Storage.Kind))
@@ -365,8 +380,18 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 			"recovery point %s is in cold storage already: its MoveToColdStorageAfterDays (%d) cannot change; send it unchanged with the new DeleteAfterDays",
 			arn, rp.Lifecycle.MoveToColdStorageAfterDays)
 	}
+	prev := rp.Lifecycle
 	rp.Lifecycle = l
+	// The record beside the data first: if it cannot be written, nothing
+	// changes.
+	if err := s.persistPoint(ctx, rp); err != nil {
+		return nil, fmt.Errorf("cannot write the new lifecycle beside the recovery point's data; nothing was changed: %w", err)
+	}
 	if err := s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp); err != nil {
+		rp.Lifecycle = prev
+		if perr := s.persistPoint(context.WithoutCancel(ctx), rp); perr != nil {
+			s.log.Error("the recovery point's record has a lifecycle the catalog does not", "recovery_point", rp.ARN, "err", perr)
+		}
 		return nil, err
 	}
 	cold, del := rp.CalculatedLifecycle()

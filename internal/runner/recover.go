@@ -171,6 +171,9 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 			if err := s.sweepOrphans(s.ctx, v); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("cannot sweep incomplete recovery points of vault", "vault", v.Name, "err", err)
 			}
+			if err := s.backfillRecords(s.ctx, v); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("cannot write the records a catalog rebuild needs into vault", "vault", v.Name, "err", err)
+			}
 		}
 	}()
 	return nil

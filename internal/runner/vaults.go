@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,11 +11,13 @@ import (
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"github.com/cairn-backup/cairn/internal/blob"
+	"github.com/cairn-backup/cairn/internal/vault"
 )
 
 // markerKey is written into a vault's storage when the vault is created, to
-// prove the storage is writable and to say which vault owns it.
-const markerKey = "cairn-vault.json"
+// prove the storage is writable and to say which vault owns it; it is the
+// vault's record (records.go).
+const markerKey = vault.MarkerKey
 
 // CreateVault creates a vault. Its storage comes from in.Storage or the
 // reserved cairn:storage tags; without either it is a directory under the
@@ -63,16 +64,19 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	if err != nil {
 		return nil, backup.Errorf(backup.ErrInvalidParameter, "cannot open vault storage %s: %v", st, err)
 	}
-	marker, _ := json.Marshal(map[string]string{"vault": in.Name, "account": s.cfg.AccountID, "region": s.cfg.Region})
-	if err := store.Put(ctx, markerKey, bytes.NewReader(marker)); err != nil {
-		return nil, backup.Errorf(backup.ErrInvalidParameter, "cannot write to vault storage %s: %v", st, err)
-	}
 	v := &backup.Vault{
 		Name: in.Name, ARN: backup.VaultARN(s.cfg.Region, s.cfg.AccountID, in.Name),
 		AccountID: s.cfg.AccountID, Region: s.cfg.Region, CreationDate: s.now(),
 		// Tags as given, the reserved ones included: ListTags shows what the
 		// vault was created with; backup.AddTags keeps the reserved ones fixed.
 		CreatorRequestID: in.CreatorRequestID, EncryptionKeyARN: in.EncryptionKeyARN, Tags: maps.Clone(in.Tags), Storage: st,
+	}
+	marker, err := backup.MarshalVaultRecord(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Put(ctx, markerKey, bytes.NewReader(marker)); err != nil {
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "cannot write to vault storage %s: %v", st, err)
 	}
 	if err := s.cfg.Catalog.CreateVault(ctx, v); err != nil {
 		return nil, err

@@ -17,10 +17,14 @@ import (
 //	AWSDynamoDB/<rpID>/cairn-metadata.json        cairn's metadata and content checksum
 //	AWSDynamoDB/<rpID>/manifest-summary.checksum  hex MD5 of manifest-summary.json
 //	AWSDynamoDB/<rpID>/manifest-summary.json      written last: the point exists iff this does
+//	AWSDynamoDB/<rpID>/cairn-point.json           the point's record, rewritten as it changes (record.go)
+//	cairn-vault.json                              the vault's record (record.go)
 //
 // The summary records the SHA-256 of manifest-files.json and
 // cairn-metadata.json; each manifest-files line records the MD5 and SHA-256
 // of its data file, so every byte of a point is covered from the summary.
+// The point record is the exception: it changes after the point is
+// committed, and is read as it is.
 const (
 	// RootPrefix is the prefix of every recovery point.
 	RootPrefix = "AWSDynamoDB/"
