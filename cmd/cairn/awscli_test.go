@@ -368,8 +368,13 @@ func TestAWSCLIErrors(t *testing.T) {
 			"--resource-arn", "arn:aws:dynamodb:us-east-1:000000000000:table/present", "--iam-role-arn", "arn:aws:iam::000000000000:role/x")
 	})
 	t.Run("unknown table", func(t *testing.T) {
-		good.fails("ResourceNotFoundException", "start-backup-job", "--backup-vault-name", "Default",
+		// Accepted at once; the job finds the table missing (13.6).
+		j := good.ok("start-backup-job", "--backup-vault-name", "Default",
 			"--resource-arn", "arn:aws:dynamodb:us-east-1:000000000000:table/absent", "--iam-role-arn", "arn:aws:iam::000000000000:role/x")
+		done := good.poll("State", []string{"COMPLETED", "FAILED"}, "describe-backup-job", "--backup-job-id", jsonStr(j, "BackupJobId"))
+		if jsonStr(done, "State") != "FAILED" || !strings.Contains(jsonStr(done, "StatusMessage"), "table absent was not found in DynamoDB source") {
+			t.Errorf("backup job of an unknown table: %v", done)
+		}
 	})
 
 	wrongSecret := newAWSCLI(t, m, m.Keys.AccessKeyID, m.Keys.SecretAccessKey+"x")
@@ -391,7 +396,8 @@ func TestAWSCLIErrors(t *testing.T) {
 	if vs := jsonList(t, good.ok("list-backup-vaults"), "BackupVaultList"); len(vs) != 1 || jsonStr(vs[0], "BackupVaultName") != "Default" {
 		t.Fatalf("vaults after refused requests: %v", vs)
 	}
-	if jobs := jsonList(t, good.ok("list-backup-jobs"), "BackupJobs"); len(jobs) != 0 {
+	// The one job is the unknown table's, accepted and FAILED.
+	if jobs := jsonList(t, good.ok("list-backup-jobs"), "BackupJobs"); len(jobs) != 1 || jsonStr(jobs[0], "ResourceName") != "absent" {
 		t.Fatalf("jobs after refused requests: %v", jobs)
 	}
 }

@@ -41,6 +41,11 @@ type Config struct {
 	Sources []SourceConfig `yaml:"sources"`
 	// S3 holds credentials for S3 vault storage; default the SDK's chain.
 	S3 S3Config `yaml:"s3"`
+	// VaultLocations name vaults kept outside the data dir, for `cairn
+	// catalog rebuild` and the start-up check of the catalog to find when
+	// the catalog is lost (docs/catalog.md). The server takes its vaults
+	// from the catalog, not from here.
+	VaultLocations []VaultLocation `yaml:"vault_locations"`
 }
 
 // SourceConfig is one DynamoDB source.

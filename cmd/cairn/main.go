@@ -8,6 +8,7 @@
 //	cairn plan     list and show backup plans with their next runs
 //	cairn explain  say which plans back a table up, and why
 //	cairn apply    apply or delete a CloudFormation template (a stack)
+//	cairn catalog  back the catalog up, or rebuild it from the vaults
 //
 // The command tree is built with cobra: one small file per command group
 // (vault.go, backup.go, ...), each command a function over the API client.
@@ -123,6 +124,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	srv := newServerCmd(stderr)
 	srv.GroupID = "server"
 	root.AddCommand(srv)
+	cat := catalogCmd(stdout, stderr)
+	cat.GroupID = "server"
+	root.AddCommand(cat)
 	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.applyCmd()} {
 		cmd.GroupID = "client"
 		root.AddCommand(cmd)

@@ -307,11 +307,6 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("unknown vault: %v", err)
 	}
 	_, err = c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("Default"),
-		ResourceArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/absent"), IamRoleArn: aws.String(role)})
-	if !errors.As(err, &nf) {
-		t.Errorf("unknown table: %v", err)
-	}
-	_, err = c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("Default"),
 		ResourceArn: aws.String("not-an-arn"), IamRoleArn: aws.String(role)})
 	if !errors.As(err, &inv) {
 		t.Errorf("malformed ARN: %v", err)
@@ -336,6 +331,13 @@ func TestBadInput(t *testing.T) {
 	vaults, _ := c.ListBackupVaults(ctx, &bk.ListBackupVaultsInput{})
 	if len(vaults.BackupVaultList) != 1 {
 		t.Fatalf("vaults: %d, want only Default", len(vaults.BackupVaultList))
+	}
+
+	// An unknown table is the job's to find (StartBackupJob does not wait
+	// for the source): it ends FAILED saying so, with no recovery point.
+	absent := waitBackupJob(t, c, startBackup(t, c, "absent"))
+	if absent.State != bktypes.BackupJobStateFailed || !strings.Contains(aws.ToString(absent.StatusMessage), "table absent was not found") {
+		t.Errorf("unknown table: %s %q", absent.State, aws.ToString(absent.StatusMessage))
 	}
 
 	// Restoring into an existing table fails the job and leaves the table alone.

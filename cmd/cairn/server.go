@@ -122,6 +122,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	if err := m.checkCatalog(ctx); err != nil {
+		return err
+	}
 	if m.Keys, err = serverKeys(m.Config.DataDir); err != nil {
 		return err
 	}

@@ -253,18 +253,20 @@ func dirOf(path string) string {
 }
 
 // MoveAside renames the catalog file at path and its -wal and -shm files,
-// where they exist, to path.damaged-TIME (and -wal, -shm after it), so a
-// new catalog can be made at path while the old one is kept. It returns
-// the new name of the main file, or "" if there was nothing to move.
+// where they exist, to path.damaged-TIME (and -wal, -shm after it; -TIME-2
+// and so on if that is taken), so a new catalog can be made at path while
+// the old one is kept. It returns the new name of the main file, or "" if
+// there was nothing to move.
 func MoveAside(path string, now time.Time) (string, error) {
-	aside := path + ".damaged-" + now.UTC().Format("20060102T150405Z")
+	base := path + ".damaged-" + now.UTC().Format("20060102T150405Z")
+	aside := base
+	for n := 2; taken(aside); n++ { // never over an earlier one
+		aside = fmt.Sprintf("%s-%d", base, n)
+	}
 	moved := false
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if _, err := os.Lstat(path + suffix); errors.Is(err, os.ErrNotExist) {
 			continue
-		}
-		if _, err := os.Lstat(aside + suffix); err == nil {
-			return "", fmt.Errorf("sqlite: move %s aside: %s exists", path+suffix, aside+suffix)
 		}
 		if err := os.Rename(path+suffix, aside+suffix); err != nil {
 			return "", fmt.Errorf("sqlite: move %s aside: %w", path+suffix, err)
@@ -275,4 +277,14 @@ func MoveAside(path string, now time.Time) (string, error) {
 		return "", nil
 	}
 	return aside, syncDir(path)
+}
+
+// taken reports whether name or its -wal or -shm file exists.
+func taken(name string) bool {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Lstat(name + suffix); err == nil {
+			return true
+		}
+	}
+	return false
 }

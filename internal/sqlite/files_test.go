@@ -171,4 +171,14 @@ func TestMoveAside(t *testing.T) {
 	if got, err := sqlite.MoveAside(path, now); err != nil || got != "" {
 		t.Fatalf("MoveAside with nothing to move = %q, %v", got, err)
 	}
+	// A second damaged catalog in the same second goes beside the first.
+	if err := os.WriteFile(path, []byte("second"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sqlite.MoveAside(path, now); err != nil || got != aside+"-2" {
+		t.Fatalf("MoveAside of a second catalog = %q, %v; want %s-2", got, err, aside)
+	}
+	if b, err := os.ReadFile(aside + "-wal"); err != nil || string(b) != "x" {
+		t.Fatalf("the first catalog's WAL was touched: %q, %v", b, err)
+	}
 }
