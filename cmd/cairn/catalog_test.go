@@ -349,6 +349,9 @@ func TestCatalogDamagedRebuilt(t *testing.T) {
 			if err := os.WriteFile(catalog, damaged, 0o600); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := openMain(t, cfg, nil); err == nil || !strings.Contains(err.Error(), "cairn catalog rebuild") {
+				t.Fatalf("server start on a %s catalog: %v; want a refusal that says to run cairn catalog rebuild", damage.name, err)
+			}
 			out, errb, err := cairnRun(t, "catalog", "rebuild", "--data-dir", dir)
 			if err != nil {
 				t.Fatalf("cairn catalog rebuild: %v\n%s\n%s", err, out, errb)
