@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
 	"github.com/cairn-backup/cairn/internal/vault"
 )
 
@@ -127,14 +128,11 @@ func (s *Service) backfillRecords(ctx context.Context, v *backup.Vault) error {
 	return nil
 }
 
-// backfillPoint writes the record of point id as the catalog has it now,
-// unless the point is being changed (a cold move writes its own).
+// backfillPoint writes the record of point id as the catalog has it now.
+// It takes no lock, so a cold move or a delete never waits for it: if one
+// took the point from where the record went meanwhile, the record, left
+// without its point, is removed again.
 func (s *Service) backfillPoint(ctx context.Context, id string) error {
-	done, ok := inUse.change(id)
-	if !ok {
-		return nil
-	}
-	defer done()
 	rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
 	if backup.IsNotFound(err) {
 		return nil
@@ -142,5 +140,17 @@ func (s *Service) backfillPoint(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.persistPoint(ctx, rp)
+	pv, err := s.pointVault(ctx, rp)
+	if err != nil {
+		return err
+	}
+	if err := putPointRecord(ctx, pv, rp); err != nil {
+		return err
+	}
+	if _, err := pv.Store().Stat(ctx, vault.SummaryKey(id)); errors.Is(err, blob.ErrNotFound) {
+		return pv.Store().Delete(ctx, vault.PointRecordKey(id))
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
