@@ -189,6 +189,17 @@ func TestCatalogLostAndRebuilt(t *testing.T) {
 		RecoveryPointArn: odJob.RecoveryPointArn, Lifecycle: &bktypes.Lifecycle{DeleteAfterDays: aws.Int64(50)}}); err != nil {
 		t.Fatal(err)
 	}
+	// Tags changed after the fact, on the point and on its vault.
+	if _, err := c.TagResource(ctx, &bk.TagResourceInput{ResourceArn: odJob.RecoveryPointArn, Tags: map[string]string{"ticket": "42"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(ctx, &bk.UntagResourceInput{ResourceArn: odJob.RecoveryPointArn, TagKeyList: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TagResource(ctx, &bk.TagResourceInput{ResourceArn: aws.String("arn:aws:backup:us-east-1:000000000000:backup-vault:elsewhere"),
+		Tags: map[string]string{"tier": "gold"}}); err != nil {
+		t.Fatal(err)
+	}
 	// A copy of the plan's point on S3.
 	cp, err := c.StartCopyJob(ctx, &bk.StartCopyJobInput{RecoveryPointArn: planJob.RecoveryPointArn, SourceBackupVaultName: aws.String("Default"),
 		DestinationBackupVaultArn: aws.String("arn:aws:backup:us-east-1:000000000000:backup-vault:offsite"), IamRoleArn: aws.String(role),
@@ -206,7 +217,8 @@ func TestCatalogLostAndRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, vaultsBefore := allPoints(t, m), allVaults(t, m)
-	if len(before) != 3 || before[pointID(aws.ToString(planJob.RecoveryPointArn))].StorageClass != backup.StorageCold {
+	if len(before) != 3 || before[pointID(aws.ToString(planJob.RecoveryPointArn))].StorageClass != backup.StorageCold ||
+		!reflect.DeepEqual(before[pointID(aws.ToString(odJob.RecoveryPointArn))].Tags, map[string]string{"ticket": "42"}) {
 		t.Fatalf("points before the catalog is lost: %v", before)
 	}
 	closeMain(t, m)

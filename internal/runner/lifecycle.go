@@ -394,6 +394,7 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 		}
 		return nil, err
 	}
+	s.refreshPointRecord(ctx, rp.ID) // with tags changed meanwhile, if any
 	cold, del := rp.CalculatedLifecycle()
 	s.log.Info("recovery point lifecycle updated", "recovery_point", rp.ARN, "move_to_cold_at", cold, "delete_at", del)
 	return rp, nil

@@ -23,10 +23,10 @@ import (
 // The rule that keeps them true: whatever changes a vault or a completed
 // point in the catalog in a way a rebuild must see calls persistVault or
 // persistPoint, before the catalog write when the change can be refused
-// (so a failure changes nothing), after it otherwise. A point's record is
-// written before its summary, so a point that is complete always has one
-// (but for points made before records existed, which backfillRecords
-// gives one at the next start).
+// (so a failure changes nothing), after it otherwise (tags: tagsChanged).
+// A point's record is written before its summary, so a point that is
+// complete always has one (but for points made before records existed,
+// which backfillRecords gives one at the next start).
 
 // persistPoint writes rp's record beside its data: in its vault's storage,
 // or in the cold directory of a file vault for a COLD point. Call it after
@@ -38,6 +38,21 @@ func (s *Service) persistPoint(ctx context.Context, rp *backup.RecoveryPoint) er
 		return fmt.Errorf("record of recovery point %s: %w", rp.ARN, err)
 	}
 	return putPointRecord(ctx, pv, rp)
+}
+
+// refreshPointRecord writes point id's record as the catalog has it now,
+// after a change the catalog made first (tags), or to catch up with one
+// made beside another (a lifecycle update and a TagResource at once). A
+// failure is logged: the catalog has the change.
+func (s *Service) refreshPointRecord(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
+	rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
+	if err == nil {
+		err = s.persistPoint(ctx, rp)
+	}
+	if err != nil && !backup.IsNotFound(err) {
+		s.log.Warn("the recovery point's record beside its data lags behind the catalog", "recovery_point", id, "err", err)
+	}
 }
 
 // putPointRecord writes rp's record into v.

@@ -44,6 +44,16 @@ func TestPointRecords(t *testing.T) {
 	if rec, err := f.pointRecord(t, rp.ID); err != nil || !reflect.DeepEqual(rec, upd) {
 		t.Fatalf("record after a lifecycle update:\n got %+v, %v\nwant %+v", rec, err, upd)
 	}
+	if err := f.svc.TagResource(ctx, rp.ARN, map[string]string{"ticket": "42"}); err != nil {
+		t.Fatal(err)
+	}
+	upd, err = f.cat.GetRecoveryPoint(ctx, rp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := f.pointRecord(t, rp.ID); err != nil || !reflect.DeepEqual(rec, upd) || rec.Tags["ticket"] != "42" {
+		t.Fatalf("record after TagResource:\n got %+v, %v\nwant %+v", rec, err, upd)
+	}
 	f.store.Add(blobfault.Rule{Op: blobfault.OpPut, Prefix: vault.PointRecordKey(rp.ID), Err: errors.New("disk on fire")})
 	if _, err := f.svc.UpdateRecoveryPointLifecycle(ctx, "Default", rp.ARN, backup.Lifecycle{DeleteAfterDays: 7}); err == nil {
 		t.Fatal("a lifecycle that could not be written beside the data was accepted")

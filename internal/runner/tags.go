@@ -60,15 +60,23 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 	return nil
 }
 
-// tagsChanged records a recovery point's new tags with the point itself.
+// tagsChanged writes the new tags of a vault or a recovery point into the
+// record it keeps beside its data (records.go), so that a rebuilt catalog
+// has them. The catalog has them already: a failure is logged, and the
+// record catches up at the next change (a vault's at the next start).
 func (s *Service) tagsChanged(ctx context.Context, t backup.TagTarget) {
-	if t.Kind != backup.TagKindRecoveryPoint {
-		return
+	switch t.Kind {
+	case backup.TagKindRecoveryPoint:
+		s.refreshPointRecord(ctx, t.ID)
+	case backup.TagKindVault:
+		v, err := s.cfg.Catalog.GetVault(ctx, t.ID)
+		if err == nil {
+			err = s.persistVault(ctx, v)
+		}
+		if err != nil {
+			s.log.Warn("the vault's record beside its data lacks its new tags", "vault", t.ID, "err", err)
+		}
 	}
-	// TODO(h2-catalog): once the vault holds each point's mutable metadata
-	// (for `cairn catalog rebuild`), call the runner's function that
-	// persists it here, so that a rebuilt catalog has the new tags.
-	_ = ctx
 }
 
 // ListTags returns a page of a resource's tags in key order. NextToken is
