@@ -78,7 +78,7 @@ func TestIdempotencyTwoServicesOneCatalog(t *testing.T) {
 		}
 	}
 
-	bin := backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn, IdempotencyToken: "b"}
+	bin := backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn, IAMRoleARN: role, IdempotencyToken: "b"}
 	jobID := race("StartBackupJob", func(svc *Service) (string, error) {
 		j, err := svc.StartBackupJob(ctx, bin)
 		if err != nil {
@@ -122,7 +122,7 @@ func TestIdempotencyTwoServicesOneCatalog(t *testing.T) {
 	_, err = svcs[1].StartCopyJob(ctx, otherCopy)
 	wantReused("StartCopyJob on the other service with other parameters", err, copyID)
 
-	rin := backup.StartRestoreJobInput{RecoveryPointARN: job.RecoveryPointARN, IdempotencyToken: "r",
+	rin := backup.StartRestoreJobInput{RecoveryPointARN: job.RecoveryPointARN, IAMRoleARN: role, IdempotencyToken: "r",
 		Metadata: map[string]string{MetaTargetTableName: "idem-two-restored"}}
 	restoreID := race("StartRestoreJob", func(svc *Service) (string, error) {
 		j, err := svc.StartRestoreJob(ctx, rin)
