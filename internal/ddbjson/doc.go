@@ -10,7 +10,10 @@
 //   - ValidateItem checks an item against DynamoDB's rules; AppendCanonical
 //     writes its canonical form; AppendNumber canonicalises one number.
 //   - Checksum is an order-independent content checksum of a set of items;
-//     ChecksumAlgorithmOf tells the algorithm of a stored one.
+//     ChecksumAlgorithmOf tells the algorithm of a stored one;
+//     Checksum.AddOutOfSpec covers the items lax servers hold that
+//     DynamoDB would refuse.
+//   - AppendKey names an item by its key attributes, for messages.
 //   - AppendExportLine and ExportLineItem write and read lines of the
 //     DYNAMODB_JSON export format ({"Item":{…}} and a newline).
 //   - ParseScanResponse, AppendScanRequest, AppendBatchWriteRequest and
@@ -88,6 +91,44 @@
 // computed in one pass over the item, which is validated as ValidateItem
 // does.
 //
+// # Out-of-spec items (ChecksumV2 only)
+//
+// Lax DynamoDB-compatible servers hold items DynamoDB would refuse: moto
+// keeps number sets whose members differ only in spelling ("1" and "1.0"),
+// duplicate SS and BS members, numbers of more than 38 digits, BOOL values
+// that are not booleans; dynalite keeps M and L nested hundreds of levels
+// deep. A backup keeps such items byte for byte, so the checksum must cover
+// them: Checksum.AddOutOfSpec adds an item Add refused, with a digest
+// defined by the v2 encoding above under lax rules:
+//
+//   - names may be empty and may repeat within an object (every member is
+//     hashed and added, and counted);
+//   - M and L may nest up to MaxLaxDepth levels;
+//   - sets may be empty and may hold duplicates: the members are
+//     canonicalised (S members escaped as in the canonical form, N members
+//     in the lax number form, B members as their text, escaped likewise),
+//     sorted by the bytes between their quotes, and all kept, so "1" and
+//     "1.0" in an NS are the set ["1","1"];
+//   - N and NS members are in the lax number form (appendLaxNumber): the
+//     AppendNumber form where DynamoDB takes the number; beyond 38
+//     significant digits but within DynamoDB's range, the same plain
+//     decimal form without that limit; out of range, the significant
+//     digits in scientific notation ("-1.25E-199"); text that is no number
+//     (or whose exponent has more than nine digits), as is;
+//   - B and BS members are not checked for base64;
+//   - a BOOL value other than true or false is encoded as code 'O' and the
+//     value's JSON text as written; a NULL value other than true as code
+//     'Z' and its JSON text.
+//
+// Every limit of DynamoDB's is lifted and nothing else changes, so the lax
+// digest of a valid item is its v2 digest (tests hold the two to that) and
+// existing recovery points keep validating. An item that is one JSON
+// object but no DynamoDB item even under these rules (an unknown type
+// descriptor, a value object with no or two descriptors, a value of the
+// wrong JSON type, a string that does not decode) has the raw digest:
+// XXH3-128 with seed 0x636169726e2d7277 of its bytes as given. Anything
+// that is not one JSON object is refused.
+//
 // ChecksumV1 "cairn-ddbjson-sha256-sum-v1" (recovery points made before v2;
 // Sum is 64 lower-case hex digits): for every item, take SHA-256 of its
 // canonical form, read the 32-byte digest as a big-endian unsigned integer,
@@ -99,4 +140,6 @@
 // 1E-130 to below 1E+126; M and L nest at most 32 levels (MaxDepth, counting
 // the M or L that is a top-level attribute's value as level 1); top-level
 // attribute names are not empty. The 400 KB item size is not checked here.
+// Out-of-spec items may nest up to MaxLaxDepth levels; the JSON scanner
+// refuses deeper input.
 package ddbjson

@@ -7,9 +7,11 @@ import (
 )
 
 // maxJSONDepth bounds the nesting of arrays and objects the generic skipper
-// accepts. A DynamoDB item at the deepest allowed nesting (MaxDepth) is about
-// 2*MaxDepth+2 JSON levels deep, and the wire envelopes add a few more.
-const maxJSONDepth = 2*MaxDepth + 16
+// accepts. An item nested as deep as an out-of-spec item may be
+// (MaxLaxDepth) is about 2*MaxLaxDepth+2 JSON levels deep, and the wire
+// envelopes add a few more; the bound keeps hostile input from exhausting
+// the stack.
+const maxJSONDepth = 2*MaxLaxDepth + 16
 
 // isSpace reports JSON whitespace.
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }

@@ -1,0 +1,52 @@
+package ddbjson
+
+// AppendKey appends a JSON object of the top-level attributes of item
+// called names (the key attributes of its table), in the order of names,
+// each with its value as item holds it: {"pk":{"S":"a"},"sk":{"N":"1"}}.
+// It is how cairn names an item in messages, so it never fails: it reads
+// what it can of an item that is not valid, leaves out names item lacks,
+// and gives {} when it finds none.
+func AppendKey(dst, item []byte, names ...string) []byte {
+	var found [4][]byte // DynamoDB keys have one or two attributes
+	vals := found[:0]
+	if len(names) > len(found) {
+		vals = make([][]byte, 0, len(names))
+	}
+	vals = vals[:len(names)]
+	it := objectIter{b: item}
+	var scratch [64]byte
+	for it.next() {
+		end, err := skipValue(item, it.i, 1)
+		if err != nil {
+			break
+		}
+		name := it.key
+		if it.escaped {
+			if name, err = unescape(scratch[:0], it.key); err != nil {
+				it.i = end
+				continue
+			}
+		}
+		for k, n := range names {
+			if vals[k] == nil && string(name) == n {
+				vals[k] = item[it.i:end]
+			}
+		}
+		it.i = end
+	}
+	dst = append(dst, '{')
+	first := true
+	for k, v := range vals {
+		if v == nil {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendString(dst, names[k])
+		dst = append(dst, ':')
+		dst = append(dst, v...)
+	}
+	return append(dst, '}')
+}
