@@ -195,6 +195,30 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &oe)
 }
 
+// IsItemRefused reports whether err is the target refusing an item it was
+// sent as invalid: a ValidationException (DynamoDB's answer to an item that
+// breaks its rules: duplicate set members, nesting deeper than 32 levels,
+// a number it cannot hold, an item over 400 KB...) or a
+// SerializationException (dynalite's answer to a binary value that is not
+// base64). DynamoDB refuses a whole BatchWriteItem for one such item.
+func IsItemRefused(err error) bool {
+	if err == nil {
+		return false
+	}
+	code, _ := errorCodeStatus(err)
+	return code == "ValidationException" || code == "SerializationException"
+}
+
+// IsNotFound reports whether err is a ResourceNotFoundException: the table
+// does not exist, or (right after it was created) not yet everywhere.
+func IsNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	code, _ := errorCodeStatus(err)
+	return code == "ResourceNotFoundException"
+}
+
 // sdkErrorCode returns the error code of an SDK error, or "".
 func sdkErrorCode(err error) string {
 	var se smithy.APIError

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"sync"
 	"syscall"
+
+	"github.com/cairn-backup/cairn/internal/ddbjson"
 )
 
 // Faults says which failures a fault-injecting wrapper makes up. Calls are
-// counted from 1; a call hit by several rules gets the first of: throttle,
-// server error, connection reset, unprocessed items. Zero disables a rule.
+// counted from 1; a call hit by several rules gets the first of: not found,
+// throttle, server error, connection reset, unprocessed items, invalid item.
+// Zero disables a rule.
 type Faults struct {
 	// ThrottleEvery fails every Nth call with a
 	// ProvisionedThroughputExceededException (HTTP 400) without calling the
@@ -27,11 +30,21 @@ type Faults struct {
 	// default 0.5), as unprocessed. Scanners ignore it.
 	UnprocessedEvery    int
 	UnprocessedFraction float64
+	// NotFoundFirst fails the first N calls with a
+	// ResourceNotFoundException (HTTP 400), as DynamoDB may answer for a
+	// table created moments ago, without calling through.
+	NotFoundFirst int
+	// RefuseInvalid makes a Writer refuse, as DynamoDB does, every batch
+	// that holds an item DynamoDB's rules refuse (ddbjson.ValidateItem):
+	// the whole batch fails with a ValidationException and nothing of it is
+	// written. Lax servers (moto, dynalite) take many such items; this is
+	// the strict target. Scanners ignore it.
+	RefuseInvalid bool
 }
 
 // FaultStats counts what a fault-injecting wrapper did.
 type FaultStats struct {
-	Calls, Throttles, ServerErrors, Resets, UnprocessedCalls, UnprocessedItems int
+	Calls, Throttles, ServerErrors, Resets, UnprocessedCalls, UnprocessedItems, NotFound, Refused int
 }
 
 type faults struct {
@@ -50,6 +63,10 @@ func (fs *faults) next() (partial bool, err error) {
 	fs.stats.Calls++
 	n := fs.stats.Calls
 	switch {
+	case n <= fs.f.NotFoundFirst:
+		fs.stats.NotFound++
+		return false, &APIError{Code: "ResourceNotFoundException", StatusCode: http.StatusBadRequest,
+			Message: "injected: Requested resource not found"}
 	case every(fs.f.ThrottleEvery, n):
 		fs.stats.Throttles++
 		return false, &APIError{Code: "ProvisionedThroughputExceededException", StatusCode: http.StatusBadRequest,
@@ -115,6 +132,17 @@ func (fw *FaultWriter) BatchWrite(ctx context.Context, table string, items [][]b
 	partial, err := fw.next()
 	if err != nil {
 		return nil, 0, fmt.Errorf("batch write %s: %w", table, err)
+	}
+	if fw.f.RefuseInvalid {
+		for _, it := range items {
+			if verr := ddbjson.ValidateItem(it); verr != nil {
+				fw.mu.Lock()
+				fw.stats.Refused++
+				fw.mu.Unlock()
+				return nil, 0, fmt.Errorf("batch write %s: %w", table, &APIError{Code: "ValidationException", StatusCode: http.StatusBadRequest,
+					Message: "injected: One or more parameter values were invalid: " + verr.Error()})
+			}
+		}
 	}
 	if !partial || len(items) == 0 {
 		return fw.w.BatchWrite(ctx, table, items)

@@ -37,6 +37,11 @@ type RetryPolicy struct {
 	// Jitter returns a number in [0,1) that scales each backoff (full
 	// jitter). Default math/rand/v2.Float64.
 	Jitter func() float64
+	// RetryNotFound retries ResourceNotFoundException too, within the same
+	// limits: DynamoDB may answer it for a while right after a table was
+	// created, even once DescribeTable said ACTIVE (its endpoints learn of
+	// a new table at different times). For restores into a new table.
+	RetryNotFound bool
 }
 
 // Defaults of RetryPolicy.
@@ -111,6 +116,11 @@ type retrier struct {
 
 func (p RetryPolicy) start() *retrier { return &retrier{p: p, start: p.Now()} }
 
+// retryable reports whether a call that failed with err is sent again.
+func (p RetryPolicy) retryable(err error) bool {
+	return IsRetryable(err) || p.RetryNotFound && IsNotFound(err)
+}
+
 // wait backs off before the next call, or says why not to: the error limit,
 // the elapsed limit or the context.
 func (r *retrier) wait(ctx context.Context, cause error) error {
@@ -143,7 +153,8 @@ type retryScanner struct {
 
 // NewRetryScanner returns a Scanner that sends a ScanPage again, after an
 // exponential backoff with full jitter, while it fails with IsRetryable
-// errors, within the policy's limits.
+// errors (and IsNotFound ones with RetryNotFound), within the policy's
+// limits.
 func NewRetryScanner(s Scanner, p RetryPolicy) Scanner {
 	return &retryScanner{s: s, p: p.withDefaults()}
 }
@@ -152,7 +163,7 @@ func (rs *retryScanner) ScanPage(ctx context.Context, in ScanInput) (*ScanPage, 
 	var r *retrier
 	for {
 		page, err := rs.s.ScanPage(ctx, in)
-		if err == nil || !IsRetryable(err) {
+		if err == nil || !rs.p.retryable(err) {
 			return page, err
 		}
 		if r == nil {
@@ -173,7 +184,8 @@ type retryWriter struct {
 }
 
 // NewRetryWriter returns a Writer that sends a BatchWrite again while it
-// fails with IsRetryable errors, and sends the unprocessed items again until
+// fails with IsRetryable errors (and IsNotFound ones with RetryNotFound),
+// and sends the unprocessed items again until
 // every item is written, backing off exponentially with full jitter between
 // rounds. It never returns unprocessed items with a nil error: when it gives
 // up (on the context, MaxElapsed, or MaxAttempts consecutive errors) it
@@ -197,7 +209,7 @@ func (rw *retryWriter) BatchWrite(ctx context.Context, table string, items [][]b
 			return nil, consumed, nil
 		case err == nil:
 			pending, cause = unprocessed, ErrUnprocessed
-		case IsRetryable(err):
+		case rw.p.retryable(err):
 			cause = err
 		default:
 			return pending, consumed, &UnwrittenError{Table: table, Items: len(pending), Attempts: calls, Err: err}

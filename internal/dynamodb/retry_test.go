@@ -266,3 +266,63 @@ func TestFaultWriterWholeBatchUnprocessed(t *testing.T) {
 		t.Fatalf("err %v, %d unprocessed, %d calls through; want nil, 1, 0", err, len(un), calls)
 	}
 }
+
+// Right after CreateTable, DynamoDB may answer ResourceNotFoundException
+// for a table DescribeTable already calls ACTIVE: with RetryNotFound the
+// writer and scanner back off and try again, within the usual limits;
+// without it, a missing table is not retried.
+func TestRetryNotFound(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		retry, wantOK bool
+		notFound      int
+	}{{true, true, 3}, {false, false, 3}, {true, false, DefaultMaxAttempts + 5}} {
+		ft := newFakeTime()
+		p := ft.policy()
+		p.RetryNotFound = tc.retry
+		var written [][]byte
+		fw := NewFaultWriter(writeFunc(func(_ context.Context, _ string, items [][]byte) ([][]byte, float64, error) {
+			written = append(written, items...)
+			return nil, 0, nil
+		}), Faults{NotFoundFirst: tc.notFound})
+		_, _, err := NewRetryWriter(fw, p).BatchWrite(ctx, "t", items(3))
+		if (err == nil) != tc.wantOK || (err == nil && len(written) != 3) {
+			t.Errorf("writer, retry %v, %d not found: err %v, %d written", tc.retry, tc.notFound, err, len(written))
+		}
+		if err != nil && !IsNotFound(err) {
+			t.Errorf("writer gave up with %v, not the ResourceNotFoundException", err)
+		}
+		fs := NewFaultScanner(scanFunc(func(context.Context, ScanInput) (*ScanPage, error) { return &ScanPage{}, nil }),
+			Faults{NotFoundFirst: tc.notFound})
+		_, err = NewRetryScanner(fs, p).ScanPage(ctx, ScanInput{Table: "t"})
+		if (err == nil) != tc.wantOK {
+			t.Errorf("scanner, retry %v, %d not found: err %v", tc.retry, tc.notFound, err)
+		}
+	}
+}
+
+// The strict fault writer refuses, as DynamoDB does, a whole batch holding
+// an item DynamoDB's rules refuse; IsItemRefused tells that answer.
+func TestFaultWriterRefusesInvalidItems(t *testing.T) {
+	var written int
+	fw := NewFaultWriter(writeFunc(func(_ context.Context, _ string, items [][]byte) ([][]byte, float64, error) {
+		written += len(items)
+		return nil, 0, nil
+	}), Faults{RefuseInvalid: true})
+	batch := append(items(3), []byte(`{"pk":{"S":"x"},"ns":{"NS":["1","1.0"]}}`))
+	_, _, err := fw.BatchWrite(context.Background(), "t", batch)
+	if !IsItemRefused(err) || written != 0 || fw.Stats().Refused != 1 {
+		t.Fatalf("err %v, %d written, stats %+v", err, written, fw.Stats())
+	}
+	if _, _, err := fw.BatchWrite(context.Background(), "t", items(3)); err != nil || written != 3 {
+		t.Fatalf("valid batch: err %v, %d written", err, written)
+	}
+	for _, e := range []error{errThrottle, errors.New("x"), &APIError{Code: "ResourceNotFoundException"}} {
+		if IsItemRefused(e) {
+			t.Errorf("IsItemRefused(%v)", e)
+		}
+	}
+	if !IsItemRefused(fmt.Errorf("wrapped: %w", errValidation)) || !IsItemRefused(&APIError{Code: "SerializationException"}) {
+		t.Error("IsItemRefused misses a refusal")
+	}
+}

@@ -20,10 +20,17 @@ type ItemSink interface {
 type BackupInput struct {
 	Table   string
 	Scanner dynamodb.Scanner
-	// Segments is the parallel scan's TotalSegments; 0 chooses with
-	// AutoSegments from TableSizeBytes.
-	Segments       int
+	// Segments is the parallel scan's TotalSegments as asked; 0 chooses
+	// with AutoSegments from TableSizeBytes. What is asked is capped by
+	// EffectiveSegments.
+	Segments int
+	// TableSizeBytes and TableItemCount are the source's estimates of the
+	// table's size (0: unknown).
 	TableSizeBytes int64
+	TableItemCount int64
+	// KeyAttributes are the names of the table's key attributes: items
+	// out of DynamoDB's rules are named by them.
+	KeyAttributes []string
 	// NewSink returns the sink for one segment. nil discards the items
 	// (used to checksum a table).
 	NewSink func() ItemSink
@@ -46,7 +53,15 @@ type BackupResult struct {
 	Items    int64
 	Bytes    int64
 	Checksum string // ddbjson.Checksum.Sum of every item
+	// Sum is the checksum itself, to be combined with others.
+	Sum ddbjson.Checksum
+	// Segments is the TotalSegments the scan used (see EffectiveSegments).
 	Segments int
+	// OutOfSpec counts the items kept that DynamoDB's rules refuse (see
+	// ddbjson.Checksum.AddOutOfSpec); OutOfSpecItems names the first
+	// MaxNamedItems of them.
+	OutOfSpec      int64
+	OutOfSpecItems []ItemIssue
 }
 
 // MaxParallelSegments is how many segments a backup scans at once unless
@@ -67,6 +82,69 @@ func AutoSegments(tableSizeBytes int64) int {
 	return min(max(n, 4), 64)
 }
 
+// Limits of the segments a backup scans, whatever it is asked (DynamoDB
+// takes TotalSegments up to 1,000,000). Every segment costs at least one
+// Scan call, even an empty one, so a backup that asks for far more segments
+// than the table fills would spend its time on round trips that read
+// nothing.
+const (
+	// MaxSegments is the most segments a backup scans.
+	MaxSegments = 1000
+	// SegmentBytes is the least data worth a segment of its own: one Scan
+	// page (DynamoDB reads at most 1 MB per call). A table of known size
+	// gets at most one segment per SegmentBytes, and never fewer than
+	// MaxParallelSegments.
+	SegmentBytes = 1 << 20
+	// SegmentItems stands for SegmentBytes when the source reports an item
+	// count but no size.
+	SegmentItems = 1000
+	// UnknownSizeSegments is the most segments of a table whose source
+	// reports neither size nor item count (dynalite reports 0 for both).
+	UnknownSizeSegments = 64
+)
+
+// EffectiveSegments returns the TotalSegments a backup scans when asked
+// for asked (0: automatic, see AutoSegments) of a table of about sizeBytes
+// and items (0: unknown), and when that is fewer than asked, why.
+func EffectiveSegments(asked int, sizeBytes, items int64) (int, string) {
+	if asked <= 0 {
+		return AutoSegments(sizeBytes), ""
+	}
+	limit, why := MaxSegments, fmt.Sprintf("cairn scans at most %d", MaxSegments)
+	switch {
+	case sizeBytes > 0:
+		if n := (sizeBytes + SegmentBytes - 1) / SegmentBytes; n < int64(limit) {
+			limit = max(int(n), MaxParallelSegments)
+			why = fmt.Sprintf("the table holds about %s, and a segment is worth at least %s (one Scan page) and %d segments are scanned at once",
+				sizeText(sizeBytes), sizeText(SegmentBytes), MaxParallelSegments)
+		}
+	case items > 0:
+		if n := (items + SegmentItems - 1) / SegmentItems; n < int64(limit) {
+			limit = max(int(n), MaxParallelSegments)
+			why = fmt.Sprintf("the table holds about %d items, and a segment is worth at least %d items and %d segments are scanned at once",
+				items, SegmentItems, MaxParallelSegments)
+		}
+	default:
+		limit = UnknownSizeSegments
+		why = fmt.Sprintf("the source reports neither the table's size nor its item count, and cairn then scans at most %d", UnknownSizeSegments)
+	}
+	if asked <= limit {
+		return asked, ""
+	}
+	return limit, why
+}
+
+// sizeText writes n bytes in KiB, MiB or GiB.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+}
+
 // Backup scans every segment of in.Table in parallel (at most in.Parallel at
 // once), checksums every item
 // and writes it into the segment's sink. Each segment fetches its next page
@@ -74,10 +152,7 @@ func AutoSegments(tableSizeBytes int64) int {
 // vault unless the vault is the slower side. On error every segment stops
 // and the first error is returned; the caller aborts the recovery point.
 func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
-	segs := in.Segments
-	if segs <= 0 {
-		segs = AutoSegments(in.TableSizeBytes)
-	}
+	segs, _ := EffectiveSegments(in.Segments, in.TableSizeBytes, in.TableItemCount)
 	total, err := ddbjson.NewChecksum(in.ChecksumAlgorithm)
 	if err != nil {
 		return nil, err
@@ -99,6 +174,7 @@ func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
 		next <- seg
 	}
 	close(next)
+	issues := &issueList{}
 	g, gctx := newGroup(ctx)
 	for range min(parallel, segs) {
 		g.Go(func() error {
@@ -106,7 +182,7 @@ func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				if err := scanSegment(gctx, in, seg, segs, &sums[seg], &c); err != nil {
+				if err := scanSegment(gctx, in, seg, segs, &sums[seg], &c, issues); err != nil {
 					return err
 				}
 			}
@@ -121,10 +197,22 @@ func Backup(ctx context.Context, in BackupInput) (*BackupResult, error) {
 	for i := range sums {
 		total.Merge(&sums[i])
 	}
-	return &BackupResult{Items: total.Count(), Bytes: c.bytes.Load(), Checksum: total.Sum(), Segments: segs}, nil
+	return &BackupResult{Items: total.Count(), Bytes: c.bytes.Load(), Checksum: total.Sum(), Sum: total, Segments: segs,
+		OutOfSpec: issues.n, OutOfSpecItems: issues.items}, nil
 }
 
-func scanSegment(ctx context.Context, in BackupInput, seg, total int, sum *ddbjson.Checksum, c *counters) (err error) {
+// keepOutOfSpec adds an item that sum.Add refused with why to sum under
+// the lax rules, and names it in issues. It fails for an item that is not
+// even a JSON object.
+func keepOutOfSpec(in BackupInput, sum *ddbjson.Checksum, item []byte, why error, issues *issueList) error {
+	if err := sum.AddOutOfSpec(item); err != nil {
+		return why
+	}
+	issues.add(item, in.KeyAttributes, why)
+	return nil
+}
+
+func scanSegment(ctx context.Context, in BackupInput, seg, total int, sum *ddbjson.Checksum, c *counters, issues *issueList) (err error) {
 	var sink ItemSink
 	if in.NewSink != nil {
 		sink = in.NewSink()
@@ -172,10 +260,12 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, sum *ddbjs
 		var n int64
 		for _, item := range p.Items {
 			if err := sum.Add(item); err != nil {
-				p.Release()
-				drain()
-				<-fetchErr
-				return fmt.Errorf("segment %d: invalid item from scan: %w", seg, err)
+				if err = keepOutOfSpec(in, sum, item, err, issues); err != nil {
+					p.Release()
+					drain()
+					<-fetchErr
+					return fmt.Errorf("segment %d: invalid item from scan: %w", seg, err)
+				}
 			}
 			if sink != nil {
 				if err := sink.WriteItem(item); err != nil {

@@ -173,10 +173,132 @@ func TestBackupScanErrorStopsEverySegment(t *testing.T) {
 }
 
 func TestBackupRejectsInvalidItem(t *testing.T) {
-	items := [][]byte{[]byte(`{"pk":{"S":"a"}}`), []byte(`{"pk":{"Q":"a"}}`)}
+	items := [][]byte{[]byte(`{"pk":{"S":"a"}}`), []byte(`not an object`)}
 	_, err := Backup(context.Background(), BackupInput{Table: "t", Scanner: &tableScanner{items: items, pageSize: 10}, Segments: 1})
 	if err == nil || !contains(err.Error(), "invalid item") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Items a lax source holds that DynamoDB's rules refuse are kept byte for
+// byte, covered by the checksum, counted and named by their keys.
+func TestBackupKeepsOutOfSpecItems(t *testing.T) {
+	ctx := context.Background()
+	good := ddbjson.RandomItems(rand.New(rand.NewPCG(9, 9)), 500, 100)
+	odd := [][]byte{
+		[]byte(`{"pk":{"S":"dup-ns"},"ns":{"NS":["1","1.0"]}}`),
+		[]byte(`{"pk":{"S":"dup-ss"},"ss":{"SS":["x","x"]}}`),
+		[]byte(`{"pk":{"S":"unknown-type"},"v":{"Q":"1"}}`),
+	}
+	items := append(append([][]byte{}, good...), odd...)
+	v := vault.New(mem.New())
+	w, err := v.Create(ctx, "rp", vault.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Backup(ctx, BackupInput{Table: "t", Scanner: &tableScanner{items: items, pageSize: 7}, Segments: 4,
+		KeyAttributes: []string{"pk"}, NewSink: func() ItemSink { return w.NewFile() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want ddbjson.Checksum
+	for _, it := range good {
+		if err := want.Add(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, it := range odd {
+		if err := want.AddOutOfSpec(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res.Items != int64(len(items)) || res.Checksum != want.Sum() || res.OutOfSpec != 3 || len(res.OutOfSpecItems) != 3 {
+		t.Fatalf("result: %d items, %s, %d out of spec (%v); want %d, %s, 3", res.Items, res.Checksum, res.OutOfSpec,
+			res.OutOfSpecItems, len(items), want.Sum())
+	}
+	named := map[string]string{}
+	for _, is := range res.OutOfSpecItems {
+		named[is.Key] = is.Reason
+	}
+	for key, reason := range map[string]string{`{"pk":{"S":"dup-ns"}}`: "attribute ns: set contains duplicates",
+		`{"pk":{"S":"dup-ss"}}`: "attribute ss: set contains duplicates", `{"pk":{"S":"unknown-type"}}`: "unknown type descriptor"} {
+		if !contains(named[key], reason) {
+			t.Errorf("item %s: reason %q, want %q (named: %v)", key, named[key], reason, named)
+		}
+	}
+	// The vault holds every item as the source sent it.
+	if _, err := w.Commit(ctx, vault.CommitInfo{TableARN: "arn:aws:dynamodb:us-east-1:000000000000:table/t", ContentChecksum: res.Checksum}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.Open(ctx, "rp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, fe := range r.Files() {
+		it, err := r.OpenFile(ctx, fe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			item, err := it.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[string(item)] = true
+		}
+		it.Close()
+	}
+	for _, it := range odd {
+		if !got[string(it)] {
+			t.Errorf("vault lacks %s as the source held it", it)
+		}
+	}
+}
+
+// A target that refuses some items (as DynamoDB refuses out-of-spec ones:
+// the whole batch, with a ValidationException) gets every other item; the
+// refused ones are counted, named, and summed with the point's algorithm.
+func TestRestoreNamesRefusedItems(t *testing.T) {
+	good := ddbjson.RandomItems(rand.New(rand.NewPCG(10, 10)), 300, 100)
+	odd := [][]byte{
+		[]byte(`{"pk":{"S":"dup-ns"},"ns":{"NS":["1","1.0"]}}`),
+		[]byte(`{"pk":{"S":"deep"},"d":` + strings.Repeat(`{"L":[`, 40) + `{"S":"x"}` + strings.Repeat(`]}`, 40) + `}`),
+	}
+	items := append(append([][]byte{}, good[:150]...), odd[0])
+	items = append(append(items, good[150:]...), odd[1])
+	tw := &tableWriter{items: map[string]int{}}
+	fw := dynamodb.NewFaultWriter(tw, dynamodb.Faults{RefuseInvalid: true})
+	res, err := Restore(context.Background(), RestoreInput{Table: "t", Writer: dynamodb.NewRetryWriter(fw, dynamodb.RetryPolicy{Sleep: noSleep}),
+		KeyAttributes: []string{"pk"},
+		Files:         []func(context.Context) (ItemIterator, error){func(context.Context) (ItemIterator, error) { return &sliceIter{items: items}, nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Items != int64(len(good)) || len(tw.items) != len(good) || res.Refused != 2 || len(res.RefusedItems) != 2 {
+		t.Fatalf("wrote %d (%d in the table), refused %d %v; want %d written, 2 refused", res.Items, len(tw.items), res.Refused, res.RefusedItems, len(good))
+	}
+	for _, it := range good {
+		if tw.items[string(it)] != 1 {
+			t.Fatalf("item %.60s written %d times", it, tw.items[string(it)])
+		}
+	}
+	var want ddbjson.Checksum
+	for _, it := range odd {
+		if err := want.AddOutOfSpec(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !res.RefusedSum.Equal(&want) {
+		t.Errorf("refused sum %s, want %s", res.RefusedSum.Sum(), want.Sum())
+	}
+	for _, is := range res.RefusedItems {
+		if !contains(is.Reason, "ValidationException") || (is.Key != `{"pk":{"S":"dup-ns"}}` && is.Key != `{"pk":{"S":"deep"}}`) {
+			t.Errorf("refused item %+v", is)
+		}
 	}
 }
 
@@ -353,6 +475,7 @@ func TestBackupScansManySegmentsInTurns(t *testing.T) {
 		var mu sync.Mutex
 		sinks, openSinks, peakSinks := 0, 0, 0
 		res, err := Backup(context.Background(), BackupInput{Table: "t", Scanner: sc, Segments: tc.segments, Parallel: tc.parallel,
+			TableSizeBytes: 1 << 30, // large enough for every segment asked
 			NewSink: func() ItemSink {
 				mu.Lock()
 				defer mu.Unlock()
@@ -386,3 +509,61 @@ type countingSink struct{ close func() }
 
 func (s *countingSink) WriteItem([]byte) error { return nil }
 func (s *countingSink) Close() error           { s.close(); return nil }
+
+func TestEffectiveSegments(t *testing.T) {
+	for _, tc := range []struct {
+		asked       int
+		size, items int64
+		want        int
+		capped      bool
+		whyMentions string
+	}{
+		{0, 0, 0, 4, false, ""},
+		{0, 10 << 30, 0, 40, false, ""},
+		{8, 0, 0, 8, false, ""},
+		{1000000, 0, 0, UnknownSizeSegments, true, "neither the table's size nor its item count"},
+		{1000000, 3 << 20, 3000, MaxParallelSegments, true, "about 3.0 MiB"},
+		{100, 200 << 20, 0, 100, false, ""},
+		{1000, 200 << 20, 0, 200, true, "about 200.0 MiB"},
+		{1000000, 0, 50000, 50, true, "about 50000 items"},
+		{1000000, 1 << 40, 0, MaxSegments, true, "at most 1000"},
+		{1000, 1 << 40, 0, 1000, false, ""},
+	} {
+		got, why := EffectiveSegments(tc.asked, tc.size, tc.items)
+		if got != tc.want || (why != "") != tc.capped || !contains(why, tc.whyMentions) {
+			t.Errorf("EffectiveSegments(%d, %d, %d) = %d, %q; want %d (capped %v, mentioning %q)",
+				tc.asked, tc.size, tc.items, got, why, tc.want, tc.capped, tc.whyMentions)
+		}
+	}
+}
+
+// Segments=1000000 on a small table does not cost a million Scan calls:
+// the scan uses what the table's size is worth, and the count of calls is
+// bounded by the segments used plus the pages read.
+func TestBackupOfManySegmentsOnSmallTableIsBounded(t *testing.T) {
+	items := ddbjson.RandomItems(rand.New(rand.NewPCG(11, 11)), 3000, 100)
+	for _, tc := range []struct {
+		name        string
+		size, count int64
+		want        int
+	}{
+		{"size unknown", 0, 0, UnknownSizeSegments},
+		{"size known", 3000 * 150, 3000, MaxParallelSegments},
+	} {
+		sc := &tableScanner{items: items, pageSize: 100}
+		res, err := Backup(context.Background(), BackupInput{Table: "t", Scanner: sc, Segments: 1000000,
+			TableSizeBytes: tc.size, TableItemCount: tc.count})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := 0
+		for seg := range tc.want {
+			n := (len(items) - seg + tc.want - 1) / tc.want // items of the segment
+			pages += max(1, (n+99)/100)
+		}
+		if res.Segments != tc.want || res.Items != int64(len(items)) || sc.calls != pages {
+			t.Errorf("%s: %d segments, %d items, %d Scan calls; want %d segments, %d items, %d calls",
+				tc.name, res.Segments, res.Items, sc.calls, tc.want, len(items), pages)
+		}
+	}
+}

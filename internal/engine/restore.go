@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 )
 
@@ -31,12 +32,27 @@ type RestoreInput struct {
 	Readers          int
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// KeyAttributes are the names of the table's key attributes: items the
+	// target refuses are named by them.
+	KeyAttributes []string
+	// ChecksumAlgorithm is the recovery point's content checksum algorithm
+	// ("" is ddbjson.ChecksumAlgorithm): the items the target refuses are
+	// summed with it, so that a check of the restored table can account
+	// for them.
+	ChecksumAlgorithm string
 }
 
 // RestoreResult is what a finished restore wrote.
 type RestoreResult struct {
 	Items int64
 	Bytes int64
+	// Refused counts the items the target refused as invalid (see
+	// dynamodb.IsItemRefused); RefusedItems names the first MaxNamedItems
+	// of them and RefusedSum is their checksum. Every other item was
+	// written.
+	Refused      int64
+	RefusedItems []ItemIssue
+	RefusedSum   ddbjson.Checksum
 }
 
 const (
@@ -72,8 +88,17 @@ func (b *batch) add(item []byte) {
 // Restore writes every item of every file into in.Table. Readers turn files
 // into batches of up to 25 items; writers send them with BatchWriteItem. The
 // Writer is expected to retry throttling and UnprocessedItems until every item
-// is written; an error from it fails the restore.
+// is written; an error from it fails the restore, except one that says the
+// target refuses an item as invalid (DynamoDB refuses the whole batch with a
+// ValidationException when one of its items breaks its rules): the items of
+// that batch are then sent one by one, and those the target refuses are
+// counted and named in the result instead of being written.
 func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
+	refusedSum, err := ddbjson.NewChecksum(in.ChecksumAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	refused := &refusedItems{sum: refusedSum}
 	writers := in.Writers
 	if writers <= 0 {
 		writers = 8
@@ -128,14 +153,18 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 				for _, it := range b.items {
 					n += int64(len(it))
 				}
+				written := int64(len(b.items))
 				unprocessed, _, err := in.Writer.BatchWrite(gctx, in.Table, b.items)
 				if err == nil && len(unprocessed) > 0 {
 					err = fmt.Errorf("%d items were left unprocessed", len(unprocessed))
 				}
+				if dynamodb.IsItemRefused(err) {
+					written, n, err = writeOneByOne(gctx, in, b.items, refused)
+				}
 				if err != nil {
 					return fmt.Errorf("batch write to %s: %w", in.Table, err)
 				}
-				c.items.Add(int64(len(b.items)))
+				c.items.Add(written)
 				c.bytes.Add(n)
 				b.reset()
 				pool.Put(b)
@@ -143,12 +172,51 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 			return nil
 		})
 	}
-	err := g.Wait()
+	err = g.Wait()
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	return &RestoreResult{Items: c.items.Load(), Bytes: c.bytes.Load()}, nil
+	return &RestoreResult{Items: c.items.Load(), Bytes: c.bytes.Load(),
+		Refused: refused.n, RefusedItems: refused.items, RefusedSum: refused.sum}, nil
+}
+
+// refusedItems collects the items a target refused and their checksum.
+type refusedItems struct {
+	issueList
+	sum ddbjson.Checksum
+}
+
+func (r *refusedItems) add(item []byte, keyAttrs []string, why error) {
+	r.issueList.add(item, keyAttrs, why)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sum.Add(item) != nil {
+		_ = r.sum.AddOutOfSpec(item) // not even JSON: the check of the table will not add up, and says so
+	}
+}
+
+// writeOneByOne writes the items of a batch the target refused one at a
+// time, and records those it refuses on their own. It returns the count
+// and bytes of the items written.
+func writeOneByOne(ctx context.Context, in RestoreInput, items [][]byte, refused *refusedItems) (int64, int64, error) {
+	var written, bytes int64
+	for _, it := range items {
+		unprocessed, _, err := in.Writer.BatchWrite(ctx, in.Table, [][]byte{it})
+		if err == nil && len(unprocessed) > 0 {
+			err = errors.New("1 item was left unprocessed")
+		}
+		switch {
+		case err == nil:
+			written++
+			bytes += int64(len(it))
+		case dynamodb.IsItemRefused(err):
+			refused.add(it, in.KeyAttributes, err)
+		default:
+			return written, bytes, err
+		}
+	}
+	return written, bytes, nil
 }
 
 func readFile(ctx context.Context, open func(context.Context) (ItemIterator, error), pool *sync.Pool, out chan<- *batch) error {
