@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // tableErr wraps an SDK error of op on table name, adding ErrTableNotFound
@@ -127,6 +129,11 @@ type CreateOptions struct {
 	// metadata.
 	EncryptionType  string
 	KMSMasterKeyArn string
+	// DeletionProtection overrides the spec's deletion protection when not
+	// nil (AWS Backup's deletionProtection restore metadata).
+	DeletionProtection *bool
+	// TableClass overrides the spec's table class when not empty.
+	TableClass string
 }
 
 // CreateResult reports what CreateTable did.
@@ -141,13 +148,16 @@ type CreateResult struct {
 }
 
 // CreateTable creates a new table called name shaped like spec: key schema,
-// attribute definitions, secondary indexes, billing mode and throughput,
-// encryption, stream, table class and deletion protection; waits until it
-// and its indexes are ACTIVE; then applies time to live, point-in-time
-// recovery and (with CopyTags) tags, each where the target supports it.
-// What the target ignored or refused is listed in NotApplied: the new table
-// is described and compared with what was asked, since some servers accept
-// settings silently without applying them.
+// attribute definitions, secondary indexes, billing mode and throughput
+// (provisioned, on-demand maximum, and warm throughput above what a new
+// table has anyway, for the table and each GSI), encryption, stream, table
+// class and deletion protection; waits until it and its indexes are ACTIVE;
+// then applies time to live, point-in-time recovery and (with CopyTags)
+// tags, each where the target supports it. What the target ignored or
+// refused is listed in NotApplied: the new table is described and compared
+// with what was asked, since some servers accept settings silently without
+// applying them; a target that refuses the warm throughput asked
+// (ValidationException) gets the table without it.
 //
 // If a table called name exists already, CreateTable returns ErrTableExists
 // and changes nothing. An error after the table was created comes with the
@@ -158,6 +168,17 @@ func (c *Client) CreateTable(ctx context.Context, spec *TableSpec, name string, 
 		return nil, err
 	}
 	out, err := c.api.CreateTable(ctx, in)
+	if err != nil && sdkErrorCode(err) == "ValidationException" && hasWarmThroughput(in) {
+		// Warm throughput is the one setting a target may refuse for its
+		// values (below its minimum, above its account limits): create the
+		// table without it and say so.
+		res.NotApplied = append(res.NotApplied, "WarmThroughput: target refused it ("+errorMessage(err)+")")
+		in.WarmThroughput = nil
+		for i := range in.GlobalSecondaryIndexes {
+			in.GlobalSecondaryIndexes[i].WarmThroughput = nil
+		}
+		out, err = c.api.CreateTable(ctx, in)
+	}
 	if err != nil {
 		if sdkErrorCode(err) == "ResourceInUseException" {
 			return nil, fmt.Errorf("create table %s: %w: %w", name, ErrTableExists, err)
@@ -237,6 +258,7 @@ func createInput(spec *TableSpec, name string, o CreateOptions) (*dynamodb.Creat
 	} else {
 		in.OnDemandThroughput = onDemandTo(spec.OnDemandThroughput)
 	}
+	in.WarmThroughput = warmTo(spec.WarmThroughput, in.ProvisionedThroughput)
 	for _, g := range spec.GlobalSecondaryIndexes {
 		gi := types.GlobalSecondaryIndex{
 			IndexName:  aws.String(g.IndexName),
@@ -248,6 +270,7 @@ func createInput(spec *TableSpec, name string, o CreateOptions) (*dynamodb.Creat
 		} else {
 			gi.OnDemandThroughput = onDemandTo(g.OnDemandThroughput)
 		}
+		gi.WarmThroughput = warmTo(g.WarmThroughput, gi.ProvisionedThroughput)
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gi)
 	}
 	for _, l := range spec.LocalSecondaryIndexes {
@@ -280,10 +303,14 @@ func createInput(spec *TableSpec, name string, o CreateOptions) (*dynamodb.Creat
 	if st := spec.StreamSpecification; st != nil && st.StreamEnabled {
 		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(st.StreamViewType)}
 	}
-	if spec.TableClass != "" {
-		in.TableClass = types.TableClass(spec.TableClass)
+	if tc := cmp.Or(o.TableClass, spec.TableClass); tc != "" {
+		if tc != string(types.TableClassStandard) && tc != string(types.TableClassStandardInfrequentAccess) {
+			return nil, nil, fmt.Errorf("create table %s: unknown table class %q (want %s or %s)", name, tc,
+				types.TableClassStandard, types.TableClassStandardInfrequentAccess)
+		}
+		in.TableClass = types.TableClass(tc)
 	}
-	if spec.DeletionProtectionEnabled {
+	if dp := spec.DeletionProtectionEnabled; o.DeletionProtection != nil && *o.DeletionProtection || o.DeletionProtection == nil && dp {
 		in.DeletionProtectionEnabled = aws.Bool(true)
 	}
 
@@ -335,6 +362,50 @@ func compareCreated(in *dynamodb.CreateTableInput, desc *types.TableDescription,
 		got.TableClass == string(in.TableClass), "target ignored it")
 	check("DeletionProtectionEnabled", in.DeletionProtectionEnabled != nil,
 		got.DeletionProtectionEnabled, "target ignored it")
+	check("WarmThroughput", in.WarmThroughput != nil, warmAtLeast(got.WarmThroughput, in.WarmThroughput),
+		"target ignored it (no warm throughput reported, or less than asked)")
+	for _, g := range in.GlobalSecondaryIndexes {
+		if g.WarmThroughput == nil {
+			continue
+		}
+		name := aws.ToString(g.IndexName)
+		var have *WarmThroughput
+		for _, gg := range got.GlobalSecondaryIndexes {
+			if gg.IndexName == name {
+				have = gg.WarmThroughput
+			}
+		}
+		check("GlobalSecondaryIndexes["+name+"].WarmThroughput", true, warmAtLeast(have, g.WarmThroughput),
+			"target ignored it (no warm throughput reported, or less than asked)")
+	}
+}
+
+// warmAtLeast reports whether got is at least the warm throughput asked.
+func warmAtLeast(got *WarmThroughput, asked *types.WarmThroughput) bool {
+	return got != nil && asked != nil && got.ReadUnitsPerSecond >= aws.ToInt64(asked.ReadUnitsPerSecond) &&
+		got.WriteUnitsPerSecond >= aws.ToInt64(asked.WriteUnitsPerSecond)
+}
+
+// hasWarmThroughput reports whether in asks for warm throughput.
+func hasWarmThroughput(in *dynamodb.CreateTableInput) bool {
+	if in.WarmThroughput != nil {
+		return true
+	}
+	for _, g := range in.GlobalSecondaryIndexes {
+		if g.WarmThroughput != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// errorMessage is an SDK error's message, or the error.
+func errorMessage(err error) string {
+	var se smithy.APIError
+	if errors.As(err, &se) && se.ErrorMessage() != "" {
+		return se.ErrorCode() + ": " + se.ErrorMessage()
+	}
+	return err.Error()
 }
 
 func sameIndexNames(want []types.GlobalSecondaryIndex, got []GlobalSecondaryIndex) bool {

@@ -181,12 +181,17 @@ func TestCreateTableNotAppliedOnDynalite(t *testing.T) {
 	spec.SSEDescription = &SSEDescription{Status: "ENABLED", SSEType: "KMS", KMSMasterKeyArn: "arn:aws:kms:us-east-1:000000000000:key/abc"}
 	spec.TimeToLive = &TimeToLive{TimeToLiveStatus: "ENABLED", AttributeName: "expires"}
 	spec.ContinuousBackups = &ContinuousBackups{PointInTimeRecoveryStatus: "ENABLED"}
+	spec.TableClass = "STANDARD_INFREQUENT_ACCESS"
+	spec.WarmThroughput = &WarmThroughput{ReadUnitsPerSecond: 20000, WriteUnitsPerSecond: 6000}
+	spec.DeletionProtectionEnabled = true
 	res, err := c.CreateTable(ctx, spec, "dst", CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("not applied: %q", res.NotApplied)
-	for _, prefix := range []string{"StreamSpecification: ", "SSESpecification: ", "TimeToLive: target does not support UpdateTimeToLive", "ContinuousBackups: target does not support UpdateContinuousBackups"} {
+	for _, prefix := range []string{"StreamSpecification: ", "SSESpecification: ", "TimeToLive: target does not support UpdateTimeToLive",
+		"ContinuousBackups: target does not support UpdateContinuousBackups", "TableClass: target ignored it",
+		"WarmThroughput: target ignored it", "DeletionProtectionEnabled: target ignored it"} {
 		if !slices.ContainsFunc(res.NotApplied, func(s string) bool { return strings.HasPrefix(s, prefix) }) {
 			t.Errorf("NotApplied %q lacks %q", res.NotApplied, prefix)
 		}

@@ -44,6 +44,10 @@ type TableSpec struct {
 
 	TableClass                string `json:"TableClass,omitempty"`
 	DeletionProtectionEnabled bool   `json:"DeletionProtectionEnabled"`
+	// WarmThroughput is the table's warm throughput: the reads and writes
+	// per second it is ready for at once (DynamoDB reports it for every
+	// table; pre-warming raises it).
+	WarmThroughput *WarmThroughput `json:"WarmThroughput,omitempty"`
 
 	// ItemCount and TableSizeBytes are DynamoDB's estimates, updated about
 	// every six hours; some servers always report 0.
@@ -85,6 +89,13 @@ type OnDemandThroughput struct {
 	MaxWriteRequestUnits int64 `json:"MaxWriteRequestUnits,omitempty"`
 }
 
+// WarmThroughput is a table's or GSI's warm throughput.
+type WarmThroughput struct {
+	ReadUnitsPerSecond  int64  `json:"ReadUnitsPerSecond,omitempty"`
+	WriteUnitsPerSecond int64  `json:"WriteUnitsPerSecond,omitempty"`
+	Status              string `json:"Status,omitempty"` // informative: ACTIVE, UPDATING, ...
+}
+
 // GlobalSecondaryIndex describes a GSI.
 type GlobalSecondaryIndex struct {
 	IndexName             string                 `json:"IndexName"`
@@ -92,6 +103,7 @@ type GlobalSecondaryIndex struct {
 	Projection            Projection             `json:"Projection"`
 	ProvisionedThroughput *ProvisionedThroughput `json:"ProvisionedThroughput,omitempty"`
 	OnDemandThroughput    *OnDemandThroughput    `json:"OnDemandThroughput,omitempty"`
+	WarmThroughput        *WarmThroughput        `json:"WarmThroughput,omitempty"`
 }
 
 // LocalSecondaryIndex describes an LSI.
@@ -149,6 +161,9 @@ func specFromDescription(d *types.TableDescription) *TableSpec {
 		TableSizeBytes:            aws.ToInt64(d.TableSizeBytes),
 		OnDemandThroughput:        onDemandFrom(d.OnDemandThroughput),
 	}
+	if w := d.WarmThroughput; w != nil {
+		s.WarmThroughput = warmFrom(w.ReadUnitsPerSecond, w.WriteUnitsPerSecond, string(w.Status))
+	}
 	for _, a := range d.AttributeDefinitions {
 		s.AttributeDefinitions = append(s.AttributeDefinitions, AttributeDefinition{
 			AttributeName: aws.ToString(a.AttributeName), AttributeType: string(a.AttributeType)})
@@ -165,6 +180,9 @@ func specFromDescription(d *types.TableDescription) *TableSpec {
 			KeySchema:          keySchemaFrom(g.KeySchema),
 			Projection:         projectionFrom(g.Projection),
 			OnDemandThroughput: onDemandFrom(g.OnDemandThroughput),
+		}
+		if w := g.WarmThroughput; w != nil {
+			gi.WarmThroughput = warmFrom(w.ReadUnitsPerSecond, w.WriteUnitsPerSecond, string(w.Status))
 		}
 		if pt := throughputFrom(g.ProvisionedThroughput); pt != nil && (s.BillingMode == BillingProvisioned || pt.ReadCapacityUnits > 0 || pt.WriteCapacityUnits > 0) {
 			gi.ProvisionedThroughput = pt
@@ -190,7 +208,46 @@ func specFromDescription(d *types.TableDescription) *TableSpec {
 	if len(d.Replicas) > 0 {
 		s.Warnings = append(s.Warnings, "Replicas: the table is a global table; its replicas are not captured")
 	}
+	if len(d.VectorIndexes) > 0 {
+		s.Warnings = append(s.Warnings, "VectorIndexes: the table has vector indexes; cairn does not capture them")
+	}
 	return s
+}
+
+// warmFrom returns a WarmThroughput, or nil when neither rate is set.
+func warmFrom(read, write *int64, status string) *WarmThroughput {
+	r, w := aws.ToInt64(read), aws.ToInt64(write)
+	if r <= 0 && w <= 0 {
+		return nil
+	}
+	return &WarmThroughput{ReadUnitsPerSecond: r, WriteUnitsPerSecond: w, Status: status}
+}
+
+// On-demand tables and indexes are warm for these rates from the start
+// (DynamoDB's documented initial throughput for on-demand capacity).
+const (
+	onDemandWarmReads  = 12000
+	onDemandWarmWrites = 4000
+)
+
+// warmTo returns the WarmThroughput to ask CreateTable for, or nil when w
+// asks for nothing above what the new table or index gets anyway: its
+// provisioned capacity (pt, for a provisioned one) or the on-demand initial
+// throughput. Asking for warm throughput is pre-warming, which AWS charges
+// for; asking for what a table has anyway is refused by some servers.
+func warmTo(w *WarmThroughput, pt *types.ProvisionedThroughput) *types.WarmThroughput {
+	if w == nil {
+		return nil
+	}
+	baseR, baseW := int64(onDemandWarmReads), int64(onDemandWarmWrites)
+	if pt != nil {
+		baseR, baseW = aws.ToInt64(pt.ReadCapacityUnits), aws.ToInt64(pt.WriteCapacityUnits)
+	}
+	if w.ReadUnitsPerSecond <= baseR && w.WriteUnitsPerSecond <= baseW {
+		return nil
+	}
+	return &types.WarmThroughput{ReadUnitsPerSecond: aws.Int64(max(w.ReadUnitsPerSecond, baseR)),
+		WriteUnitsPerSecond: aws.Int64(max(w.WriteUnitsPerSecond, baseW))}
 }
 
 func keySchemaFrom(ks []types.KeySchemaElement) []KeySchemaElement {
