@@ -4,9 +4,6 @@ import (
 	"github.com/cairn-backup/cairn/internal/backup"
 )
 
-// targetTableName is the DynamoDB restore metadata key naming the new table.
-const targetTableName = "TargetTableName"
-
 func (s *Server) startRestoreJob(q *request) (any, error) {
 	var in startRestoreJobInput
 	if err := q.decode(&in); err != nil {
@@ -30,9 +27,11 @@ func (s *Server) startRestoreJob(q *request) (any, error) {
 		}
 	}
 	if in.ResourceType == "" || in.ResourceType == backup.ResourceTypeDynamoDB {
-		name, ok := in.Metadata[targetTableName]
-		if !ok || name == "" {
-			return nil, missingParam("Metadata." + targetTableName)
+		// AWS documents targetTableName; its CLI examples spell it
+		// TargetTableName. Keys are not case sensitive: either names the table.
+		name, _ := backup.MetadataValue(in.Metadata, backup.MetaTargetTableName)
+		if name == "" {
+			return nil, missingParam("Metadata." + backup.MetaTargetTableName)
 		}
 		if err := backup.ValidateTableName(name); err != nil {
 			return nil, err

@@ -248,7 +248,8 @@ type backupJob struct {
 	BackupOptions          map[string]string `json:",omitempty"`
 	BackupType             string            `json:",omitempty"`
 	IsParent               bool
-	InitiationDate         epoch `json:",omitzero"`
+	InitiationDate         epoch  `json:",omitzero"`
+	MessageCategory        string `json:",omitempty"`
 }
 
 func toBackupJob(j *backup.BackupJob) backupJob {
@@ -276,6 +277,7 @@ func toBackupJob(j *backup.BackupJob) backupJob {
 		StartBy:                epoch(j.StartBy),
 		BackupOptions:          toBackupOptions(j.Options),
 		InitiationDate:         epoch(j.CreationDate),
+		MessageCategory:        j.MessageCategory(),
 	}
 }
 

@@ -133,6 +133,30 @@ type BackupJob struct {
 	CompleteBy time.Time
 }
 
+// Message categories of finished backup jobs (AWS Backup's
+// MessageCategory).
+const (
+	// MessageSuccess: COMPLETED with no status message.
+	MessageSuccess = "SUCCESS"
+	// MessageCompletedWithIssues: COMPLETED with a status message, what AWS
+	// Backup's console shows as "Completed with issues" (items out of
+	// DynamoDB's rules kept, fewer scan segments than asked).
+	MessageCompletedWithIssues = "COMPLETED_WITH_ISSUES"
+)
+
+// MessageCategory returns the job's AWS Backup MessageCategory: SUCCESS
+// for a job COMPLETED without a status message, COMPLETED_WITH_ISSUES for
+// one COMPLETED with a message, "" for jobs in other states.
+func (j *BackupJob) MessageCategory() string {
+	if j.State != JobCompleted {
+		return ""
+	}
+	if j.StatusMessage == "" {
+		return MessageSuccess
+	}
+	return MessageCompletedWithIssues
+}
+
 // BackupOptions tune how a table is read.
 type BackupOptions struct {
 	// Segments is the parallel Scan's TotalSegments; 0 chooses automatically.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -31,6 +32,10 @@ type pointMetadata struct {
 	ItemCount       int64               `json:"itemCount"`
 	ContentChecksum string              `json:"contentChecksum"`
 	Segments        int                 `json:"segments"`
+	// OutOfSpecItems counts the items kept that DynamoDB's rules refuse;
+	// OutOfSpec names the first engine.MaxNamedItems of them.
+	OutOfSpecItems int64              `json:"outOfSpecItems,omitempty"`
+	OutOfSpec      []engine.ItemIssue `json:"outOfSpec,omitempty"`
 }
 
 // StartBackupJob validates the request, records a CREATED job and starts it
@@ -406,8 +411,18 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		if job.Options.ReadRate > 0 {
 			scanner = dynamodb.NewRateLimitedScanner(scanner, job.Options.ReadRate)
 		}
+		var notes []string
+		if segs, why := engine.EffectiveSegments(job.Options.Segments, spec.TableSizeBytes, spec.ItemCount); why != "" {
+			notes = append(notes, fmt.Sprintf("scanned with %d parallel scan segments, not the %d asked: %s", segs, job.Options.Segments, why))
+			log.Info("backup job scans fewer segments than asked", "asked", job.Options.Segments, "segments", segs)
+			aj.mu.Lock()
+			job.StatusMessage = notes[0]
+			s.saveBackup(aj)
+			aj.mu.Unlock()
+		}
 		res, err := engine.Backup(ctx, engine.BackupInput{
-			Table: table, Scanner: scanner, Segments: job.Options.Segments, TableSizeBytes: spec.TableSizeBytes,
+			Table: table, Scanner: scanner, Segments: job.Options.Segments,
+			TableSizeBytes: spec.TableSizeBytes, TableItemCount: spec.ItemCount, KeyAttributes: keyNames(spec.KeySchema),
 			NewSink:          func() engine.ItemSink { return w.NewFile() },
 			ProgressInterval: s.cfg.ProgressInterval,
 			Progress: func(p engine.Progress) {
@@ -425,8 +440,16 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		if err != nil {
 			return err
 		}
+		var outOfSpec string
+		if res.OutOfSpec > 0 {
+			outOfSpec = fmt.Sprintf("kept %d items that DynamoDB's rules refuse, byte for byte as the source holds them (%s): %s",
+				res.OutOfSpec, outOfSpecSummary, itemsText(res.OutOfSpec, res.OutOfSpecItems))
+			notes = append(notes, outOfSpec)
+			log.Warn("backup kept items out of DynamoDB's rules", "items", res.OutOfSpec)
+		}
 		meta, err := json.Marshal(pointMetadata{Table: spec, ResourceARN: job.ResourceARN, BackupJobID: job.ID,
-			RecoveryPointID: rpID, ItemCount: res.Items, ContentChecksum: res.Checksum, Segments: res.Segments})
+			RecoveryPointID: rpID, ItemCount: res.Items, ContentChecksum: res.Checksum, Segments: res.Segments,
+			OutOfSpecItems: res.OutOfSpec, OutOfSpec: res.OutOfSpecItems})
 		if err != nil {
 			return err
 		}
@@ -437,6 +460,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		done.Status, done.CompletionDate = backup.RecoveryPointCompleted, end
 		done.ItemCount, done.ContentChecksum = res.Items, res.Checksum
 		done.RestoreMetadata = restoreMetadata(spec, res)
+		done.StatusMessage = outOfSpec
 		if err := putPointRecord(ctx, vault.New(store), &done); err != nil {
 			return err
 		}
@@ -456,6 +480,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		}
 		aj.mu.Lock()
 		job.BytesTransferred, job.ItemCount, job.BackupSizeInBytes = res.Bytes, res.Items, m.Summary.Cairn.StoredBytes
+		job.StatusMessage = strings.Join(notes, ". ")
 		aj.mu.Unlock()
 		return nil
 	}()
@@ -478,8 +503,11 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 	job.CompletionDate = s.now()
 	switch {
 	case err == nil:
-		job.State, job.PercentDone, job.StatusMessage = backup.JobCompleted, 100, ""
-		log.Info("backup job completed", "items", job.ItemCount, "bytes", job.BackupSizeInBytes)
+		// A completed job keeps the notes of its attempt (fewer segments
+		// than asked, items out of DynamoDB's rules): AWS Backup's
+		// "completed with issues" is a COMPLETED job with a status message.
+		job.State, job.PercentDone = backup.JobCompleted, 100
+		log.Info("backup job completed", "items", job.ItemCount, "bytes", job.BackupSizeInBytes, "message", job.StatusMessage)
 	case job.State == backup.JobAborting || errors.Is(err, errStopped):
 		job.State, job.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
 		log.Info("backup job aborted")
@@ -513,15 +541,53 @@ func percent(p engine.Progress, estimate int64) float64 {
 	return 0
 }
 
+// restoreMetadata is what GetRecoveryPointRestoreMetadata reports for a
+// point: AWS's DynamoDB keys (encryptionType, kmsMasterKeyArn,
+// deletionProtection) with the values a restore uses unless told
+// otherwise, and cairn's keys describing the table and the point (see
+// backup.ParseDynamoDBRestoreMetadata). Sent back unchanged with a table
+// name added, it restores the point as it is.
 func restoreMetadata(spec *dynamodb.TableSpec, res *engine.BackupResult) map[string]string {
 	m := map[string]string{
-		"originalTableName": spec.TableName,
-		"TableArn":          spec.TableArn,
-		"ItemCount":         strconv.FormatInt(res.Items, 10),
-		"ContentChecksum":   res.Checksum,
+		backup.MetaOriginalTableName:  spec.TableName,
+		backup.MetaTableARN:           spec.TableArn,
+		backup.MetaItemCount:          strconv.FormatInt(res.Items, 10),
+		backup.MetaContentChecksum:    res.Checksum,
+		backup.MetaEncryptionType:     backup.EncryptionDefault,
+		backup.MetaDeletionProtection: strconv.FormatBool(spec.DeletionProtectionEnabled),
 	}
 	if spec.BillingMode != "" {
-		m["BillingMode"] = spec.BillingMode
+		m[backup.MetaBillingMode] = spec.BillingMode
+	}
+	if e := spec.SSEDescription; e != nil && e.SSEType == "KMS" && (e.Status == "ENABLED" || e.Status == "ENABLING" || e.Status == "UPDATING") {
+		m[backup.MetaEncryptionType] = backup.EncryptionKMS
+		if e.KMSMasterKeyArn != "" {
+			m[backup.MetaKMSMasterKeyARN] = e.KMSMasterKeyArn
+		}
+	}
+	if spec.TableClass != "" {
+		m[backup.MetaTableClass] = spec.TableClass
+	}
+	type rates struct {
+		ReadUnitsPerSecond  int64
+		WriteUnitsPerSecond int64
+	}
+	if w := spec.WarmThroughput; w != nil {
+		b, _ := json.Marshal(rates{w.ReadUnitsPerSecond, w.WriteUnitsPerSecond})
+		m[backup.MetaWarmThroughput] = string(b)
+	}
+	idx := map[string]rates{}
+	for _, g := range spec.GlobalSecondaryIndexes {
+		if w := g.WarmThroughput; w != nil {
+			idx[g.IndexName] = rates{w.ReadUnitsPerSecond, w.WriteUnitsPerSecond}
+		}
+	}
+	if len(idx) > 0 {
+		b, _ := json.Marshal(idx)
+		m[backup.MetaIndexWarmThroughput] = string(b)
+	}
+	if res.OutOfSpec > 0 {
+		m[backup.MetaOutOfSpecItems] = strconv.FormatInt(res.OutOfSpec, 10)
 	}
 	return m
 }

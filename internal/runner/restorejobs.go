@@ -15,16 +15,19 @@ import (
 	"github.com/cairn-backup/cairn/internal/engine"
 )
 
-// Restore metadata keys. TargetTableName is AWS's; the cairn: keys are
-// cairn's own.
+// Restore metadata keys (see backup.ParseDynamoDBRestoreMetadata, which
+// matches keys without regard to case).
 const (
 	MetaTargetTableName = "TargetTableName"
 	// MetaTargetSource names the configured source to restore into; default
 	// the source the table was backed up from.
-	MetaTargetSource = "cairn:TargetSource"
+	MetaTargetSource = backup.MetaTargetSource
 	// MetaSkipValidation set to "true" skips the post-restore check of item
 	// count and content checksum.
-	MetaSkipValidation = "cairn:SkipValidation"
+	MetaSkipValidation = backup.MetaSkipValidation
+	// MetaAllowRefusedItems set to "true" ends a restore whose target
+	// refused items COMPLETED instead of FAILED.
+	MetaAllowRefusedItems = backup.MetaAllowRefusedItems
 )
 
 // StartRestoreJob validates the request, records a PENDING restore job and
@@ -40,14 +43,8 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 	if in.ResourceType != "" && in.ResourceType != backup.ResourceTypeDynamoDB {
 		return nil, backup.Errorf(backup.ErrInvalidParameter, "resource type %q cannot be restored by cairn; only %s", in.ResourceType, backup.ResourceTypeDynamoDB)
 	}
-	target := in.Metadata[MetaTargetTableName]
-	if target == "" {
-		target = in.Metadata["targetTableName"]
-	}
-	if target == "" {
-		return nil, backup.Errorf(backup.ErrInvalidParameter, "restore metadata must name the new table: --metadata TargetTableName=NAME")
-	}
-	if err := backup.ValidateTableName(target); err != nil {
+	meta, err := backup.ParseDynamoDBRestoreMetadata(in.Metadata)
+	if err != nil {
 		return nil, err
 	}
 	rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
@@ -57,17 +54,15 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 	if rp.Status != backup.RecoveryPointCompleted {
 		return nil, backup.Errorf(backup.ErrInvalidRequest, "recovery point %s is %s; only a COMPLETED recovery point can be restored", rp.ARN, rp.Status)
 	}
+	if err := meta.CheckRecorded(rp.ARN, rp.RestoreMetadata); err != nil {
+		return nil, err
+	}
 	src, _, _, err := s.source(rp.ResourceARN)
-	if name := in.Metadata[MetaTargetSource]; name != "" {
-		src, err = s.sourceByName(name)
+	if meta.TargetSource != "" {
+		src, err = s.sourceByName(meta.TargetSource)
 	}
 	if err != nil {
 		return nil, err
-	}
-	for k := range in.Metadata {
-		if strings.HasPrefix(k, "cairn:") && k != MetaTargetSource && k != MetaSkipValidation {
-			return nil, backup.Errorf(backup.ErrInvalidParameter, "unknown restore metadata key %q (cairn knows %s and %s)", k, MetaTargetSource, MetaSkipValidation)
-		}
 	}
 	token := in.IdempotencyToken
 	in.IdempotencyToken = ""
@@ -99,12 +94,12 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 	}
 	out := *job
 	aj := &activeJob{restore: job}
-	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, rp, src, target) }); err != nil {
+	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, rp, src, meta) }); err != nil {
 		job.Status, job.StatusMessage, job.CompletionDate = backup.RestoreFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateRestoreJob(context.WithoutCancel(ctx), job)
 		return nil, err
 	}
-	s.log.Info("restore job created", "job", job.ID, "recovery_point", rp.ARN, "table", target)
+	s.log.Info("restore job created", "job", job.ID, "recovery_point", rp.ARN, "table", meta.TargetTableName)
 	return &out, nil
 }
 
@@ -114,8 +109,18 @@ func (s *Service) saveRestore(aj *activeJob) {
 	}
 }
 
-func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.RecoveryPoint, src *Source, target string) {
+// restoreRetryPolicy is the retry policy of a restore's writes and check:
+// right after CreateTable, DynamoDB may answer ResourceNotFoundException
+// for the new table for a while, even once it said ACTIVE.
+func (s *Service) restoreRetryPolicy(log *slog.Logger) dynamodb.RetryPolicy {
+	p := s.retryPolicy(log)
+	p.RetryNotFound = true
+	return p
+}
+
+func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.RecoveryPoint, src *Source, opts *backup.DynamoDBRestore) {
 	job := aj.restore
+	target := opts.TargetTableName
 	log := s.log.With("job", job.ID, "recovery_point", rp.ARN, "table", target)
 	if err := s.acquire(ctx); err != nil {
 		s.finishRestore(aj, nil, err, log)
@@ -127,7 +132,7 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 	s.saveRestore(aj)
 	aj.mu.Unlock()
 
-	var notApplied []string
+	var notes []string
 	err := func() error {
 		// Pin the point so no cold move removes its files while they are
 		// read, then read it where it is now (warm or cold).
@@ -155,14 +160,19 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		if err := json.Unmarshal(r.Metadata(), &meta); err != nil || meta.Table == nil {
 			return fmt.Errorf("recovery point metadata is unreadable: %v", err)
 		}
-		created, err := src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags})
+		alg, algErr := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
+		created, err := src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags,
+			EncryptionType: opts.EncryptionType, KMSMasterKeyArn: opts.KMSMasterKeyARN, DeletionProtection: opts.DeletionProtection,
+			BillingMode: opts.BillingMode, TableClass: opts.TableClass})
+		if created != nil && len(created.NotApplied) > 0 {
+			notes = append(notes, "not applied: "+strings.Join(created.NotApplied, "; "))
+		}
 		if err != nil {
 			if errors.Is(err, dynamodb.ErrTableExists) {
 				return fmt.Errorf("table %s already exists in source %s; cairn never writes into an existing table: choose another TargetTableName or delete the table", target, src.Name)
 			}
 			return fmt.Errorf("create table %s: %w", target, err)
 		}
-		notApplied = created.NotApplied
 		aj.mu.Lock()
 		job.CreatedResourceARN = created.TableARN
 		s.saveRestore(aj)
@@ -173,9 +183,14 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		for i, f := range files {
 			opens[i] = func(ctx context.Context) (engine.ItemIterator, error) { return r.OpenFile(ctx, f) }
 		}
+		var writer dynamodb.Writer = src.Client
+		if s.cfg.WrapWriter != nil {
+			writer = s.cfg.WrapWriter(writer)
+		}
 		res, err := engine.Restore(ctx, engine.RestoreInput{
-			Table: target, Writer: dynamodb.NewRetryWriter(src.Client, s.retryPolicy(log)), Files: opens,
+			Table: target, Writer: dynamodb.NewRetryWriter(writer, s.restoreRetryPolicy(log)), Files: opens,
 			Writers: s.cfg.RestoreWriters, ProgressInterval: s.cfg.ProgressInterval,
+			KeyAttributes: keyNames(meta.Table.KeySchema), ChecksumAlgorithm: alg,
 			Progress: func(p engine.Progress) {
 				aj.mu.Lock()
 				defer aj.mu.Unlock()
@@ -191,47 +206,72 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		}
 		aj.mu.Lock()
 		job.ItemsRestored = res.Items
-		skip := job.Metadata[MetaSkipValidation] == "true"
-		if !skip {
+		if !opts.SkipValidation {
 			// Clients can tell the check from the writing (cairn restore
 			// shows "validating").
 			job.ValidationStatus = backup.ValidationValidating
 			s.saveRestore(aj)
 		}
 		aj.mu.Unlock()
-		if skip {
-			return nil
+		// Items the target refused are named, and the job fails unless
+		// told to accept that (the table holds every other item).
+		var refused error
+		if res.Refused > 0 {
+			text := fmt.Sprintf("the target refused %d of the recovery point's %d items as invalid, as DynamoDB refuses items that break its rules "+
+				"(the recovery point holds them as the source did); table %s holds the other %d: %s",
+				res.Refused, rp.ItemCount, target, res.Items, itemsText(res.Refused, res.RefusedItems))
+			log.Warn("restore target refused items", "items", res.Refused)
+			if opts.AllowRefusedItems {
+				notes = append([]string{text}, notes...)
+			} else {
+				refused = fmt.Errorf("%s. To accept a table without them, restore with %s=true", text, MetaAllowRefusedItems)
+			}
 		}
-		alg, err := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
-		if err != nil {
-			return fmt.Errorf("validate restored table: the recovery point's content checksum: %w", err)
+		if opts.SkipValidation {
+			return refused
 		}
-		check, err := engine.Backup(ctx, engine.BackupInput{Table: target, ChecksumAlgorithm: alg,
-			Scanner: dynamodb.NewRetryScanner(src.Client, s.retryPolicy(log)), TableSizeBytes: rp.BackupSizeInBytes})
+		if algErr != nil {
+			return fmt.Errorf("validate restored table: the recovery point's content checksum: %w", algErr)
+		}
+		check, err := engine.Backup(ctx, engine.BackupInput{Table: target, ChecksumAlgorithm: alg, KeyAttributes: keyNames(meta.Table.KeySchema),
+			Scanner: dynamodb.NewRetryScanner(src.Client, s.restoreRetryPolicy(log)), TableSizeBytes: rp.BackupSizeInBytes})
 		if err != nil {
 			return fmt.Errorf("validate restored table: %w", err)
 		}
+		// The table plus the refused items must be the point.
+		all := check.Sum
+		all.Merge(&res.RefusedSum)
 		aj.mu.Lock()
 		defer aj.mu.Unlock()
-		if check.Items != rp.ItemCount || check.Checksum != rp.ContentChecksum {
+		if all.Count() != rp.ItemCount || all.Sum() != rp.ContentChecksum {
 			job.ValidationStatus = backup.ValidationFailed
 			job.ValidationStatusMessage = fmt.Sprintf("restored table has %d items with checksum %s; the recovery point has %d items with checksum %s",
 				check.Items, check.Checksum, rp.ItemCount, rp.ContentChecksum)
+			if res.Refused > 0 {
+				job.ValidationStatusMessage += fmt.Sprintf(" (%d items the target refused counted with the table)", res.Refused)
+			}
 			return errors.New("validation failed: " + job.ValidationStatusMessage)
 		}
 		job.ValidationStatus = backup.ValidationSuccessful
 		job.ValidationStatusMessage = fmt.Sprintf("%d items, content checksum %s match the recovery point", check.Items, check.Checksum)
-		return nil
+		if res.Refused > 0 {
+			job.ValidationStatusMessage = fmt.Sprintf("%d items with content checksum %s, and the %d items the target refused, "+
+				"match the recovery point's %d items and checksum %s", check.Items, check.Checksum, res.Refused, rp.ItemCount, rp.ContentChecksum)
+		}
+		return refused
 	}()
 	if errors.Is(err, blob.ErrArchived) {
 		err = fmt.Errorf("the recovery point's data files are in an archive storage class of S3 cold storage: "+
 			"restore them with S3 RestoreObject first (or give the vault tag %s=GLACIER_IR for cold points that restore at once): %w",
 			backup.TagColdStorageClass, err)
 	}
-	s.finishRestore(aj, notApplied, err, log)
+	s.finishRestore(aj, notes, err, log)
 }
 
-func (s *Service) finishRestore(aj *activeJob, notApplied []string, err error, log *slog.Logger) {
+// finishRestore ends a restore job: COMPLETED if err is nil, else FAILED
+// with err as its message; notes (settings not applied, items refused and
+// accepted) follow in the StatusMessage.
+func (s *Service) finishRestore(aj *activeJob, notes []string, err error, log *slog.Logger) {
 	aj.mu.Lock()
 	defer aj.mu.Unlock()
 	job := aj.restore
@@ -253,9 +293,7 @@ func (s *Service) finishRestore(aj *activeJob, notApplied []string, err error, l
 		msgs = append(msgs, causeMessage(err))
 		log.Error("restore job failed", "err", err)
 	}
-	if len(notApplied) > 0 {
-		msgs = append(msgs, "not applied: "+strings.Join(notApplied, "; "))
-	}
+	msgs = append(msgs, notes...)
 	job.StatusMessage = strings.Join(msgs, ". ")
 	s.saveRestore(aj)
 }

@@ -83,6 +83,10 @@ type Config struct {
 	// WrapScanner, when set, wraps the scanner of every backup beneath
 	// the retry policy (fault injection in tests).
 	WrapScanner func(dynamodb.Scanner) dynamodb.Scanner
+	// WrapWriter, when set, wraps the writer of every restore beneath the
+	// retry policy (fault injection in tests: a strict target, a table
+	// that is not found at first).
+	WrapWriter func(dynamodb.Writer) dynamodb.Writer
 }
 
 // Defaults of Config.

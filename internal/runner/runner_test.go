@@ -317,7 +317,7 @@ func TestStartRestoreValidation(t *testing.T) {
 		code backup.Code
 	}{
 		{backup.StartRestoreJobInput{RecoveryPointARN: "nope", Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrInvalidParameter},
-		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X")}, backup.ErrInvalidParameter},
+		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X")}, backup.ErrMissingParameter},
 		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), Metadata: map[string]string{MetaTargetTableName: "a b"}}, backup.ErrInvalidParameter},
 		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrNotFound},
 		{backup.StartRestoreJobInput{RecoveryPointARN: backup.RecoveryPointARN("us-east-1", "000000000000", "X"), ResourceType: "EBS", Metadata: map[string]string{MetaTargetTableName: "abc"}}, backup.ErrInvalidParameter},
