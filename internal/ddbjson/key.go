@@ -2,7 +2,8 @@ package ddbjson
 
 // AppendKey appends a JSON object of the top-level attributes of item
 // called names (the key attributes of its table), in the order of names,
-// each with its value as item holds it: {"pk":{"S":"a"},"sk":{"N":"1"}}.
+// each with its value as item holds it, whitespace between tokens left
+// out: {"pk":{"S":"a"},"sk":{"N":"1"}}.
 // It is how cairn names an item in messages, so it never fails: it reads
 // what it can of an item that is not valid, leaves out names item lacks,
 // and gives {} when it finds none.
@@ -46,7 +47,32 @@ func AppendKey(dst, item []byte, names ...string) []byte {
 		first = false
 		dst = AppendString(dst, names[k])
 		dst = append(dst, ':')
-		dst = append(dst, v...)
+		dst = appendCompact(dst, v)
 	}
 	return append(dst, '}')
+}
+
+// appendCompact appends the JSON value v without the whitespace between its
+// tokens.
+func appendCompact(dst, v []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range v {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case isSpace(c):
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }

@@ -212,6 +212,7 @@ func TestAppendKey(t *testing.T) {
 		{`{"sk":{"N":"2"},"pk":{"S":"a"}}`, []string{"pk", "sk"}, `{"pk":{"S":"a"},"sk":{"N":"2"}}`},
 		{`{"p\u006b":{"S":"a"}}`, []string{"pk"}, `{"pk":{"S":"a"}}`},
 		{`{"x":{"S":"a"}}`, []string{"pk"}, `{}`},
+		{`{"pk": { "S" : "a b\" c" } }`, []string{"pk"}, `{"pk":{"S":"a b\" c"}}`},
 		{`{"pk":{"S":"a"},"x":`, []string{"pk"}, `{"pk":{"S":"a"}}`},
 		{`not json`, []string{"pk"}, `{}`},
 		{`{"a":{"S":"1"},"b":{"S":"2"},"c":{"S":"3"},"d":{"S":"4"},"e":{"S":"5"}}`, []string{"e", "d", "c", "b", "a"},

@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -139,8 +140,16 @@ func (fw *FaultWriter) BatchWrite(ctx context.Context, table string, items [][]b
 				fw.mu.Lock()
 				fw.stats.Refused++
 				fw.mu.Unlock()
+				msg := verr.Error()
+				var de *ddbjson.Error
+				if errors.As(verr, &de) {
+					msg = de.Reason
+					if de.Path != "" {
+						msg = de.Path + ": " + msg
+					}
+				}
 				return nil, 0, fmt.Errorf("batch write %s: %w", table, &APIError{Code: "ValidationException", StatusCode: http.StatusBadRequest,
-					Message: "injected: One or more parameter values were invalid: " + verr.Error()})
+					Message: "injected: One or more parameter values were invalid: " + msg})
 			}
 		}
 	}

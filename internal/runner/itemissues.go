@@ -12,8 +12,8 @@ import (
 // given, the keys of the first few.
 const (
 	maxItemsNamed    = 10
-	maxItemsText     = 600
-	maxIssueReason   = 160
+	maxItemsText     = 1500
+	maxIssueReason   = 120
 	ellipsis         = "..."
 	outOfSpecSummary = "a strict target such as DynamoDB refuses them"
 )
@@ -42,6 +42,13 @@ func itemsText(total int64, items []engine.ItemIssue) string {
 	}
 	return b.String()
 }
+
+// refusedError ends a restore whose target refused items: its text is the
+// job's StatusMessage as is (bounded by itemsText), not cut as other
+// errors are.
+type refusedError struct{ text string }
+
+func (e *refusedError) Error() string { return e.text }
 
 // keyNames returns the names of a table's key attributes.
 func keyNames(ks []dynamodb.KeySchemaElement) []string {

@@ -224,7 +224,7 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 			if opts.AllowRefusedItems {
 				notes = append([]string{text}, notes...)
 			} else {
-				refused = fmt.Errorf("%s. To accept a table without them, restore with %s=true", text, MetaAllowRefusedItems)
+				refused = &refusedError{text: fmt.Sprintf("%s. To accept a table without them, restore with %s=true", text, MetaAllowRefusedItems)}
 			}
 		}
 		if opts.SkipValidation {
@@ -290,7 +290,12 @@ func (s *Service) finishRestore(aj *activeJob, notes []string, err error, log *s
 			// The check did not end: no verdict.
 			job.ValidationStatus = ""
 		}
-		msgs = append(msgs, causeMessage(err))
+		var re *refusedError
+		if errors.As(err, &re) {
+			msgs = append(msgs, re.text)
+		} else {
+			msgs = append(msgs, causeMessage(err))
+		}
 		log.Error("restore job failed", "err", err)
 	}
 	msgs = append(msgs, notes...)

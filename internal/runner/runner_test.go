@@ -46,8 +46,13 @@ func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
 // adjust (a fake clock, fewer job slots, a scanner wrapper...).
 func newFixtureWith(t *testing.T, adjust func(*Config)) *fixture {
 	t.Helper()
-	dyn := testbed.Dynalite(t)
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(dyn.Endpoint),
+	return newFixtureOn(t, testbed.Dynalite(t), adjust)
+}
+
+// newFixtureOn is newFixtureWith on the DynamoDB-compatible server srv.
+func newFixtureOn(t *testing.T, srv *testbed.Server, adjust func(*Config)) *fixture {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
 	client, err := dynamodb.New(cfg, dynamodb.Options{})
 	if err != nil {
