@@ -350,3 +350,55 @@ func TestBackupWithAMillionSegmentsIsBounded(t *testing.T) {
 		t.Errorf("point metadata records %d segments, want 64", meta.Segments)
 	}
 }
+
+// Settings moto keeps and dynalite ignores (warm throughput of the table
+// and its index, deletion protection) come back on moto and are named in
+// the StatusMessage of a restore into dynalite.
+func TestSettingsNotAppliedAreNamed(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	dynClient, err := dynamodb.New(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(dyn.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}, dynamodb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureOn(t, testbed.Moto(t), func(c *Config) { c.Sources = append(c.Sources, &Source{Name: "dynalite", Client: dynClient}) })
+	ctx := context.Background()
+	s := aws.String
+	if _, err := f.db.CreateTable(ctx, &sdk.CreateTableInput{TableName: s("warm"),
+		KeySchema: []types.KeySchemaElement{{AttributeName: s("pk"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: s("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("g"), AttributeType: types.ScalarAttributeTypeS}},
+		BillingMode: types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{IndexName: s("by-g"),
+			KeySchema:      []types.KeySchemaElement{{AttributeName: s("g"), KeyType: types.KeyTypeHash}},
+			Projection:     &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			WarmThroughput: &types.WarmThroughput{ReadUnitsPerSecond: aws.Int64(14000), WriteUnitsPerSecond: aws.Int64(4100)}}},
+		WarmThroughput:            &types.WarmThroughput{ReadUnitsPerSecond: aws.Int64(20000), WriteUnitsPerSecond: aws.Int64(6000)},
+		DeletionProtectionEnabled: aws.Bool(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.putRaw(t, f.client, "warm", ddbjson.RandomItems(rand.New(rand.NewPCG(23, 1)), 30, 200))
+	j, rp := f.backupOf(t, backup.TableARN("us-east-1", "000000000000", "warm"), backup.BackupOptions{})
+	if rp.RestoreMetadata[backup.MetaWarmThroughput] != `{"ReadUnitsPerSecond":20000,"WriteUnitsPerSecond":6000}` {
+		t.Errorf("restore metadata %v", rp.RestoreMetadata)
+	}
+	r := f.restore(t, j.RecoveryPointARN, map[string]string{"targetTableName": "warm-moto"})
+	if r.Status != backup.RestoreCompleted || r.StatusMessage != "" {
+		t.Errorf("moto restore: %s %q", r.Status, r.StatusMessage)
+	}
+	d, err := f.db.DescribeTable(ctx, &sdk.DescribeTableInput{TableName: s("warm-moto")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := d.Table.WarmThroughput; w == nil || aws.ToInt64(w.ReadUnitsPerSecond) != 20000 || !aws.ToBool(d.Table.DeletionProtectionEnabled) ||
+		aws.ToInt64(d.Table.GlobalSecondaryIndexes[0].WarmThroughput.WriteUnitsPerSecond) != 4100 {
+		t.Errorf("moto copy: warm %+v, protected %v", d.Table.WarmThroughput, aws.ToBool(d.Table.DeletionProtectionEnabled))
+	}
+	r = f.restore(t, j.RecoveryPointARN, map[string]string{"targetTableName": "warm-dyn", MetaTargetSource: "dynalite"})
+	if r.Status != backup.RestoreCompleted || r.ValidationStatus != backup.ValidationSuccessful {
+		t.Errorf("dynalite restore: %s %q", r.Status, r.StatusMessage)
+	}
+	mustContain(t, "dynalite restore StatusMessage", r.StatusMessage, "not applied: ", "DeletionProtectionEnabled: target ignored it",
+		"WarmThroughput: target ignored it", "GlobalSecondaryIndexes[by-g].WarmThroughput: target ignored it")
+}
