@@ -157,7 +157,9 @@ type CreateResult struct {
 // refused is listed in NotApplied: the new table is described and compared
 // with what was asked, since some servers accept settings silently without
 // applying them; a target that refuses the warm throughput asked
-// (ValidationException) gets the table without it.
+// (ValidationException) gets the table without it. The calls after
+// CreateTable are sent again for a while if the target answers
+// ResourceNotFoundException for the table it just called ACTIVE.
 //
 // If a table called name exists already, CreateTable returns ErrTableExists
 // and changes nothing. An error after the table was created comes with the
@@ -199,9 +201,12 @@ func (c *Client) CreateTable(ctx context.Context, spec *TableSpec, name string, 
 
 	if t := spec.TimeToLive; t != nil && t.AttributeName != "" &&
 		(t.TimeToLiveStatus == string(types.TimeToLiveStatusEnabled) || t.TimeToLiveStatus == string(types.TimeToLiveStatusEnabling)) {
-		_, err := c.api.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName:               aws.String(name),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String(t.AttributeName)},
+		err := c.whileNotFound(ctx, func() error {
+			_, err := c.api.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+				TableName:               aws.String(name),
+				TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String(t.AttributeName)},
+			})
+			return err
 		})
 		switch {
 		case err == nil:
@@ -214,7 +219,7 @@ func (c *Client) CreateTable(ctx context.Context, spec *TableSpec, name string, 
 	}
 
 	if cb := spec.ContinuousBackups; cb != nil && cb.PointInTimeRecoveryStatus == string(types.PointInTimeRecoveryStatusEnabled) {
-		err := c.enablePITR(ctx, name, cb.RecoveryPeriodInDays)
+		err := c.whileNotFound(ctx, func() error { return c.enablePITR(ctx, name, cb.RecoveryPeriodInDays) })
 		switch {
 		case err == nil:
 			res.Applied = append(res.Applied, "ContinuousBackups")
@@ -226,7 +231,7 @@ func (c *Client) CreateTable(ctx context.Context, spec *TableSpec, name string, 
 	}
 
 	if len(in.Tags) > 0 {
-		if err := c.ensureTags(ctx, res.TableARN, in.Tags, res); err != nil {
+		if err := c.whileNotFound(ctx, func() error { return c.ensureTags(ctx, res.TableARN, in.Tags, res) }); err != nil {
 			return res, tableErr("tag", name, err)
 		}
 	}
@@ -448,6 +453,26 @@ func (c *Client) ensureTags(ctx context.Context, arn string, tags []types.Tag, r
 	}
 	res.Applied = append(res.Applied, "Tags")
 	return nil
+}
+
+// notFoundRetries bounds whileNotFound: about 25 seconds of backoff.
+const notFoundRetries = 9
+
+// whileNotFound calls fn again, backing off from 50 ms, while it fails with
+// ResourceNotFoundException: right after CreateTable, DynamoDB may not know
+// the new table everywhere yet, even once DescribeTable said ACTIVE.
+func (c *Client) whileNotFound(ctx context.Context, fn func() error) error {
+	delay := 50 * time.Millisecond
+	for n := 0; ; n++ {
+		err := fn()
+		if err == nil || sdkErrorCode(err) != "ResourceNotFoundException" || n == notFoundRetries {
+			return err
+		}
+		if err := sleepCtx(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
 }
 
 // enablePITR turns point-in-time recovery on. Right after CreateTable, AWS

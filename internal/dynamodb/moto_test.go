@@ -216,3 +216,49 @@ func TestSpecFromDescriptionCapturesClassAndWarmThroughput(t *testing.T) {
 		t.Fatal("unknown table class accepted")
 	}
 }
+
+// lateTable is the SDK client of a DynamoDB that, for a while after a
+// table turned ACTIVE, still answers ResourceNotFoundException for it.
+type lateTable struct {
+	*dynamodb.Client
+	ttl, tags int
+}
+
+func notFound() error {
+	return &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Requested resource not found"}
+}
+
+func (l *lateTable) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	if l.ttl++; l.ttl <= 2 {
+		return nil, notFound()
+	}
+	return l.Client.UpdateTimeToLive(ctx, in, optFns...)
+}
+
+func (l *lateTable) TagResource(ctx context.Context, in *dynamodb.TagResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
+	if l.tags++; l.tags <= 1 {
+		return nil, notFound()
+	}
+	return l.Client.TagResource(ctx, in, optFns...)
+}
+
+// The settings applied after CreateTable are sent again while the new
+// table is not found.
+func TestCreateTableRetriesNotFoundAfterActive(t *testing.T) {
+	srv := testbed.Moto(t)
+	api := &lateTable{Client: dynamodb.NewFromConfig(testConfig(srv.Endpoint))}
+	c, err := New(testConfig(srv.Endpoint), Options{API: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := &TableSpec{KeySchema: []KeySchemaElement{{AttributeName: "pk", KeyType: "HASH"}},
+		AttributeDefinitions: []AttributeDefinition{{AttributeName: "pk", AttributeType: "S"}}, BillingMode: BillingPayPerRequest,
+		TimeToLive: &TimeToLive{TimeToLiveStatus: "ENABLED", AttributeName: "exp"}}
+	res, err := c.CreateTable(context.Background(), spec, "late", CreateOptions{Tags: []Tag{{Key: "a", Value: "b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Applied, "TimeToLive") || !slices.Contains(res.Applied, "Tags") || api.ttl != 3 {
+		t.Errorf("applied %q, not applied %q, %d UpdateTimeToLive calls", res.Applied, res.NotApplied, api.ttl)
+	}
+}
