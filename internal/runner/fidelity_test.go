@@ -143,7 +143,7 @@ func (f *fixture) restore(t *testing.T, pointARN string, meta map[string]string)
 
 func (f *fixture) backupOf(t *testing.T, arn string, opts backup.BackupOptions) (*backup.BackupJob, *backup.RecoveryPoint) {
 	t.Helper()
-	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", ResourceARN: arn, Options: opts})
+	j, err := f.svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn, Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
