@@ -44,6 +44,7 @@ var codeErrors = map[backup.Code]struct {
 	backup.ErrInvalidRequest:   {http.StatusBadRequest, "InvalidRequestException"},
 	backup.ErrConflict:         {http.StatusBadRequest, "ConflictException"},
 	backup.ErrLimitExceeded:    {http.StatusBadRequest, "LimitExceededException"},
+	backup.ErrUnavailable:      {http.StatusInternalServerError, "ServiceUnavailableException"},
 	backup.ErrInternal:         {http.StatusInternalServerError, "ServiceUnavailableException"},
 }
 

@@ -24,6 +24,10 @@ const (
 	ErrConflict Code = "Conflict"
 	// ErrLimitExceeded: a quota would be exceeded.
 	ErrLimitExceeded Code = "LimitExceeded"
+	// ErrUnavailable: the server cannot do it because of its own state (a
+	// full or failing disk, storage it cannot reach); the message says so
+	// and the client may try again once the operator has fixed it.
+	ErrUnavailable Code = "Unavailable"
 	// ErrInternal: anything else; details are logged, not shown.
 	ErrInternal Code = "Internal"
 )

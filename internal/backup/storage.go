@@ -14,11 +14,14 @@ const (
 	// TagStorage is "s3://BUCKET/PREFIX" or "file:///ABSOLUTE/PATH" (or a bare
 	// absolute path). Absent means a directory under the server's data dir.
 	TagStorage = "cairn:storage"
-	// TagS3Endpoint is the endpoint of an S3-compatible server
-	// ("http://127.0.0.1:7070"); absent means AWS S3. Setting it turns on
-	// path-style addressing, which S3-compatible servers expect.
+	// TagS3Endpoint names one of the S3 endpoints the server's operator
+	// configured (StoragePolicy.Endpoints), by its name or by its exact
+	// URL; absent means the only configured endpoint. Region, addressing
+	// style and credentials come from the configuration, never from the
+	// request.
 	TagS3Endpoint = "cairn:s3-endpoint"
-	// TagS3Region is the bucket's region; absent means the server's region.
+	// TagS3Region is the bucket's region for an endpoint whose
+	// configuration names none; absent means the server's region.
 	TagS3Region = "cairn:s3-region"
 	// TagColdPath is the directory (an absolute path or "file:///PATH") a
 	// file vault moves recovery points to when their lifecycle sends them
@@ -76,12 +79,18 @@ func StorageFromTags(tags map[string]string) (VaultStorage, map[string]string, e
 	if st.Kind != StorageS3 && (endpoint != "" || region != "") {
 		return VaultStorage{}, nil, Errorf(ErrInvalidParameter, "tags %s and %s apply only to s3:// storage", TagS3Endpoint, TagS3Region)
 	}
-	if endpoint != "" {
+	switch {
+	case endpoint == "":
+	case strings.Contains(endpoint, "://"):
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return VaultStorage{}, nil, Errorf(ErrInvalidParameter, "tag %s=%q is not an http(s) URL", TagS3Endpoint, endpoint)
+			return VaultStorage{}, nil, Errorf(ErrInvalidParameter, "tag %s=%q is neither the name of a configured S3 endpoint nor an http(s) URL", TagS3Endpoint, endpoint)
 		}
-		st.Endpoint, st.PathStyle = endpoint, true
+		st.Endpoint = endpoint
+	case ValidEndpointName(endpoint):
+		st.EndpointName = endpoint
+	default:
+		return VaultStorage{}, nil, Errorf(ErrInvalidParameter, "tag %s=%q is neither the name of a configured S3 endpoint nor an http(s) URL", TagS3Endpoint, endpoint)
 	}
 	st.Region = region
 	return st, rest, nil
@@ -142,6 +151,9 @@ func within(p, dir string) bool {
 	rel, err := filepath.Rel(dir, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
+
+// Within reports whether the clean absolute path p is dir or lies under it.
+func Within(p, dir string) bool { return within(p, dir) }
 
 // ColdDir returns the directory a file vault's cold recovery points live
 // in: ColdPath, or the vault's directory + ".cold".

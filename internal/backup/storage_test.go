@@ -12,7 +12,10 @@ func TestStorageFromTags(t *testing.T) {
 	}{
 		{"none", map[string]string{"team": "a"}, VaultStorage{}, 1, false},
 		{"s3", map[string]string{TagStorage: "s3://my-bucket/vaults/prod/", TagS3Endpoint: "http://127.0.0.1:7070", "x": "y"},
-			VaultStorage{Kind: StorageS3, Bucket: "my-bucket", Prefix: "vaults/prod", Endpoint: "http://127.0.0.1:7070", PathStyle: true}, 1, false},
+			VaultStorage{Kind: StorageS3, Bucket: "my-bucket", Prefix: "vaults/prod", Endpoint: "http://127.0.0.1:7070"}, 1, false},
+		{"s3 endpoint by name", map[string]string{TagStorage: "s3://bkt/p", TagS3Endpoint: "minio-1"},
+			VaultStorage{Kind: StorageS3, Bucket: "bkt", Prefix: "p", EndpointName: "minio-1"}, 0, false},
+		{"bad endpoint name", map[string]string{TagStorage: "s3://bkt", TagS3Endpoint: "-x y"}, VaultStorage{}, 0, true},
 		{"s3 no prefix", map[string]string{TagStorage: "s3://bkt"}, VaultStorage{Kind: StorageS3, Bucket: "bkt"}, 0, false},
 		{"file url", map[string]string{TagStorage: "file:///srv/vault/"}, VaultStorage{Kind: StorageFile, Path: "/srv/vault"}, 0, false},
 		{"abs path", map[string]string{TagStorage: "/srv/v"}, VaultStorage{Kind: StorageFile, Path: "/srv/v"}, 0, false},

@@ -25,6 +25,15 @@ type VaultStorage struct {
 	Endpoint  string `json:"endpoint,omitempty"`
 	Region    string `json:"region,omitempty"`
 	PathStyle bool   `json:"pathStyle,omitempty"`
+	// EndpointName is the name of the operator's configured S3 endpoint
+	// (StoragePolicy) the vault uses; empty in vaults created before
+	// endpoints had names, which are matched by Endpoint.
+	EndpointName string `json:"endpointName,omitempty"`
+	// OwnerID is a random ID chosen when the vault is created and written
+	// into its storage marker and into every recovery point it starts: the
+	// proof that data found there was written by this vault. Empty in
+	// vaults created before it existed.
+	OwnerID string `json:"ownerId,omitempty"`
 	// ColdPath is the directory a file vault moves points to when they go
 	// to cold storage; empty means PATH.cold next to the vault's directory.
 	ColdPath string `json:"coldPath,omitempty"`

@@ -399,7 +399,8 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		if err := s.cfg.Catalog.CreateRecoveryPoint(ctx, rp); err != nil {
 			return fmt.Errorf("record recovery point: %w", err)
 		}
-		w, err = vault.New(store).Create(ctx, rpID, vault.WriterOptions{Compression: vault.Compression(s.cfg.Compression)})
+		w, err = vault.New(store).Create(ctx, rpID, vault.WriterOptions{Compression: vault.Compression(s.cfg.Compression),
+			Started: startedFor(v, rpID)})
 		if err != nil {
 			return fmt.Errorf("create recovery point in vault: %w", err)
 		}

@@ -201,6 +201,7 @@ func (s *Service) runCopy(ctx context.Context, aj *activeJob, p *copyPlan) {
 		}
 		m, err := vault.Copy(ctx, src, rp.ID, vault.New(dstStore), id, vault.CopyOptions{
 			Metadata: func(old json.RawMessage) (json.RawMessage, error) { return renameMetadata(old, id) },
+			Started:  startedFor(p.dst, id),
 		})
 		if err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -156,6 +158,15 @@ func (s *Service) LifecycleTick(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if s.sweepDue() {
+		vaults, err := s.allVaults(ctx)
+		if err == nil {
+			err = s.sweep(ctx, vaults, s.storageConflicts(vaults))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -249,7 +260,7 @@ func (s *Service) moveToCold(ctx context.Context, id string) error {
 		if cold == warm {
 			return fail(fmt.Errorf("the cold storage of vault %s is its warm storage", v.Name))
 		}
-		if _, err := vault.Copy(ctx, vault.New(warm), id, vault.New(cold), id, vault.CopyOptions{}); err != nil {
+		if _, err := vault.Copy(ctx, vault.New(warm), id, vault.New(cold), id, vault.CopyOptions{Started: startedFor(v, id)}); err != nil {
 			if derr := vault.New(cold).Delete(context.WithoutCancel(ctx), id); derr != nil {
 				log.Warn("cannot remove the partial cold copy; the next pass replaces it", "err", derr)
 			}
@@ -404,31 +415,51 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 // jobs still CREATED or RUNNING end FAILED and their partial destination
 // points are removed; in file vaults, the warm copies of COLD points are
 // removed, and cold copies of points that are not COLD are finished (if
-// complete and due) or removed. It runs at the end of Recover.
+// complete and due) or removed. It runs at the end of Recover, and touches
+// only vaults whose storage is proven theirs (see storage.go).
 func (s *Service) recoverLifecycle(ctx context.Context) error {
 	copyErr := s.recoverCopyJobs(ctx)
 	vaults, err := s.allVaults(ctx)
 	if err != nil {
 		return errors.Join(copyErr, err)
 	}
+	conflicts := s.storageConflicts(vaults)
 	for _, v := range vaults {
 		if v.Storage.Kind != backup.StorageFile {
 			continue
 		}
-		if err := s.recoverColdMoves(ctx, v); err != nil {
+		if err := s.recoverColdMoves(ctx, v, conflicts); errors.Is(err, errNotOwned) {
+			s.log.Warn("cold moves of vault not recovered: its storage is left alone", "vault", v.Name, "reason", err)
+		} else if err != nil {
 			s.log.Warn("cannot finish the cold moves of vault", "vault", v.Name, "err", err)
 		}
 	}
 	return copyErr
 }
 
-// recoverColdMoves cleans up the cold moves of one file vault.
-func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
+// recoverColdMoves cleans up the cold moves of one file vault. It deletes
+// only copies of points the catalog lists for this vault (and, in the
+// cold directory, incomplete points the catalog does not know that are
+// proven this vault's), and a copy only while the other copy checks out.
+func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault, conflicts map[string]string) error {
 	warm, err := s.store(ctx, v)
 	if err != nil {
 		return err
 	}
-	complete, incomplete, err := vault.New(warm).ListPoints(ctx)
+	if err := s.owns(ctx, v, warm, roleWarm, conflicts); err != nil {
+		return err
+	}
+	cold, err := s.coldStore(ctx, v, false)
+	if err != nil {
+		return err
+	}
+	if cold != nil {
+		if err := s.owns(ctx, v, cold, roleCold, conflicts); err != nil {
+			return err
+		}
+	}
+	wv := vault.New(warm)
+	complete, incomplete, err := wv.ListPoints(ctx)
 	if err != nil {
 		return err
 	}
@@ -437,14 +468,25 @@ func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
 		if err != nil || rp.StorageClass != backup.StorageCold {
 			continue // unknown points are swept by Recover
 		}
-		if err := vault.New(warm).Delete(ctx, id); err != nil {
+		if rp.VaultName != v.Name {
+			s.log.Warn("the storage of a vault holds a recovery point of another vault; it is left alone", "vault", v.Name, "recovery_point", id, "point_vault", rp.VaultName)
+			continue
+		}
+		if cold == nil {
+			s.log.Error("a COLD recovery point has no cold directory; its warm copy is kept", "recovery_point", rp.ARN, "vault", v.Name)
+			continue
+		}
+		if _, err := vault.New(cold).CheckStored(ctx, id); err != nil {
+			s.log.Error("the cold copy of a COLD recovery point does not check out; its warm copy is kept", "recovery_point", rp.ARN, "vault", v.Name, "err", err)
+			continue
+		}
+		if err := wv.Delete(ctx, id); err != nil {
 			return err
 		}
 		s.log.Info("removed the warm copy of a cold recovery point", "recovery_point", rp.ARN, "vault", v.Name)
 	}
-	cold, err := s.coldStore(ctx, v, false)
-	if err != nil || cold == nil {
-		return err
+	if cold == nil {
+		return nil
 	}
 	if rt, ok := cold.(interface{ RemoveTemp(context.Context) error }); ok {
 		if err := rt.RemoveTemp(ctx); err != nil {
@@ -452,18 +494,45 @@ func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
 		}
 	}
 	cv := vault.New(cold)
-	complete, incomplete, err = cv.ListPoints(ctx)
+	points, err := listStored(ctx, cold)
 	if err != nil {
 		return err
 	}
-	for _, id := range complete {
+	for _, id := range slices.Sorted(maps.Keys(points)) {
+		p := points[id]
 		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
 		switch {
 		case err != nil && !backup.IsNotFound(err):
 			return err
-		case err == nil && rp.StorageClass == backup.StorageCold:
+		case err != nil:
+			// Not in the catalog: a complete copy is kept (it may be all
+			// that is left of a point whose catalog entry was lost); an
+			// incomplete one proven this vault's is removed.
+			if p.complete {
+				s.log.Warn("a complete cold copy the catalog does not list is kept; `cairn catalog rebuild` can list it again", "recovery_point", id, "vault", v.Name)
+				continue
+			}
+			ok, why, err := s.mayRemoveOrphan(ctx, v, cold, id, p)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				s.log.Info("a partial cold copy the catalog does not know is kept", "recovery_point", id, "vault", v.Name, "reason", why)
+				continue
+			}
+			if err := s.removeCold(ctx, cv, v, id, "removed a partial cold copy the catalog does not know"); err != nil {
+				return err
+			}
 			continue
-		case err == nil && rp.Status == backup.RecoveryPointCompleted:
+		case rp.VaultName != v.Name:
+			s.log.Warn("the cold directory of a vault holds a recovery point of another vault; it is left alone", "vault", v.Name, "recovery_point", id, "point_vault", rp.VaultName)
+			continue
+		case rp.StorageClass == backup.StorageCold:
+			if !p.complete {
+				s.log.Error("a COLD recovery point is incomplete in cold storage", "recovery_point", rp.ARN, "vault", v.Name)
+			}
+			continue
+		case p.complete && rp.Status == backup.RecoveryPointCompleted:
 			if c, _ := rp.CalculatedLifecycle(); !c.IsZero() && !c.After(s.now()) {
 				if err := s.moveToCold(ctx, id); err != nil {
 					return err
@@ -471,20 +540,18 @@ func (s *Service) recoverColdMoves(ctx context.Context, v *backup.Vault) error {
 				continue
 			}
 		}
-		if err := s.removeCold(ctx, cv, v, id, "removed a cold copy the catalog does not count as cold"); err != nil {
-			return err
-		}
-	}
-	for _, id := range incomplete {
-		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
-		if err != nil && !backup.IsNotFound(err) {
-			return err
-		}
-		if err == nil && rp.StorageClass == backup.StorageCold {
-			s.log.Error("a COLD recovery point is incomplete in cold storage", "recovery_point", rp.ARN, "vault", v.Name)
+		// A copy of a point the catalog lists for this vault as WARM: a
+		// move cut short. The warm copy is the point; the cold one goes,
+		// but only while the warm one is there to read.
+		if _, err := wv.CheckStored(ctx, id); p.complete && err != nil {
+			s.log.Error("a WARM recovery point's warm copy does not check out; its cold copy is kept", "recovery_point", rp.ARN, "vault", v.Name, "err", err)
 			continue
 		}
-		if err := s.removeCold(ctx, cv, v, id, "removed a partial cold copy"); err != nil {
+		msg := "removed a partial cold copy"
+		if p.complete {
+			msg = "removed a cold copy the catalog does not count as cold"
+		}
+		if err := s.removeCold(ctx, cv, v, id, msg); err != nil {
 			return err
 		}
 	}

@@ -45,6 +45,12 @@ type lcEnv struct {
 	clock   *clock.Fake
 	cat     *faultCatalog
 	dataDir string
+	// diskDir is the directory the operator allows file vaults in,
+	// outside the data dir.
+	diskDir string
+	// adjust, if set, changes the Config of every Service newService
+	// starts.
+	adjust func(*Config)
 
 	mu     sync.Mutex
 	stores map[string]*blobfault.Store // by storage location
@@ -58,6 +64,11 @@ type lcEnv struct {
 
 var t0 = time.Date(2026, 3, 1, 5, 0, 0, 0, time.UTC)
 
+// testS3Endpoint is the S3 endpoint the tests' policy allows; lcEnv's
+// openStore serves every S3 vault from versitygw (or memory) whatever it
+// says.
+const testS3Endpoint = "http://127.0.0.1:1"
+
 func newLCEnv(t *testing.T) *lcEnv {
 	t.Helper()
 	cat, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "catalog.db"))
@@ -66,7 +77,7 @@ func newLCEnv(t *testing.T) *lcEnv {
 	}
 	t.Cleanup(func() { cat.Close() })
 	return &lcEnv{t: t, clock: clock.NewFake(t0), cat: &faultCatalog{Catalog: cat}, dataDir: t.TempDir(),
-		stores: map[string]*blobfault.Store{}}
+		diskDir: t.TempDir(), stores: map[string]*blobfault.Store{}}
 }
 
 // withDynamo starts dynalite for tests that back up and restore tables.
@@ -134,7 +145,12 @@ func (e *lcEnv) newService() *Service {
 	e.t.Helper()
 	cfg := Config{Catalog: e.cat, OpenStore: e.openStore, DataDir: e.dataDir, Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ProgressInterval: 10 * time.Millisecond,
-		Retry: dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}
+		Retry: dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+		Storage: backup.StoragePolicy{AllowedPaths: []string{e.diskDir},
+			Endpoints: []backup.S3Endpoint{{Name: "test", URL: testS3Endpoint, PathStyle: true}}}}
+	if e.adjust != nil {
+		e.adjust(&cfg)
+	}
 	if e.dyn != nil {
 		cfg.Sources = []*Source{{Name: "local", Client: e.dyn}}
 	}
@@ -160,12 +176,12 @@ func (e *lcEnv) vault(svc *Service, name string, tags map[string]string) *backup
 }
 
 func (e *lcEnv) fileVault(svc *Service, name string) *backup.Vault {
-	return e.vault(svc, name, map[string]string{backup.TagStorage: filepath.Join(e.dataDir, "disk", name)})
+	return e.vault(svc, name, map[string]string{backup.TagStorage: filepath.Join(e.diskDir, name)})
 }
 
 func (e *lcEnv) s3Vault(svc *Service, name string, extra map[string]string) *backup.Vault {
 	tags := map[string]string{backup.TagStorage: "s3://" + strings.ToLower(name) + "-bucket/vaults/" + name,
-		backup.TagS3Endpoint: "http://127.0.0.1:1"}
+		backup.TagS3Endpoint: testS3Endpoint}
 	for k, v := range extra {
 		tags[k] = v
 	}
@@ -548,27 +564,42 @@ func TestColdMoveCrashRecovery(t *testing.T) {
 	}
 }
 
-// Recover removes cold copies of points the catalog no longer has.
+// Recover removes partial cold copies the catalog does not know and cold
+// copies of WARM points, and keeps a complete cold copy the catalog does
+// not list: it may be all that is left of a point whose catalog entry was
+// lost.
 func TestRecoverRemovesOrphanColdCopies(t *testing.T) {
 	ctx := context.Background()
 	e := newLCEnv(t)
 	svc := e.newService()
 	v := e.fileVault(svc, "disk")
 	rp := e.point(v, backup.Lifecycle{})
-	if _, err := vault.Copy(ctx, vault.New(e.store(v.Storage)), rp.ID, vault.New(e.store(coldStorage(v))), "ORPHAN", vault.CopyOptions{}); err != nil {
+	cold := vault.New(e.store(coldStorage(v)))
+	if _, err := vault.Copy(ctx, vault.New(e.store(v.Storage)), rp.ID, cold, "LOST", vault.CopyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// A cold copy of a WARM point that is not due is not kept either.
-	if _, err := vault.Copy(ctx, vault.New(e.store(v.Storage)), rp.ID, vault.New(e.store(coldStorage(v))), rp.ID, vault.CopyOptions{}); err != nil {
+	if _, err := vault.Copy(ctx, vault.New(e.store(v.Storage)), rp.ID, cold, rp.ID, vault.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A partial copy of a point the catalog does not know.
+	w, err := cold.Create(ctx, "PARTIAL", vault.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := w.NewFile()
+	fw.WriteItem([]byte(`{"pk":{"S":"x"}}`))
+	if err := fw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	svc.Close()
 	e.newService()
-	for _, id := range []string{"ORPHAN", rp.ID} {
+	for _, id := range []string{"PARTIAL", rp.ID} {
 		if keys := e.keys(coldStorage(v), id); len(keys) != 0 {
 			t.Fatalf("cold copy %s left: %v", id, keys)
 		}
 	}
+	e.checkStored(coldStorage(v), "LOST")
 	e.checkStored(v.Storage, rp.ID)
 	if got := e.get(rp.ID); got.StorageClass != backup.StorageWarm {
 		t.Fatalf("point is %s", got.StorageClass)
@@ -579,7 +610,7 @@ func TestRecoverRemovesOrphanColdCopies(t *testing.T) {
 func TestColdPathTag(t *testing.T) {
 	e := newLCEnv(t)
 	svc := e.newService()
-	coldDir := filepath.Join(e.dataDir, "elsewhere", "cold")
+	coldDir := filepath.Join(e.diskDir, "elsewhere", "cold")
 	v := e.vault(svc, "tagged", map[string]string{backup.TagColdPath: coldDir})
 	if v.Storage.Kind != backup.StorageFile || v.Storage.ColdPath != coldDir || v.Storage.Path != filepath.Join(e.dataDir, "vaults", "tagged") {
 		t.Fatalf("storage %+v", v.Storage)

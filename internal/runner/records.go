@@ -74,6 +74,15 @@ func (s *Service) persistVault(ctx context.Context, v *backup.Vault) error {
 	if err != nil {
 		return fmt.Errorf("record of vault %s: %w", v.Name, err)
 	}
+	// The record is the storage's marker: never write over another vault's
+	// (storage.go).
+	m, found, err := readMarker(ctx, store)
+	if err != nil {
+		return fmt.Errorf("record of vault %s: %w", v.Name, err)
+	}
+	if found && (!m.sameVault(v) || m.owner() != "" && m.owner() != v.Storage.OwnerID || m.role() != roleWarm) {
+		return fmt.Errorf("record of vault %s: %w: the marker there names vault %q (role %s); it is left alone", v.Name, errNotOwned, m.Vault, m.role())
+	}
 	b, err := backup.MarshalVaultRecord(v)
 	if err != nil {
 		return fmt.Errorf("record of vault %s: %w", v.Name, err)

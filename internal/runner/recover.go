@@ -2,9 +2,14 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
 	"github.com/cairn-backup/cairn/internal/vault"
 )
 
@@ -138,11 +143,13 @@ func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) err
 	return nil
 }
 
-// sweepVaults cleans what cut-short writes left in the vaults. Temporary
-// files in local vaults are removed now, before any new write can start
-// one. Incomplete recovery points the catalog does not know (an upload an
-// object store finished after its backup was aborted) are removed in the
-// background: finding them lists every object of a vault, which must not
+// sweepVaults cleans what cut-short writes left in the vaults, after
+// logging every vault whose storage overlaps another's or the data dir
+// (their data is left alone) or is no longer allowed by the operator's
+// policy. Temporary files (and the directories they leave empty) in local
+// vaults are removed now, before any new write can start one. Incomplete
+// recovery points nobody writes any more are removed in the background
+// (sweep): finding them lists every object of a vault, which must not
 // delay start-up, and it is safe beside new jobs because a point's catalog
 // entry is always written before its data. A vault that cannot be reached
 // is logged and skipped.
@@ -151,14 +158,18 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	conflicts := s.checkStoragePolicy(vaults)
 	for _, v := range vaults {
 		if v.Storage.Kind != backup.StorageFile {
 			continue
 		}
-		if err := s.removeTemp(ctx, v); err != nil {
+		if err := s.removeTemp(ctx, v, conflicts); err != nil {
 			s.log.Warn("cannot clean temporary files of vault", "vault", v.Name, "err", err)
 		}
 	}
+	s.sweepMu.Lock()
+	s.lastSweep = s.now()
+	s.sweepMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -167,9 +178,13 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		if err := s.sweep(s.ctx, vaults, conflicts); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("sweep of incomplete recovery points", "err", err)
+		}
 		for _, v := range vaults {
-			if err := s.sweepOrphans(s.ctx, v); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("cannot sweep incomplete recovery points of vault", "vault", v.Name, "err", err)
+			if why, bad := conflicts[v.Name]; bad {
+				s.log.Warn("no records written into a vault whose storage overlaps another's", "vault", v.Name, "reason", why)
+				continue
 			}
 			if err := s.backfillRecords(s.ctx, v); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("cannot write the records a catalog rebuild needs into vault", "vault", v.Name, "err", err)
@@ -179,37 +194,161 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) removeTemp(ctx context.Context, v *backup.Vault) error {
+// removeTemp removes the temporary files of a file vault's directories
+// that are proven the vault's.
+func (s *Service) removeTemp(ctx context.Context, v *backup.Vault, conflicts map[string]string) error {
 	store, err := s.store(ctx, v)
 	if err != nil {
 		return err
 	}
-	if rt, ok := store.(interface{ RemoveTemp(context.Context) error }); ok {
-		return rt.RemoveTemp(ctx)
+	cold, err := s.coldStore(ctx, v, false)
+	if err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		store blob.Store
+		role  string
+	}{{store, roleWarm}, {cold, roleCold}} {
+		if x.store == nil {
+			continue
+		}
+		if err := s.owns(ctx, v, x.store, x.role, conflicts); err != nil {
+			return err
+		}
+		if rt, ok := x.store.(interface{ RemoveTemp(context.Context) error }); ok {
+			if err := rt.RemoveTemp(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-func (s *Service) sweepOrphans(ctx context.Context, v *backup.Vault) error {
+// sweepDue reports whether the periodic sweep is due, and if so starts
+// its interval again.
+func (s *Service) sweepDue() bool {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	now := s.now()
+	if !s.lastSweep.IsZero() && now.Sub(s.lastSweep) < s.cfg.SweepInterval {
+		return false
+	}
+	s.lastSweep = now
+	return true
+}
+
+// sweep removes, from every vault, the incomplete recovery points nobody
+// writes any more (sweepOrphans), and logs what it removed: one line per
+// point and one summary line with the count.
+func (s *Service) sweep(ctx context.Context, vaults []*backup.Vault, conflicts map[string]string) error {
+	removed, skipped := 0, 0
+	var errs []error
+	for _, v := range vaults {
+		n, err := s.sweepOrphans(ctx, v, conflicts)
+		removed += n
+		if err != nil {
+			skipped++
+			if errors.Is(err, errNotOwned) {
+				s.log.Warn("sweep leaves a vault's storage alone", "vault", v.Name, "reason", err)
+				continue
+			}
+			errs = append(errs, fmt.Errorf("vault %s: %w", v.Name, err))
+		}
+	}
+	s.log.Info("sweep of incomplete recovery points done", "vaults", len(vaults), "removed", removed, "vaults_skipped", skipped)
+	return errors.Join(errs...)
+}
+
+// sweepOrphans removes from vault v's storage (and cold directory) the
+// incomplete recovery points the catalog does not know and that are proven
+// v's and dead (mayRemoveOrphan). Points the catalog lists are left to
+// recovery and their jobs; complete points the catalog does not list are
+// kept and logged: they may be all that is left of a point whose catalog
+// entry was lost. It returns how many points it removed.
+func (s *Service) sweepOrphans(ctx context.Context, v *backup.Vault, conflicts map[string]string) (int, error) {
 	store, err := s.store(ctx, v)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	vt := vault.New(store)
-	_, incomplete, err := vt.ListPoints(ctx)
+	cold, err := s.coldStore(ctx, v, false)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for _, id := range incomplete {
-		if _, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id); !backup.IsNotFound(err) {
-			continue // known to the catalog (or the catalog failed): leave it
+	removed := 0
+	for _, x := range []struct {
+		store blob.Store
+		role  string
+	}{{store, roleWarm}, {cold, roleCold}} {
+		if x.store == nil {
+			continue
 		}
-		if err := vt.Delete(ctx, id); err != nil {
-			return err
+		if err := s.owns(ctx, v, x.store, x.role, conflicts); err != nil {
+			return removed, err
 		}
-		s.log.Warn("removed an incomplete recovery point the catalog does not know", "vault", v.Name, "recovery_point", id)
+		points, err := listStored(ctx, x.store)
+		if err != nil {
+			return removed, err
+		}
+		for _, id := range slices.Sorted(maps.Keys(points)) {
+			p := points[id]
+			rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, id)
+			if err == nil {
+				if rp.VaultName != v.Name {
+					s.log.Warn("the storage of a vault holds a recovery point of another vault; it is left alone",
+						"vault", v.Name, "role", x.role, "recovery_point", id, "point_vault", rp.VaultName)
+				}
+				continue
+			}
+			if !backup.IsNotFound(err) {
+				return removed, err
+			}
+			if p.complete {
+				s.log.Warn("a complete recovery point the catalog does not list is kept; `cairn catalog rebuild` can list it again",
+					"vault", v.Name, "role", x.role, "recovery_point", id)
+				continue
+			}
+			ok, why, err := s.mayRemoveOrphan(ctx, v, x.store, id, p)
+			if err != nil {
+				return removed, err
+			}
+			if !ok {
+				s.log.Info("an incomplete recovery point the catalog does not know is kept", "vault", v.Name, "role", x.role,
+					"recovery_point", id, "reason", why)
+				continue
+			}
+			if err := vault.New(x.store).Delete(ctx, id); err != nil {
+				return removed, err
+			}
+			removed++
+			s.log.Warn("removed an incomplete recovery point the catalog does not know", "vault", v.Name, "role", x.role, "recovery_point", id)
+		}
 	}
-	return nil
+	return removed, nil
+}
+
+// mayRemoveOrphan decides whether an incomplete point id the catalog does
+// not know, in a store proven vault v's, may be removed: its _started
+// must name v and the point, or be empty (a point from before _started
+// named its writer, or one whose deletion was cut short). With the data
+// dir locked, nobody else writes a local vault, so such a point is dead.
+// An S3 bucket could be shared with another server, so there only a point
+// whose _started carries v's owner ID is removed at once; others must have
+// been untouched for OrphanMinAge.
+func (s *Service) mayRemoveOrphan(ctx context.Context, v *backup.Vault, store blob.Store, id string, p *storedPoint) (bool, string, error) {
+	ps, err := startedBy(ctx, store, id)
+	if err != nil {
+		return false, "", err
+	}
+	if ps != nil && !ps.byVault(v, id) {
+		return false, fmt.Sprintf("its _started names vault %s (owner %q), point %s", ps.VaultARN, ps.VaultOwnerID, ps.RecoveryPointID), nil
+	}
+	if v.Storage.Kind == backup.StorageFile || ps != nil && v.Storage.OwnerID != "" {
+		return true, "", nil
+	}
+	if age := s.now().Sub(time.Unix(0, p.newest)); age < s.cfg.OrphanMinAge {
+		return false, fmt.Sprintf("nothing proves this vault started it and it changed %s ago (under %s)", age.Round(time.Second), s.cfg.OrphanMinAge), nil
+	}
+	return true, "", nil
 }
 
 func recoveryPointID(arn string) string {

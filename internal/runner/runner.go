@@ -57,11 +57,22 @@ type Config struct {
 	OpenStore func(ctx context.Context, st backup.VaultStorage) (blob.Store, error)
 	// DataDir holds vaults created without explicit storage
 	// (DATADIR/vaults/NAME).
-	DataDir   string
-	Region    string // of cairn's own ARNs; default us-east-1
-	AccountID string // of cairn's own ARNs; default 000000000000
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	DataDir string
+	// Storage is where the operator lets vaults keep data beyond
+	// DATADIR/vaults; zero allows nothing else. See storage.go.
+	Storage backup.StoragePolicy
+	// SweepInterval is how often the lifecycle worker looks for incomplete
+	// recovery points nobody writes any more (besides the sweep at start);
+	// default 6h.
+	SweepInterval time.Duration
+	// OrphanMinAge is how old an incomplete point in an S3 vault must be
+	// before a sweep removes it when nothing proves this vault started it
+	// (points written before _started named their vault); default 24h.
+	OrphanMinAge time.Duration
+	Region       string // of cairn's own ARNs; default us-east-1
+	AccountID    string // of cairn's own ARNs; default 000000000000
+	Clock        clock.Clock
+	Logger       *slog.Logger
 	// MaxJobs is how many jobs run at once; default 4. Others wait CREATED.
 	MaxJobs int
 	// Retry is the policy for DynamoDB throttling and transient errors.
@@ -93,6 +104,8 @@ type Config struct {
 const (
 	DefaultSchedulerInterval = 10 * time.Second
 	DefaultLifecycleInterval = time.Minute
+	DefaultSweepInterval     = 6 * time.Hour
+	DefaultOrphanMinAge      = 24 * time.Hour
 )
 
 // Service implements backup.Service.
@@ -112,6 +125,13 @@ type Service struct {
 	// startMu makes StartBackupJob's check for an active job of the
 	// resource and its insert one step.
 	startMu sync.Mutex
+
+	// vaultMu makes CreateVault's overlap check and its insert one step.
+	vaultMu sync.Mutex
+	// sweepMu guards lastSweep, when the last sweep of incomplete points
+	// started.
+	sweepMu   sync.Mutex
+	lastSweep time.Time
 
 	// wakeCh is closed (and replaced) whenever a waiting job may be able
 	// to go on: a job ended, or the scheduler ran.
@@ -156,6 +176,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.LifecycleInterval <= 0 {
 		cfg.LifecycleInterval = DefaultLifecycleInterval
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.OrphanMinAge <= 0 {
+		cfg.OrphanMinAge = DefaultOrphanMinAge
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,10 +38,14 @@ type fixture struct {
 	catalogPath string
 	client      *dynamodb.Client
 	dataDir     string
+
+	mu     sync.Mutex
+	others map[string]blob.Store // stores of other locations than Default's
 }
 
 // newFixture runs a Service on a real dynalite and SQLite catalog, with
-// every vault in one fault-injecting in-memory store.
+// the Default vault in one fault-injecting in-memory store (every other
+// storage location gets a store of its own).
 func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
 
 // newFixtureWith is newFixture with the Service's Config adjusted by
@@ -73,12 +79,31 @@ func newFixtureOn(t *testing.T, srv *testbed.Server, adjust func(*Config)) *fixt
 	return f
 }
 
+// openStore returns f.store for the Default vault's directory and a
+// store of its own for any other location.
+func (f *fixture) openStore(_ context.Context, st backup.VaultStorage) (blob.Store, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st.Kind == backup.StorageFile && st.Path == filepath.Join(f.dataDir, "vaults", "Default") {
+		return f.store, nil
+	}
+	if f.others == nil {
+		f.others = map[string]blob.Store{}
+	}
+	if s, ok := f.others[st.String()]; ok {
+		return s, nil
+	}
+	s := mem.New()
+	f.others[st.String()] = s
+	return s, nil
+}
+
 // newService returns a recovered Service on catalog cat and the fixture's
 // vaults and dynalite, closed at the end of the test.
 func (f *fixture) newService(t *testing.T, cat backup.Catalog, adjust func(*Config)) *Service {
 	t.Helper()
 	c := Config{Catalog: cat, Sources: []*Source{{Name: "local", Client: f.client}},
-		OpenStore: func(context.Context, backup.VaultStorage) (blob.Store, error) { return f.store, nil },
+		OpenStore: f.openStore,
 		DataDir:   f.dataDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ProgressInterval: 10 * time.Millisecond,
 		Retry:            dynamodb.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}}

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,18 +10,14 @@ import (
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"github.com/cairn-backup/cairn/internal/blob"
-	"github.com/cairn-backup/cairn/internal/vault"
 )
-
-// markerKey is written into a vault's storage when the vault is created, to
-// prove the storage is writable and to say which vault owns it; it is the
-// vault's record (records.go).
-const markerKey = vault.MarkerKey
 
 // CreateVault creates a vault. Its storage comes from in.Storage or the
 // reserved cairn:storage tags; without either it is a directory under the
-// data dir. The storage is written to once before the vault is recorded, so
-// a vault that exists can store recovery points.
+// data dir. The storage must be one the operator allows and overlap no
+// other vault's nor cairn's data dir (admitStorage). It is written to once
+// (its marker) before the vault is recorded, so a vault that exists can
+// store recovery points.
 func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (*backup.Vault, error) {
 	if err := backup.ValidateVaultName(in.Name); err != nil {
 		return nil, err
@@ -48,9 +43,9 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	if err := st.ValidateCold(); err != nil {
 		return nil, err
 	}
-	if st.Kind == backup.StorageS3 && st.Region == "" {
-		st.Region = s.cfg.Region
-	}
+	// One creation at a time: the overlap check sees every vault.
+	s.vaultMu.Lock()
+	defer s.vaultMu.Unlock()
 	if existing, err := s.cfg.Catalog.GetVault(ctx, in.Name); err == nil {
 		if in.CreatorRequestID != "" && existing.CreatorRequestID == in.CreatorRequestID {
 			return existing, nil
@@ -60,10 +55,10 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	} else if !backup.IsNotFound(err) {
 		return nil, err
 	}
-	store, err := s.cfg.OpenStore(ctx, st)
-	if err != nil {
-		return nil, backup.Errorf(backup.ErrInvalidParameter, "cannot open vault storage %s: %v", st, err)
+	if st, err = s.admitStorage(ctx, in.Name, st); err != nil {
+		return nil, err
 	}
+	st.OwnerID = newID()
 	v := &backup.Vault{
 		Name: in.Name, ARN: backup.VaultARN(s.cfg.Region, s.cfg.AccountID, in.Name),
 		AccountID: s.cfg.AccountID, Region: s.cfg.Region, CreationDate: s.now(),
@@ -71,12 +66,31 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 		// vault was created with; backup.AddTags keeps the reserved ones fixed.
 		CreatorRequestID: in.CreatorRequestID, EncryptionKeyARN: in.EncryptionKeyARN, Tags: maps.Clone(in.Tags), Storage: st,
 	}
-	marker, err := backup.MarshalVaultRecord(v)
+	store, err := s.cfg.OpenStore(ctx, st)
 	if err != nil {
-		return nil, err
+		return nil, s.storageError(in.Name, st, err)
 	}
-	if err := store.Put(ctx, markerKey, bytes.NewReader(marker)); err != nil {
-		return nil, backup.Errorf(backup.ErrInvalidParameter, "cannot write to vault storage %s: %v", st, err)
+	if err := checkFreeMarker(ctx, store, st.String(), v, roleWarm); err != nil {
+		if backup.ErrorCode(err) == backup.ErrInvalidParameter {
+			return nil, err
+		}
+		return nil, s.storageError(in.Name, st, err)
+	}
+	if st.Kind == backup.StorageFile && dirExists(st.ColdDir()) {
+		// A cold directory that exists already must not be another's.
+		cold, err := s.cfg.OpenStore(ctx, backup.VaultStorage{Kind: backup.StorageFile, Path: st.ColdDir()})
+		if err != nil {
+			return nil, s.storageError(in.Name, st, err)
+		}
+		if err := checkFreeMarker(ctx, cold, st.ColdDir(), v, roleCold); err != nil {
+			if backup.ErrorCode(err) == backup.ErrInvalidParameter {
+				return nil, err
+			}
+			return nil, s.storageError(in.Name, st, err)
+		}
+	}
+	if err := writeMarker(ctx, store, v, roleWarm); err != nil {
+		return nil, s.storageError(in.Name, st, err)
 	}
 	if err := s.cfg.Catalog.CreateVault(ctx, v); err != nil {
 		return nil, err
@@ -92,7 +106,9 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 // the directory VaultStorage.ColdDir names, opened like any vault storage.
 // It returns nil for an S3 vault, whose cold points stay in place in
 // another storage class, and, unless create is set, for a file vault whose
-// cold directory does not exist (nothing has gone cold there yet).
+// cold directory does not exist (nothing has gone cold there yet). With
+// create, the directory gets the vault's cold marker if it has none, and
+// a directory whose marker names another vault is refused.
 func (s *Service) coldStore(ctx context.Context, v *backup.Vault, create bool) (blob.Store, error) {
 	if v.Storage.Kind != backup.StorageFile {
 		return nil, nil
@@ -114,6 +130,19 @@ func (s *Service) coldStore(ctx context.Context, v *backup.Vault, create bool) (
 	if err != nil {
 		return nil, fmt.Errorf("open cold storage of vault %s (%s): %w", v.Name, dir, err)
 	}
+	if create {
+		m, found, err := readMarker(ctx, st)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("cold storage of vault %s (%s): %w", v.Name, dir, err)
+		case found && !m.names(v, roleCold):
+			return nil, fmt.Errorf("cold storage of vault %s (%s) belongs to vault %q (role %s) according to its marker; it is left alone", v.Name, dir, m.Vault, m.role())
+		case !found:
+			if err := writeMarker(ctx, st, v, roleCold); err != nil {
+				return nil, fmt.Errorf("cold storage of vault %s (%s): %w", v.Name, dir, err)
+			}
+		}
+	}
 	s.mu.Lock()
 	s.stores[key] = st
 	s.mu.Unlock()
@@ -133,7 +162,8 @@ func (s *Service) ListVaults(ctx context.Context, p backup.Page) ([]*backup.Vaul
 	return s.cfg.Catalog.ListVaults(ctx, p)
 }
 
-// DeleteVault deletes an empty vault and its storage marker.
+// DeleteVault deletes an empty vault and its storage markers: each only
+// if it names this vault, so deleting a vault never touches another's.
 func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	v, err := s.GetVault(ctx, name)
 	if err != nil {
@@ -143,14 +173,33 @@ func (s *Service) DeleteVault(ctx context.Context, name string) error {
 		return err
 	}
 	if store, err := s.store(ctx, v); err == nil {
-		if err := store.Delete(ctx, markerKey); err != nil {
-			s.log.Warn("vault deleted but its storage marker was not", "vault", name, "err", err)
-		}
+		s.removeMarker(ctx, v, store, roleWarm)
+	}
+	if cold, err := s.coldStore(ctx, v, false); err == nil && cold != nil {
+		s.removeMarker(ctx, v, cold, roleCold)
 	}
 	s.mu.Lock()
 	delete(s.stores, name)
+	delete(s.stores, "cold:"+v.Storage.ColdDir())
 	s.mu.Unlock()
 	return nil
+}
+
+// removeMarker deletes a deleted vault's marker from store if the marker
+// names it.
+func (s *Service) removeMarker(ctx context.Context, v *backup.Vault, store blob.Store, role string) {
+	m, found, err := readMarker(ctx, store)
+	switch {
+	case err != nil:
+		s.log.Warn("vault deleted but its storage marker could not be read; it is left", "vault", v.Name, "role", role, "err", err)
+	case !found:
+	case !m.names(v, role):
+		s.log.Warn("vault deleted; the marker in its storage names another vault and is left alone", "vault", v.Name, "role", role, "marker_vault", m.Vault)
+	default:
+		if err := store.Delete(ctx, markerKey); err != nil {
+			s.log.Warn("vault deleted but its storage marker was not", "vault", v.Name, "role", role, "err", err)
+		}
+	}
 }
 
 // EnsureDefaultVault creates the vault named Default on local disk if it

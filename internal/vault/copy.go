@@ -85,6 +85,9 @@ type CopyOptions struct {
 	// Metadata, if set, turns the source's cairn metadata (what was given to
 	// Commit) into the copy's, for metadata that names the point.
 	Metadata func(json.RawMessage) (json.RawMessage, error)
+	// Started is the content of the copy's _started marker, as in
+	// WriterOptions.
+	Started []byte
 }
 
 // Copy copies the complete point srcID of src into dst as point dstID and
@@ -119,7 +122,7 @@ func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID strin
 			return fail(err)
 		}
 	}
-	if err := dst.store.Put(ctx, StartedKey(dstID), bytes.NewReader(nil)); err != nil {
+	if err := dst.store.Put(ctx, StartedKey(dstID), bytes.NewReader(opts.Started)); err != nil {
 		return fail(err)
 	}
 	files := make([]FileEntry, len(r.files))

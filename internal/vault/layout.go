@@ -10,7 +10,7 @@ import (
 // DynamoDB ImportTable (pointed at the point's data/ prefix) and export
 // readers can use it as is:
 //
-//	AWSDynamoDB/<rpID>/_started                   empty; written first, marks a point in progress
+//	AWSDynamoDB/<rpID>/_started                   written first, marks a point in progress; says who writes it
 //	AWSDynamoDB/<rpID>/data/<random>.json.zst     DYNAMODB_JSON lines, {"Item":{...}}\n (.json.gz, .json)
 //	AWSDynamoDB/<rpID>/manifest-files.json        one JSON line per data file
 //	AWSDynamoDB/<rpID>/manifest-files.checksum    hex MD5 of manifest-files.json

@@ -45,6 +45,11 @@ type WriterOptions struct {
 	// (90 % of the JSON instead of 68 %); with order-like items the files
 	// are a fifth bigger. Off by default; ignored by gzip and none.
 	ZstdNoEntropy bool
+	// Started is the content of the point's _started marker, written before
+	// anything else: who is writing the point (cairn records the vault and
+	// the point's ID, the proof a later sweep checks before it deletes an
+	// incomplete point). Empty by default.
+	Started []byte
 }
 
 func (o *WriterOptions) encoderKey() encoderKey {
@@ -123,7 +128,7 @@ func (v *Vault) Create(ctx context.Context, id string, opts WriterOptions) (*Wri
 	if err != nil {
 		return nil, fmt.Errorf("vault: create %s: %w", id, err)
 	}
-	if err := v.store.Put(ctx, StartedKey(id), bytes.NewReader(nil)); err != nil {
+	if err := v.store.Put(ctx, StartedKey(id), bytes.NewReader(opts.Started)); err != nil {
 		return nil, fmt.Errorf("vault: create %s: %w", id, err)
 	}
 	w := &Writer{v: v, id: id, opts: opts}

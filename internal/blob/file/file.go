@@ -82,6 +82,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (err error) {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
+			// A failed Put leaves no directory it made behind either.
+			s.removeEmptyParents(dir)
 			err = fmt.Errorf("file: put %s: %w", key, err)
 		}
 	}()
@@ -284,29 +286,55 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("file: delete %s: %w", key, err)
 	}
-	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+	s.removeEmptyParents(filepath.Dir(p))
+	return nil
+}
+
+// removeEmptyParents removes dir and its parents up to the root, as long as
+// they are empty. A Put racing with it retries (createTemp).
+func (s *Store) removeEmptyParents(dir string) {
+	for ; dir != s.root && strings.HasPrefix(dir, s.root+string(filepath.Separator)); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {
 			break // not empty (or gone): stop climbing
 		}
 	}
-	return nil
 }
 
-// RemoveTemp deletes temporary files a crashed Put left behind. Call it only
+// RemoveTemp deletes temporary files a crashed Put left behind, then every
+// empty directory under the root: directories exist only to hold keys, so
+// one that holds none (left by a crash, or by a Delete that could not
+// remove a directory holding a temporary file) is litter. Call it only
 // when no Put is running.
 func (s *Store) RemoveTemp(ctx context.Context) error {
-	return filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+	var dirs []string
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) {
+		if d.IsDir() {
+			if p != s.root {
+				dirs = append(dirs, p)
+			}
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), tempPrefix) {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// WalkDir visits a directory before what it holds: backwards, every
+	// directory comes after its subdirectories.
+	// Removing a directory that is not empty fails, and leaves it.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i])
+	}
+	return nil
 }
