@@ -31,7 +31,8 @@ func testServerS3(t *testing.T, dir, ddbEndpoint string, s3 *testbed.S3) *Main {
 	m := &Main{
 		Config: Config{Listen: "127.0.0.1:0", DataDir: dir,
 			Sources: []SourceConfig{{Name: "local", Region: "us-east-1", Endpoint: ddbEndpoint, AccessKeyID: "test", SecretAccessKey: "test"}},
-			S3:      S3Config{AccessKeyID: s3.AccessKey, SecretAccessKey: s3.SecretKey}},
+			Storage: StorageConfig{S3Endpoints: []S3EndpointConfig{{Name: "versity", URL: s3.Endpoint,
+				AccessKeyID: s3.AccessKey, SecretAccessKey: s3.SecretKey}}}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if os.Getenv("CAIRN_TEST_LOG") != "" {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cairn-backup/cairn/internal/backup"
 )
 
 // Config is the server's configuration: flags override the file, the file
@@ -39,13 +44,107 @@ type Config struct {
 	// AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain) and which
 	// is always last.
 	Sources []SourceConfig `yaml:"sources"`
-	// S3 holds credentials for S3 vault storage; default the SDK's chain.
+	// S3 holds default credentials for S3 vault storage: for configured
+	// endpoints without their own, and for vaults on AWS S3 created before
+	// endpoints were configured; default the SDK's chain.
 	S3 S3Config `yaml:"s3"`
 	// VaultLocations name vaults kept outside the data dir, for `cairn
 	// catalog rebuild` and the start-up check of the catalog to find when
 	// the catalog is lost (docs/catalog.md). The server takes its vaults
 	// from the catalog, not from here.
 	VaultLocations []VaultLocation `yaml:"vault_locations"`
+	// Storage says where vault data may live; API clients choose only
+	// among what it allows.
+	Storage StorageConfig `yaml:"storage"`
+}
+
+// StorageConfig is where the operator lets vaults keep their data. The
+// data dir's vaults/ directory is always allowed.
+type StorageConfig struct {
+	// AllowedPaths are absolute directories file vaults and cold
+	// directories (cairn:storage, cairn:cold-path) may be in or under.
+	AllowedPaths []string `yaml:"allowed_paths"`
+	// S3Endpoints are the S3 servers vaults may be kept on
+	// (cairn:s3-endpoint names one).
+	S3Endpoints []S3EndpointConfig `yaml:"s3_endpoints"`
+}
+
+// S3EndpointConfig is one S3 server vaults may use, with the credentials
+// cairn sends to it and to nothing else.
+type S3EndpointConfig struct {
+	// Name is how API clients choose it (tag cairn:s3-endpoint=NAME).
+	Name string `yaml:"name"`
+	// URL of an S3-compatible server; empty for AWS S3.
+	URL string `yaml:"url"`
+	// Region of its buckets; empty lets a vault name one (cairn:s3-region),
+	// else the server's region.
+	Region string `yaml:"region"`
+	// Static credentials; default the s3 section's, else the SDK's chain.
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	// PathStyle addressing; default true for a URL, false for AWS S3.
+	PathStyle *bool `yaml:"path_style"`
+	// Buckets, if set, are the only buckets vaults may use there.
+	Buckets []string `yaml:"buckets"`
+}
+
+// policy returns the storage policy the runner enforces.
+func (c StorageConfig) policy() backup.StoragePolicy {
+	p := backup.StoragePolicy{}
+	for _, a := range c.AllowedPaths {
+		p.AllowedPaths = append(p.AllowedPaths, filepath.Clean(a))
+	}
+	for _, e := range c.S3Endpoints {
+		p.Endpoints = append(p.Endpoints, backup.S3Endpoint{Name: e.Name, URL: backup.NormalizeEndpointURL(e.URL),
+			Region: e.Region, PathStyle: e.pathStyle(), Buckets: e.Buckets})
+	}
+	return p
+}
+
+func (e S3EndpointConfig) pathStyle() bool {
+	if e.PathStyle != nil {
+		return *e.PathStyle
+	}
+	return e.URL != ""
+}
+
+// validate names the field at fault.
+func (c StorageConfig) validate(dataDir string) error {
+	for i, a := range c.AllowedPaths {
+		if !filepath.IsAbs(a) {
+			return fmt.Errorf("config: storage.allowed_paths[%d] %q must be an absolute directory", i, a)
+		}
+		if dataDir != "" && backup.Within(filepath.Clean(a), filepath.Clean(dataDir)) {
+			return fmt.Errorf("config: storage.allowed_paths[%d] %q lies inside data_dir %s, where only the vaults' own default directories may be; choose a directory outside it",
+				i, a, dataDir)
+		}
+	}
+	names := map[string]bool{}
+	for i, e := range c.S3Endpoints {
+		field := fmt.Sprintf("storage.s3_endpoints[%d]", i)
+		if !backup.ValidEndpointName(e.Name) {
+			return fmt.Errorf("config: %s.name %q must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", field, e.Name)
+		}
+		if names[e.Name] {
+			return fmt.Errorf("config: %s.name %q is used twice", field, e.Name)
+		}
+		names[e.Name] = true
+		if e.URL != "" {
+			u, err := url.Parse(e.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" {
+				return fmt.Errorf("config: %s.url %q must be an http(s) URL such as http://127.0.0.1:7070 (leave it out for AWS S3)", field, e.URL)
+			}
+		}
+		if (e.AccessKeyID == "") != (e.SecretAccessKey == "") {
+			return fmt.Errorf("config: %s: set both access_key_id and secret_access_key, or neither", field)
+		}
+		for j, b := range e.Buckets {
+			if _, err := backup.ParseStorage("s3://" + b); err != nil || strings.Contains(b, "/") {
+				return fmt.Errorf("config: %s.buckets[%d] %q is not a bucket name (3-63 lowercase letters, digits, '.' and '-')", field, j, b)
+			}
+		}
+	}
+	return nil
 }
 
 // SourceConfig is one DynamoDB source.
@@ -123,6 +222,9 @@ func (c *Config) Validate() error {
 	case "", "zstd", "gzip":
 	default:
 		return fmt.Errorf("config: compression %q must be zstd or gzip", c.Compression)
+	}
+	if err := c.Storage.validate(c.DataDir); err != nil {
+		return err
 	}
 	names := map[string]bool{"default": true}
 	for i, s := range c.Sources {

@@ -143,7 +143,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	m.Service, err = runner.New(runner.Config{
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
-		Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
+		Storage: m.Config.Storage.policy(),
+		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
 		Clock: m.Clock,
@@ -252,9 +253,11 @@ func (m *Main) openStore(ctx context.Context, st backup.VaultStorage) (blob.Stor
 	case backup.StorageFile:
 		return fileblob.New(st.Path)
 	case backup.StorageS3:
-		s, err := s3blob.New(ctx, s3blob.Config{Bucket: st.Bucket, Prefix: st.Prefix, Endpoint: st.Endpoint,
-			Region: st.Region, PathStyle: st.PathStyle,
-			AccessKey: m.Config.S3.AccessKeyID, SecretKey: m.Config.S3.SecretAccessKey})
+		cfg, err := m.s3Config(st)
+		if err != nil {
+			return nil, err
+		}
+		s, err := s3blob.New(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -265,4 +268,37 @@ func (m *Main) openStore(ctx context.Context, st backup.VaultStorage) (blob.Stor
 		return s, nil
 	}
 	return nil, fmt.Errorf("unknown vault storage kind %q", st.Kind)
+}
+
+// s3Config returns how to reach an S3 vault's storage: the configured
+// endpoint it names, with that endpoint's credentials. The server's
+// credentials go only to URLs its operator configured: a vault whose
+// endpoint is no longer configured cannot be opened until it is (a vault
+// on AWS S3 itself from before endpoints were configured keeps the s3
+// section's credentials).
+func (m *Main) s3Config(st backup.VaultStorage) (s3blob.Config, error) {
+	cfg := s3blob.Config{Bucket: st.Bucket, Prefix: st.Prefix, Region: st.Region,
+		AccessKey: m.Config.S3.AccessKeyID, SecretKey: m.Config.S3.SecretAccessKey}
+	for _, e := range m.Config.Storage.S3Endpoints {
+		if st.EndpointName != "" && e.Name != st.EndpointName ||
+			st.EndpointName == "" && backup.NormalizeEndpointURL(e.URL) != backup.NormalizeEndpointURL(st.Endpoint) {
+			continue
+		}
+		cfg.Endpoint, cfg.PathStyle = e.URL, e.pathStyle()
+		if e.AccessKeyID != "" {
+			cfg.AccessKey, cfg.SecretKey = e.AccessKeyID, e.SecretAccessKey
+		}
+		if cfg.Region == "" {
+			cfg.Region = e.Region
+		}
+		return cfg, nil
+	}
+	if st.EndpointName == "" && st.Endpoint == "" {
+		return cfg, nil // AWS S3, from before endpoints had names
+	}
+	name := st.EndpointName
+	if name == "" {
+		name = st.Endpoint
+	}
+	return cfg, fmt.Errorf("the vault's S3 endpoint %s is not configured under storage.s3_endpoints; cairn sends its S3 credentials only to configured endpoints: add it (with its credentials) to use this vault", name)
 }

@@ -21,7 +21,7 @@ func (c *cli) vaultCmd() *cobra.Command {
 		Long: `A backup vault holds recovery points. The vault named Default lives in the
 server's data dir and is created at first start; others can live in another
 directory or in an S3-compatible bucket.`,
-		Example: "  cairn vault list\n  cairn vault create offsite --storage s3://backups/cairn --s3-endpoint http://127.0.0.1:7070",
+		Example: "  cairn vault list\n  cairn vault create offsite --storage s3://backups/cairn --s3-endpoint local-s3",
 	}))
 	cmd.AddCommand(c.vaultCreateCmd(), c.vaultListCmd(), c.vaultDescribeCmd(), c.vaultDeleteCmd())
 	return cmd
@@ -36,14 +36,17 @@ func (c *cli) vaultCreateCmd() *cobra.Command {
 
 Without --storage the vault lives in the server's data dir. --storage puts it
 in an absolute directory or an S3 bucket (s3://BUCKET/PREFIX, with
---s3-endpoint for an S3-compatible server); the bucket is created if missing.`,
+--s3-endpoint naming one of the S3 endpoints of the server's config); the
+bucket is created if missing. Only places the server's operator allows
+(storage: in its config file) are accepted, and never one that overlaps
+another vault's.`,
 		Example: `  cairn vault create nightly
-  cairn vault create offsite --storage s3://backups/cairn --s3-endpoint http://127.0.0.1:7070`,
+  cairn vault create offsite --storage s3://backups/cairn --s3-endpoint local-s3`,
 		Args: exactArgs(1, "the vault's NAME"),
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&storage, "storage", "", "where the vault keeps its data: s3://BUCKET/PREFIX or an absolute path (default: the server's data dir)")
-	fs.StringVar(&endpoint, "s3-endpoint", "", "S3-compatible endpoint URL for s3:// storage (default AWS S3)")
+	fs.StringVar(&storage, "storage", "", "where the vault keeps its data: s3://BUCKET/PREFIX or an absolute path the server allows (default: the server's data dir)")
+	fs.StringVar(&endpoint, "s3-endpoint", "", "name (or URL) of an S3 endpoint the server's config allows, for s3:// storage (default: its only one)")
 	fs.StringVar(&region, "s3-region", "", "region of the S3 bucket")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
 		if err := c.connect(); err != nil {

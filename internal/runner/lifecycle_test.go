@@ -97,6 +97,9 @@ func (e *lcEnv) openStore(ctx context.Context, st backup.VaultStorage) (blob.Sto
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	key := st.String()
+	if st.Kind == backup.StorageS3 {
+		key += " at " + st.Endpoint
+	}
 	if s, ok := e.stores[key]; ok {
 		return s, nil
 	}

@@ -124,21 +124,39 @@ func locations(name string, st backup.VaultStorage) []backup.Location {
 	return nil
 }
 
-// checkDataDir refuses a file location that holds cairn's data dir or lies
-// inside it, other than the vault's own default directories.
-func (s *Service) checkDataDir(l backup.Location) error {
+// holdsDataDir refuses a file location that holds cairn's data dir (and
+// so the catalog and every default vault).
+func (s *Service) holdsDataDir(l backup.Location) error {
+	if l.Path == "" || s.cfg.DataDir == "" {
+		return nil
+	}
+	if data := resolvePath(s.cfg.DataDir); backup.Within(data, l.Path) {
+		return backup.OverlapError(l, backup.Location{Role: "cairn's data dir, which holds the catalog", Path: data})
+	}
+	return nil
+}
+
+// inDataDir refuses a file location inside cairn's data dir other than the
+// vault's own default directories.
+func (s *Service) inDataDir(l backup.Location) error {
 	if l.Path == "" || s.cfg.DataDir == "" {
 		return nil
 	}
 	data := resolvePath(s.cfg.DataDir)
 	own := resolvePath(s.defaultStorage(l.Vault).Path)
-	switch {
-	case backup.Within(data, l.Path):
-		return backup.OverlapError(l, backup.Location{Role: "cairn's data dir, which holds the catalog", Path: data})
-	case backup.Within(l.Path, data) && l.Path != own && l.Path != own+".cold":
+	if backup.Within(l.Path, data) && l.Path != own && l.Path != own+".cold" {
 		return backup.OverlapError(l, backup.Location{Role: "cairn's data dir (only a vault's own directory DATADIR/vaults/NAME and NAME.cold may lie in it)", Path: data})
 	}
 	return nil
+}
+
+// checkDataDir refuses a file location that holds cairn's data dir or lies
+// inside it, other than the vault's own default directories.
+func (s *Service) checkDataDir(l backup.Location) error {
+	if err := s.holdsDataDir(l); err != nil {
+		return err
+	}
+	return s.inDataDir(l)
 }
 
 // checkAllowed refuses a file location outside the directories the
@@ -191,7 +209,7 @@ func (s *Service) admitStorage(ctx context.Context, name string, st backup.Vault
 	}
 	mine := locations(name, st)
 	for _, l := range mine {
-		if err := s.checkDataDir(l); err != nil {
+		if err := s.holdsDataDir(l); err != nil {
 			return st, err
 		}
 	}
@@ -209,6 +227,11 @@ func (s *Service) admitStorage(ctx context.Context, name string, st backup.Vault
 					return st, backup.OverlapError(l, theirs)
 				}
 			}
+		}
+	}
+	for _, l := range mine {
+		if err := s.inDataDir(l); err != nil {
+			return st, err
 		}
 	}
 	return st, nil
