@@ -35,6 +35,8 @@ func TestServiceErrors(t *testing.T) {
 		{backup.Errorf(backup.ErrInvalidRequest, "not now"), 400, &types.InvalidRequestException{}, "not now"},
 		{backup.Errorf(backup.ErrConflict, "busy"), 400, &types.ConflictException{}, "busy"},
 		{backup.Errorf(backup.ErrLimitExceeded, "too many"), 400, &types.LimitExceededException{}, "too many"},
+		{&backup.Error{Code: backup.ErrUnavailable, Message: "cannot write to the storage of vault v: no space left on device", Err: errors.New("ENOSPC /srv/v")},
+			500, &types.ServiceUnavailableException{}, "cannot write to the storage of vault v: no space left on device"},
 		{&backup.Error{Code: backup.ErrInternal, Message: "disk on fire", Err: errors.New("EIO /var/lib/cairn")},
 			500, &types.ServiceUnavailableException{}, internalMessage},
 		{fmt.Errorf("wrapped: %w", errors.New("secret detail")), 500, &types.ServiceUnavailableException{}, internalMessage},
