@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
 
-	"github.com/cairn-backup/cairn/internal/ddbjson"
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
+	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/testbed"
 	"github.com/cairn-backup/cairn/internal/vault"
 )
