@@ -57,8 +57,14 @@ type proc struct {
 
 func startProc(t *testing.T, dataDir, ddbEndpoint string) *proc {
 	t.Helper()
+	return startProcWith(t, dataDir, ddbEndpoint, "")
+}
+
+// startProcWith is startProc with more of the config file (YAML).
+func startProcWith(t *testing.T, dataDir, ddbEndpoint, extraConfig string) *proc {
+	t.Helper()
 	cfg := filepath.Join(dataDir, "..", filepath.Base(dataDir)+".yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: test\n    secret_access_key: test\n", ddbEndpoint)), 0o600)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: test\n    secret_access_key: test\n", ddbEndpoint)+extraConfig), 0o600)
 	port := testbed.FreePort(t)
 	p := &proc{addr: fmt.Sprintf("127.0.0.1:%d", port), log: filepath.Join(dataDir + ".log")}
 	logf, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
