@@ -53,8 +53,12 @@ func TestKillsLeaveNoLitter(t *testing.T) {
 		BackupVaultTags: map[string]string{"cairn:storage": "s3://" + bucket + "/" + prefix, "cairn:s3-endpoint": "versity"}}); err != nil {
 		t.Fatal(err)
 	}
-	tableARN := func(table string) *string { return aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/" + table) }
-	vaultARN := func(name string) *string { return aws.String("arn:aws:backup:us-east-1:000000000000:backup-vault:" + name) }
+	tableARN := func(table string) *string {
+		return aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/" + table)
+	}
+	vaultARN := func(name string) *string {
+		return aws.String("arn:aws:backup:us-east-1:000000000000:backup-vault:" + name)
+	}
 	backup := func(table, vaultName string, opts map[string]string) (string, error) {
 		out, err := c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String(vaultName), ResourceArn: tableARN(table),
 			IamRoleArn: aws.String(role), BackupOptions: opts})
