@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"maps"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,7 +42,8 @@ func TestStartBackupJobValidates(t *testing.T) {
 // (here a lifecycle change, which rewrites the point), and the reserved
 // tags of a vault never change.
 func TestTagsThroughTheService(t *testing.T) {
-	f := newFixture(t)
+	allowed := t.TempDir()
+	f := newFixtureWith(t, func(c *Config) { c.Storage.AllowedPaths = []string{allowed} })
 	ctx := context.Background()
 	_, rp := f.completedBackup(t, "orders", 5)
 	if err := f.svc.TagResource(ctx, rp.ARN, map[string]string{"env": "prod"}); err != nil {
@@ -58,12 +60,12 @@ func TestTagsThroughTheService(t *testing.T) {
 		t.Errorf("a NextToken ListTags did not issue: %v", err)
 	}
 
-	dir := t.TempDir()
+	dir := filepath.Join(allowed, "moved")
 	v, err := f.svc.CreateVault(ctx, backup.CreateVaultInput{Name: "moved", Tags: map[string]string{backup.TagStorage: dir, "team": "a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.svc.TagResource(ctx, v.ARN, map[string]string{backup.TagStorage: t.TempDir()})
+	err = f.svc.TagResource(ctx, v.ARN, map[string]string{backup.TagStorage: filepath.Join(allowed, "elsewhere")})
 	if backup.ErrorCode(err) != backup.ErrInvalidParameter || !strings.Contains(err.Error(), "fixed when the vault is created") {
 		t.Errorf("changing cairn:storage: %v", err)
 	}
