@@ -69,13 +69,13 @@ func apiCode(err error) string {
 // AWS's.
 func TestTaggingAPI(t *testing.T) {
 	dyn := testbed.Dynalite(t)
-	dir := t.TempDir()
-	m := testServer(t, dir, dyn.Endpoint)
+	elsewhere := t.TempDir()
+	m, _ := storageServer(t, t.TempDir(), dyn.Endpoint, elsewhere)
 	c, db := backupClient(m), ddbClient(dyn.Endpoint)
 	ctx := context.Background()
 
 	// A vault with storage of its own (a reserved tag) and an ordinary tag.
-	storage := "file://" + filepath.Join(dir, "elsewhere", "tagged")
+	storage := "file://" + filepath.Join(elsewhere, "tagged")
 	v, err := c.CreateBackupVault(ctx, &bk.CreateBackupVaultInput{BackupVaultName: aws.String("tagged"),
 		BackupVaultTags: map[string]string{"team": "storage", "cairn:storage": storage}})
 	if err != nil {
@@ -215,7 +215,7 @@ func TestTaggingAPI(t *testing.T) {
 	if _, err := c.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("tagged"), RecoveryPointArn: aws.String(pointARN)}); err != nil {
 		t.Errorf("DescribeRecoveryPoint: %v", err)
 	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "elsewhere", "tagged", "*", pointID(pointARN), "manifest-summary.json")); len(matches) == 0 {
+	if matches, _ := filepath.Glob(filepath.Join(elsewhere, "tagged", "*", pointID(pointARN), "manifest-summary.json")); len(matches) == 0 {
 		t.Errorf("the point's files are not in the vault's storage %s", storage)
 	}
 
