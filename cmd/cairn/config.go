@@ -114,7 +114,7 @@ func (c StorageConfig) validate(dataDir string) error {
 		if !filepath.IsAbs(a) {
 			return fmt.Errorf("config: storage.allowed_paths[%d] %q must be an absolute directory", i, a)
 		}
-		if dataDir != "" && backup.Within(filepath.Clean(a), filepath.Clean(dataDir)) {
+		if abs, err := filepath.Abs(dataDir); err == nil && dataDir != "" && backup.Within(filepath.Clean(a), abs) {
 			return fmt.Errorf("config: storage.allowed_paths[%d] %q lies inside data_dir %s, where only the vaults' own default directories may be; choose a directory outside it",
 				i, a, dataDir)
 		}

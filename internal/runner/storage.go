@@ -95,7 +95,7 @@ func startedFor(v *backup.Vault, id string) []byte {
 // resolvePath returns p, clean and absolute, with the symbolic links of its
 // longest existing prefix followed.
 func resolvePath(p string) string {
-	p = filepath.Clean(p)
+	p = absPath(p)
 	rest := ""
 	for cur := p; ; {
 		if r, err := filepath.EvalSymlinks(cur); err == nil {
@@ -108,6 +108,15 @@ func resolvePath(p string) string {
 		rest = filepath.Join(filepath.Base(cur), rest)
 		cur = parent
 	}
+}
+
+// absPath returns p clean and absolute (relative to the working directory,
+// as the file store opens it).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
 }
 
 // locations returns the places vault v (named name) keeps data in.
@@ -165,9 +174,9 @@ func (s *Service) checkDataDir(l backup.Location) error {
 func (s *Service) checkAllowed(name, role, path string) error {
 	roots := []string{filepath.Join(s.cfg.DataDir, "vaults")}
 	roots = append(roots, s.cfg.Storage.AllowedPaths...)
-	clean, resolved := filepath.Clean(path), resolvePath(path)
+	clean, resolved := absPath(path), resolvePath(path)
 	for _, r := range roots {
-		if backup.Within(clean, filepath.Clean(r)) && backup.Within(resolved, resolvePath(r)) {
+		if backup.Within(clean, absPath(r)) && backup.Within(resolved, resolvePath(r)) {
 			return nil
 		}
 	}

@@ -382,3 +382,34 @@ func TestSweepRemovesProvenOrphans(t *testing.T) {
 		t.Errorf("S3 vault after the periodic sweep: %s, want %s", got, want)
 	}
 }
+
+// Locations are compared absolute, clean, with the symbolic links of their
+// longest existing prefix followed.
+func TestResolvePath(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	if err := os.MkdirAll(filepath.Join(real, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	rroot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		filepath.Join(root, "link", "a"):                       filepath.Join(rroot, "real", "a"),
+		filepath.Join(root, "link", "a", "not", "yet"):         filepath.Join(rroot, "real", "a", "not", "yet"),
+		filepath.Join(root, "x", "..", "link", "a", "..", "b"): filepath.Join(rroot, "real", "b"),
+		"/": "/",
+	} {
+		if got := resolvePath(in); got != want {
+			t.Errorf("resolvePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	t.Chdir(root)
+	if got, want := resolvePath("link/a"), filepath.Join(rroot, "real", "a"); got != want {
+		t.Errorf("resolvePath of a relative path = %q, want %q", got, want)
+	}
+}
