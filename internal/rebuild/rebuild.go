@@ -276,6 +276,13 @@ func (cfg *Config) vaultOf(ctx context.Context, loc Location, vt *vault.Vault, n
 	// the S3 endpoint are the record's unless the location gives them.
 	st := loc.Storage
 	rec := v.Storage
+	// The record found here is this storage's marker: its owner ID, which
+	// the server's recovery and sweeps check before they delete anything
+	// (runner/storage.go), goes with it, as does its S3 endpoint's name.
+	st.OwnerID = rec.OwnerID
+	if st.Kind == backup.StorageS3 && rec.Kind == backup.StorageS3 && st.EndpointName == "" && st.Endpoint == "" {
+		st.EndpointName = rec.EndpointName
+	}
 	if st.ColdPath == "" && rec.Kind == backup.StorageFile && rec.ColdPath != "" {
 		st.ColdPath = rec.ColdPath
 	}
