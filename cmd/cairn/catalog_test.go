@@ -127,8 +127,9 @@ func TestCatalogLostAndRebuilt(t *testing.T) {
 	dir := t.TempDir()
 	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
 	cfgFile := filepath.Join(t.TempDir(), "cairn.yaml")
-	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "s3:\n  access_key_id: %s\n  secret_access_key: %s\nvault_locations:\n  - storage: %s\n",
-		s3.AccessKey, s3.SecretKey, elsewhere), 0o600); err != nil {
+	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "s3:\n  access_key_id: %s\n  secret_access_key: %s\nvault_locations:\n  - storage: %s\n"+
+		"storage:\n  allowed_paths: [%s]\n  s3_endpoints:\n    - name: versity\n      url: %s\n",
+		s3.AccessKey, s3.SecretKey, elsewhere, filepath.Dir(elsewhere), s3.Endpoint), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := loadConfig(cfgFile)

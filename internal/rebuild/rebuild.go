@@ -280,9 +280,6 @@ func (cfg *Config) vaultOf(ctx context.Context, loc Location, vt *vault.Vault, n
 	// the server's recovery and sweeps check before they delete anything
 	// (runner/storage.go), goes with it, as does its S3 endpoint's name.
 	st.OwnerID = rec.OwnerID
-	if st.Kind == backup.StorageS3 && rec.Kind == backup.StorageS3 && st.EndpointName == "" && st.Endpoint == "" {
-		st.EndpointName = rec.EndpointName
-	}
 	if st.ColdPath == "" && rec.Kind == backup.StorageFile && rec.ColdPath != "" {
 		st.ColdPath = rec.ColdPath
 	}
@@ -292,6 +289,9 @@ func (cfg *Config) vaultOf(ctx context.Context, loc Location, vt *vault.Vault, n
 		}
 		if st.Endpoint == "" {
 			st.Endpoint, st.PathStyle = rec.Endpoint, rec.PathStyle
+		}
+		if st.EndpointName == "" && backup.NormalizeEndpointURL(st.Endpoint) == backup.NormalizeEndpointURL(rec.Endpoint) {
+			st.EndpointName, st.PathStyle = rec.EndpointName, rec.PathStyle
 		}
 		if st.Region == "" {
 			st.Region = rec.Region
