@@ -45,6 +45,21 @@ type options struct {
 	phases                                            map[string]bool
 	testbed, cairn, workDir, out                      string
 	keep                                              bool
+	// profileDir, if set, receives CPU profiles of every backup run:
+	// the cairn server's during the job (a cairnprof build) and the
+	// harness's during the SDK scan and the in-process engine.
+	profileDir string
+	// compare, if set, is a second cairn binary whose backup and restore
+	// jobs run beside the first one's in every round (-compare).
+	compare string
+	// backupRuns names the backup runners (sdk-scan, cairn-api,
+	// cairn-engine).
+	backupRuns map[string]bool
+	// callgrindDir, if set, runs every cairn server under valgrind's
+	// callgrind and receives the instruction counts of each backup job.
+	callgrindDir string
+	// compareRP is the last recovery point the compare binary made.
+	compareRP string
 }
 
 func logf(format string, args ...any) {
@@ -67,13 +82,13 @@ func main() {
 	flag.StringVar(&o.workDir, "work-dir", "", "directory for data dirs, vaults and logs (default a new temporary one)")
 	flag.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir")
+	flag.StringVar(&o.profileDir, "cpuprofile", "", "write CPU profiles of each backup run into this directory (builds cairn with -tags cairnprof)")
+	flag.StringVar(&o.compare, "compare", "", "a second cairn, a binary or a git revision to build (e.g. main), measured beside the first in every round")
+	var backupRuns string
+	flag.StringVar(&backupRuns, "backup-runs", "sdk-scan,cairn-api,cairn-engine", "which backup runs to make in each round")
+	flag.StringVar(&o.callgrindDir, "callgrind", "", "run cairn server under valgrind --tool=callgrind and write each backup job's instruction counts into this directory")
 	flag.Parse()
-	o.phases = map[string]bool{}
-	for _, p := range strings.Split(phases, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			o.phases[p] = true
-		}
-	}
+	o.phases, o.backupRuns = set(phases), set(backupRuns)
 	for _, s := range strings.Split(rss, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -99,6 +114,45 @@ func main() {
 	}
 }
 
+// set returns the comma-separated words of list.
+func set(list string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Split(list, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			m[w] = true
+		}
+	}
+	return m
+}
+
+// buildCairn builds ./cmd/cairn of the checkout at dir into out.
+func buildCairn(o *options, dir, out string) error {
+	args := []string{"build", "-o", out}
+	if o.profileDir != "" {
+		args = append(args, "-tags", "cairnprof")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/cairn")...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/cairn in %s: %v\n%s", dir, err, b)
+	}
+	return nil
+}
+
+// buildRevision builds cairn as of git revision rev into out.
+func buildRevision(o *options, rev, out string) error {
+	src := filepath.Join(o.workDir, "src-"+strings.NewReplacer("/", "_", ".", "_").Replace(rev))
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err
+	}
+	defer os.RemoveAll(src)
+	archive := exec.Command("bash", "-c", `git archive "$1" | tar -x -C "$2"`, "archive", rev, src)
+	if b, err := archive.CombinedOutput(); err != nil {
+		return fmt.Errorf("git archive %s: %v\n%s", rev, err, b)
+	}
+	return buildCairn(o, src, out)
+}
+
 func run(ctx context.Context, o *options) error {
 	if o.testbed == "" {
 		o.testbed = os.Getenv("CAIRN_TESTBED_DIR")
@@ -116,11 +170,28 @@ func run(ctx context.Context, o *options) error {
 			defer os.RemoveAll(d)
 		}
 	}
+	for _, d := range []string{o.profileDir, o.callgrindDir} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
 	if o.cairn == "" {
 		o.cairn = filepath.Join(o.workDir, "cairn")
 		logf("building cairn into %s", o.cairn)
-		if out, err := exec.Command("go", "build", "-o", o.cairn, "./cmd/cairn").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/cairn: %v\n%s", err, out)
+		if err := buildCairn(o, ".", o.cairn); err != nil {
+			return err
+		}
+	}
+	if o.compare != "" {
+		if st, err := os.Stat(o.compare); err != nil || st.IsDir() {
+			rev := o.compare
+			o.compare = filepath.Join(o.workDir, "cairn-compare")
+			logf("building cairn as of %s into %s", rev, o.compare)
+			if err := buildRevision(o, rev, o.compare); err != nil {
+				return err
+			}
 		}
 	}
 	r := &report{o: o}
@@ -181,7 +252,6 @@ func backupPhase(ctx context.Context, o *options, r *report) (string, error) {
 	}
 	r.seedRate = float64(o.items) / time.Since(t0).Seconds()
 	r.itemBytes = bytes
-	dataDir := filepath.Join(o.workDir, "data")
 	var rpARN string
 	rounds := o.rounds
 	if !o.phases["backup"] {
@@ -191,32 +261,53 @@ func backupPhase(ctx context.Context, o *options, r *report) (string, error) {
 		name string
 		fn   func(round int) (measurement, error)
 	}
-	runners := []runner{
-		{"sdk-scan", func(int) (measurement, error) {
-			m, err := sdkScan(ctx, db, "bench", o.segments)
+	apiRun := func(name, bin string) runner {
+		return runner{name, func(round int) (measurement, error) {
+			s, err := startCairn(o, bin, o.dataDir(bin), endpoint)
+			if err != nil {
+				return measurement{}, err
+			}
+			defer s.Stop()
+			m, arn, err := cairnBackup(ctx, s, "bench", o.segments, o.items, o.profilePath(name, round))
+			if bin == o.cairn {
+				rpARN = arn
+			} else {
+				o.compareRP = arn
+			}
+			return m, err
+		}}
+	}
+	all := []runner{
+		{"sdk-scan", func(round int) (measurement, error) {
+			m, err := profileSelf(o.profilePath("sdk-scan", round), func() (measurement, error) { return sdkScan(ctx, db, "bench", o.segments) })
 			if err == nil && m.Items != int64(o.items) {
 				err = fmt.Errorf("SDK scan read %d items, want %d", m.Items, o.items)
 			}
 			return m, err
 		}},
-		{"cairn-api", func(int) (measurement, error) {
-			s, err := startCairn(o.cairn, dataDir, endpoint, o.writers)
-			if err != nil {
-				return measurement{}, err
-			}
-			defer s.Stop()
-			m, arn, err := cairnBackup(ctx, s, "bench", o.segments, o.items)
-			rpARN = arn
-			return m, err
-		}},
+		apiRun("cairn-api", o.cairn),
 		{"cairn-engine", func(round int) (measurement, error) {
 			dir := filepath.Join(o.workDir, fmt.Sprintf("engine-vault-%d", round))
 			defer os.RemoveAll(dir)
-			return engineBackup(ctx, endpoint, "bench", dir, o.segments)
+			return profileSelf(o.profilePath("cairn-engine", round), func() (measurement, error) {
+				return engineBackup(ctx, endpoint, "bench", dir, o.segments)
+			})
 		}},
 	}
-	if !o.phases["backup"] {
-		runners = runners[1:2]
+	if o.compare != "" {
+		all = append(all, apiRun("cairn-api-compare", o.compare))
+	}
+	var runners []runner
+	for _, rn := range all {
+		if !o.phases["backup"] {
+			// Only the recovery points the restore phase needs.
+			if rn.name == "cairn-api" || rn.name == "cairn-api-compare" {
+				runners = append(runners, rn)
+			}
+		} else if o.backupRuns[strings.TrimSuffix(rn.name, "-compare")] {
+			runners = append(runners, rn)
+			r.backupNames = append(r.backupNames, rn.name)
+		}
 	}
 	for round := range rounds {
 		for _, rn := range rotate(runners, round) {
@@ -227,7 +318,7 @@ func backupPhase(ctx context.Context, o *options, r *report) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("backup round %d, %s: %w", round+1, rn.name, err)
 			}
-			logf("backup round %d %-12s %8.0f items/s  %6.2fs  cpu %.2fs  hwm %s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), mib(m.HWM))
+			logf("backup round %d %-17s %8.0f items/s  %6.2fs  cpu %.2fs (sys %.2fs) %4.1f µs/item  hwm %s%s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), m.Sys.Seconds(), m.usPerItem(), mib(m.HWM), m.instrNote())
 			r.add("backup", rn.name, round, m)
 		}
 	}
@@ -243,27 +334,37 @@ func restorePhase(ctx context.Context, o *options, r *report, rpARN string) erro
 	if err != nil {
 		return err
 	}
-	dataDir := filepath.Join(o.workDir, "data")
 	type runner struct {
 		name string
 		fn   func(endpoint, table string) (measurement, error)
 	}
-	withServer := func(validate bool) func(endpoint, table string) (measurement, error) {
+	withServer := func(bin string, validate bool) func(endpoint, table string) (measurement, error) {
 		return func(endpoint, table string) (measurement, error) {
-			s, err := startCairn(o.cairn, dataDir, endpoint, o.writers)
+			s, err := startCairn(o, bin, o.dataDir(bin), endpoint)
 			if err != nil {
 				return measurement{}, err
 			}
 			defer s.Stop()
-			return cairnRestore(ctx, s, rpARN, table, validate, o.items)
+			rp := rpARN
+			if bin != o.cairn {
+				rp = o.compareRP
+			}
+			return cairnRestore(ctx, s, rp, table, validate, o.items)
 		}
 	}
 	runners := []runner{
 		{"sdk-batchwrite", func(endpoint, table string) (measurement, error) {
 			return sdkLoad(ctx, sdkClient(endpoint), table, o.writers, batches)
 		}},
-		{"cairn-skipvalidation", withServer(false)},
-		{"cairn-validated", withServer(true)},
+		{"cairn-skipvalidation", withServer(o.cairn, false)},
+		{"cairn-validated", withServer(o.cairn, true)},
+	}
+	if o.compare != "" {
+		runners = append(runners, runner{"cairn-skipvalidation-compare", withServer(o.compare, false)},
+			runner{"cairn-validated-compare", withServer(o.compare, true)})
+	}
+	for _, rn := range runners {
+		r.restoreNames = append(r.restoreNames, rn.name)
 	}
 	for round := range o.rounds {
 		for _, rn := range rotate(runners, round) {
@@ -279,7 +380,7 @@ func restorePhase(ctx context.Context, o *options, r *report, rpARN string) erro
 			if err != nil {
 				return fmt.Errorf("restore round %d, %s: %w", round+1, rn.name, err)
 			}
-			logf("restore round %d %-20s %8.0f items/s  %6.2fs  cpu %.2fs  hwm %s %s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), mib(m.HWM), m.Note)
+			logf("restore round %d %-28s %8.0f items/s  %6.2fs  cpu %.2fs (sys %.2fs) %4.1f µs/item  hwm %s %s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), m.Sys.Seconds(), m.usPerItem(), mib(m.HWM), m.Note)
 			r.add("restore", rn.name, round, m)
 		}
 	}
@@ -301,11 +402,11 @@ func rssPhase(ctx context.Context, o *options, r *report, n int) error {
 	}
 	dataDir := filepath.Join(o.workDir, fmt.Sprintf("rss-%d", n))
 	defer os.RemoveAll(dataDir)
-	s, err := startCairn(o.cairn, dataDir, endpoint, o.writers)
+	s, err := startCairn(o, o.cairn, dataDir, endpoint)
 	if err != nil {
 		return err
 	}
-	m, rpARN, err := cairnBackup(ctx, s, "rss", o.segments, n)
+	m, rpARN, err := cairnBackup(ctx, s, "rss", o.segments, n, "")
 	s.Stop()
 	if err != nil {
 		return fmt.Errorf("rss %d backup: %w", n, err)
@@ -320,7 +421,7 @@ func rssPhase(ctx context.Context, o *options, r *report, n int) error {
 		return err
 	}
 	defer dyn.Stop()
-	s, err = startCairn(o.cairn, dataDir, "http://"+dyn.addr, o.writers)
+	s, err = startCairn(o, o.cairn, dataDir, "http://"+dyn.addr)
 	if err != nil {
 		return err
 	}
@@ -332,6 +433,32 @@ func rssPhase(ctx context.Context, o *options, r *report, n int) error {
 	logf("rss %d restore %8.0f items/s  hwm %s", n, m.rate(), mib(m.HWM))
 	r.rss = append(r.rss, rssRow{n, "restore (validated)", m})
 	return nil
+}
+
+// instrNote reports the server's instructions per item when counted.
+func (m measurement) instrNote() string {
+	if m.Instr == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  %.0f instructions/item", float64(m.Instr)/float64(m.Items))
+}
+
+// dataDir is the data dir of the servers of binary bin: one per binary, so
+// that neither opens a catalog the other migrated.
+func (o *options) dataDir(bin string) string {
+	if bin == o.compare {
+		return filepath.Join(o.workDir, "data-compare")
+	}
+	return filepath.Join(o.workDir, "data")
+}
+
+// profilePath is where run name of round (from 0) writes its CPU profile;
+// "" when not profiling.
+func (o *options) profilePath(name string, round int) string {
+	if o.profileDir == "" {
+		return ""
+	}
+	return filepath.Join(o.profileDir, fmt.Sprintf("%s-%d.pprof", name, round+1))
 }
 
 func mib(b int64) string {

@@ -27,6 +27,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	log  *os.File
 	addr string // 127.0.0.1:PORT
+	// noSignals: Stop kills the process without asking (a server under
+	// callgrind, which cannot take signals).
+	noSignals bool
 }
 
 var running = map[*proc]bool{}
@@ -63,7 +66,11 @@ func (p *proc) Stop() {
 	delete(running, p)
 	done := make(chan struct{})
 	go func() { p.cmd.Wait(); close(done) }()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if p.noSignals {
+		_ = p.cmd.Process.Kill()
+	} else {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
 	select {
 	case <-done:
 	case <-time.After(15 * time.Second):
@@ -79,9 +86,14 @@ func stopAll() {
 	}
 }
 
-// waitReady calls ready every 50 ms for at most 30 s.
+// waitReady calls ready every 50 ms for at most 30 s (5 minutes for a
+// server under callgrind).
 func waitReady(p *proc, ready func() bool) error {
-	for range 600 {
+	tries := 600
+	if p.noSignals {
+		tries *= 10
+	}
+	for range tries {
 		if ready() {
 			return nil
 		}
@@ -141,11 +153,102 @@ func startDynalite(testbed, workDir string, heapMB int) (*proc, error) {
 type cairnServer struct {
 	*proc
 	client *bk.Client
+	// profile is where a cairnprof build writes its CPU profile; "" when
+	// not profiling.
+	profile string
+	// callgrind: the server runs under callgrind.
+	callgrind bool
+}
+
+// zeroCounts starts counting instructions from zero (callgrind only).
+func (s *cairnServer) zeroCounts() error {
+	if !s.callgrind {
+		return nil
+	}
+	return callgrindControl("-z", s.cmd.Process.Pid)
+}
+
+// dumpCounts writes the instructions counted since zeroCounts to a new
+// dump file and returns their total (callgrind only).
+func (s *cairnServer) dumpCounts() (int64, error) {
+	if !s.callgrind {
+		return 0, nil
+	}
+	pid := s.cmd.Process.Pid
+	if err := callgrindControl("-d", pid); err != nil {
+		return 0, err
+	}
+	// The dump is FILE.PID.N, the highest N the newest.
+	dumps, _ := filepath.Glob(filepath.Join(filepath.Dir(s.cgOut()), fmt.Sprintf("cairn-server.%d.*", pid)))
+	newest, best := "", -1
+	for _, d := range dumps {
+		if n, err := strconv.Atoi(d[strings.LastIndexByte(d, '.')+1:]); err == nil && n > best {
+			newest, best = d, n
+		}
+	}
+	if newest == "" {
+		return 0, fmt.Errorf("callgrind wrote no dump for pid %d", pid)
+	}
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "totals: "); ok {
+			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no totals line", newest)
+}
+
+func (s *cairnServer) cgOut() string {
+	for _, a := range s.cmd.Args {
+		if v, ok := strings.CutPrefix(a, "--callgrind-out-file="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func callgrindControl(op string, pid int) error {
+	out, err := exec.Command("callgrind_control", op, strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("callgrind_control %s %d: %v: %s", op, pid, err, out)
+	}
+	return nil
+}
+
+// startProfile starts the server's CPU profile (no-op when not profiling).
+func (s *cairnServer) startProfile() error {
+	if s.profile == "" {
+		return nil
+	}
+	os.Remove(s.profile)
+	return s.cmd.Process.Signal(syscall.SIGUSR1)
+}
+
+// stopProfile stops the server's CPU profile and moves it to dst once the
+// server has written it.
+func (s *cairnServer) stopProfile(dst string) error {
+	if s.profile == "" {
+		return nil
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		return err
+	}
+	for range 600 {
+		if err := os.Rename(s.profile, dst); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("cairn server wrote no CPU profile to %s", s.profile)
 }
 
 // startCairn starts `cairn server` on dataDir with dynalite at
 // ddbEndpoint as the source "local".
-func startCairn(bin, dataDir, ddbEndpoint string, writers int) (*cairnServer, error) {
+func startCairn(o *options, bin, dataDir, ddbEndpoint string) (*cairnServer, error) {
+	writers := o.writers
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -160,14 +263,29 @@ func startCairn(bin, dataDir, ddbEndpoint string, writers int) (*cairnServer, er
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "server", "--listen", addr, "--data-dir", dataDir, "--config", cfg, "--log-level", "warn")
-	cmd.Env = cleanEnv()
+	argv := []string{bin, "server", "--listen", addr, "--data-dir", dataDir, "--config", cfg, "--log-level", "warn"}
+	env := cleanEnv()
+	if o.callgrindDir != "" {
+		// Instrumentation starts when a job starts (callgrind_control -z).
+		// Go's asynchronous preemption signals trip callgrind's signal
+		// bookkeeping, so they are off; so is any other signal (see Stop).
+		argv = append([]string{"valgrind", "--tool=callgrind", "--callgrind-out-file=" + filepath.Join(o.callgrindDir, "cairn-server.%p")}, argv...)
+		env = append(env, "GODEBUG=asyncpreemptoff=1")
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	var profile string
+	if o.profileDir != "" {
+		profile = filepath.Join(o.workDir, "server.pprof")
+		cmd.Env = append(cmd.Env, "CAIRN_CPUPROFILE="+profile)
+	}
 	p, err := startProc("cairn server", dataDir+".log", cmd)
 	if err != nil {
 		return nil, err
 	}
 	p.addr = addr
-	s := &cairnServer{proc: p}
+	p.noSignals = o.callgrindDir != ""
+	s := &cairnServer{proc: p, profile: profile, callgrind: o.callgrindDir != ""}
 	err = waitReady(p, func() bool {
 		if s.client == nil {
 			c, err := backupClient(dataDir, addr)
@@ -219,8 +337,8 @@ func backupClient(dataDir, addr string) (*bk.Client, error) {
 
 // procStats is what /proc says about a process.
 type procStats struct {
-	HWM int64         // VmHWM, peak resident set, bytes
-	CPU time.Duration // user + system time so far
+	HWM int64   // VmHWM, peak resident set, bytes
+	CPU cpuTime // user and system time so far
 }
 
 func readProcStats(pid int) (procStats, error) {
@@ -253,7 +371,7 @@ func readProcStats(pid int) (procStats, error) {
 	}
 	ut, _ := strconv.ParseInt(f2[11], 10, 64)
 	stt, _ := strconv.ParseInt(f2[12], 10, 64)
-	st.CPU = time.Duration(ut+stt) * 10 * time.Millisecond
+	st.CPU = cpuTime{time.Duration(ut) * 10 * time.Millisecond, time.Duration(stt) * 10 * time.Millisecond}
 	return st, nil
 }
 

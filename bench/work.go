@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -195,16 +197,47 @@ type measurement struct {
 	Items    int64
 	Duration time.Duration
 	CPU      time.Duration // CPU time of the client (baseline) or cairn server
+	Sys      time.Duration // the part of CPU spent in the kernel
+	Instr    int64         // instructions of the cairn server (under callgrind), 0 if not counted
 	HWM      int64         // cairn server's VmHWM, bytes; 0 for baselines
 	Note     string
 }
 
 func (m measurement) rate() float64 { return float64(m.Items) / m.Duration.Seconds() }
 
-func selfCPU() time.Duration {
+// profileSelf runs fn with this process's CPU profile written to path;
+// path "" runs fn alone.
+func profileSelf(path string, fn func() (measurement, error)) (measurement, error) {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return measurement{}, err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return measurement{}, err
+	}
+	m, err := fn()
+	pprof.StopCPUProfile()
+	return m, err
+}
+
+// cpuTime is a process's user and system CPU time so far.
+type cpuTime struct{ user, sys time.Duration }
+
+func selfCPU() cpuTime {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpuTime{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
+}
+
+// measured is m with the CPU time between a and b.
+func (m measurement) measured(a, b cpuTime) measurement {
+	m.CPU = b.user + b.sys - a.user - a.sys
+	m.Sys = b.sys - a.sys
+	return m
 }
 
 // sdkScan is the backup baseline: the SDK's parallel Scan with segments
@@ -231,7 +264,7 @@ func sdkScan(ctx context.Context, db *dynamodb.Client, table string, segments in
 		})
 	}
 	wg.Wait()
-	m := measurement{Items: n.Load(), Duration: time.Since(t0), CPU: selfCPU() - cpu0}
+	m := measurement{Items: n.Load(), Duration: time.Since(t0)}.measured(cpu0, selfCPU())
 	return m, context.Cause(ctx)
 }
 
@@ -250,7 +283,7 @@ func sdkLoad(ctx context.Context, db *dynamodb.Client, table string, writers int
 		i++
 		return batches[i-1], nil
 	})
-	return measurement{Items: n, Duration: time.Since(t0), CPU: selfCPU() - cpu0}, err
+	return measurement{Items: n, Duration: time.Since(t0)}.measured(cpu0, selfCPU()), err
 }
 
 // engineBackup runs engine.Backup in this process, with cairn's raw data
@@ -280,7 +313,7 @@ func engineBackup(ctx context.Context, endpoint, table, dir string, segments int
 	if _, err := w.Commit(ctx, vault.CommitInfo{ExpectedItemCount: &res.Items, ContentChecksum: res.Checksum}); err != nil {
 		return measurement{}, err
 	}
-	return measurement{Items: res.Items, Duration: time.Since(t0), CPU: selfCPU() - cpu0}, nil
+	return measurement{Items: res.Items, Duration: time.Since(t0)}.measured(cpu0, selfCPU()), nil
 }
 
 // jobTimeout bounds every poll loop: generous for the slowest rate seen
@@ -291,7 +324,17 @@ func jobTimeout(items int) time.Duration {
 
 // cairnBackup starts a backup job on s and polls it until it ends. The
 // duration is the job's own CompletionDate - CreationDate.
-func cairnBackup(ctx context.Context, s *cairnServer, table string, segments int, items int) (measurement, string, error) {
+// With profileTo set and a profiling server, the server's CPU profile of
+// the job is written there.
+func cairnBackup(ctx context.Context, s *cairnServer, table string, segments int, items int, profileTo string) (measurement, string, error) {
+	if profileTo != "" {
+		if err := s.startProfile(); err != nil {
+			return measurement{}, "", err
+		}
+	}
+	if err := s.zeroCounts(); err != nil {
+		return measurement{}, "", err
+	}
 	before := s.stats()
 	out, err := s.client.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("Default"),
 		ResourceArn: aws.String(tableARN(table)), IamRoleArn: aws.String(role),
@@ -308,9 +351,19 @@ func cairnBackup(ctx context.Context, s *cairnServer, table string, segments int
 		switch j.State {
 		case bktypes.BackupJobStateCompleted:
 			after := s.stats()
+			if profileTo != "" {
+				if err := s.stopProfile(profileTo); err != nil {
+					return measurement{}, "", err
+				}
+			}
+			instr, err := s.dumpCounts()
+			if err != nil {
+				return measurement{}, "", err
+			}
 			m := measurement{Items: int64(items), Duration: aws.ToTime(j.CompletionDate).Sub(aws.ToTime(j.CreationDate)),
-				CPU: after.CPU - before.CPU, HWM: after.HWM,
-				Note: fmt.Sprintf("%d bytes of items, %d stored", aws.ToInt64(j.BytesTransferred), aws.ToInt64(j.BackupSizeInBytes))}
+				HWM:   after.HWM,
+				Instr: instr,
+				Note:  fmt.Sprintf("%d bytes of items, %d stored", aws.ToInt64(j.BytesTransferred), aws.ToInt64(j.BackupSizeInBytes))}.measured(before.CPU, after.CPU)
 			return m, aws.ToString(j.RecoveryPointArn), nil
 		case bktypes.BackupJobStateFailed, bktypes.BackupJobStateAborted, bktypes.BackupJobStateExpired:
 			return measurement{}, "", fmt.Errorf("backup job %s: %s", j.State, aws.ToString(j.StatusMessage))
@@ -343,7 +396,7 @@ func cairnRestore(ctx context.Context, s *cairnServer, rpARN, target string, val
 		case bktypes.RestoreJobStatusCompleted:
 			after := s.stats()
 			m := measurement{Items: int64(items), Duration: aws.ToTime(j.CompletionDate).Sub(aws.ToTime(j.CreationDate)),
-				CPU: after.CPU - before.CPU, HWM: after.HWM}
+				HWM: after.HWM}.measured(before.CPU, after.CPU)
 			if validate {
 				m.Note = string(j.ValidationStatus)
 			}
