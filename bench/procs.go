@@ -160,6 +160,16 @@ type cairnServer struct {
 	callgrind bool
 }
 
+// pollEvery is how often the harness polls the server's jobs: under
+// callgrind a job runs about 50 times slower, and so would the polls
+// counted against each item.
+func (s *cairnServer) pollEvery() time.Duration {
+	if s.callgrind {
+		return time.Second
+	}
+	return pollEvery
+}
+
 // zeroCounts starts counting instructions from zero (callgrind only).
 func (s *cairnServer) zeroCounts() error {
 	if !s.callgrind {
@@ -238,6 +248,8 @@ func (s *cairnServer) stopProfile(dst string) error {
 	}
 	for range 600 {
 		if err := os.Rename(s.profile, dst); err == nil {
+			_ = os.Rename(s.profile+".allocs-start", strings.TrimSuffix(dst, ".pprof")+".allocs-start.pprof")
+			_ = os.Rename(s.profile+".allocs", strings.TrimSuffix(dst, ".pprof")+".allocs.pprof")
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
