@@ -39,10 +39,14 @@ func specialBits(w uint64) uint64 {
 	return ((q-lo7)&^q | (s-lo7)&^s | (w - lo7*0x20) | w) & hi7
 }
 
-// plainRun returns the index of the first 32-byte block at or after i in b
+// plainRunGo returns the index of the first 32-byte block at or after i in b
 // that may hold a special byte (see specialBits), or of the last partial one:
-// the bulk of a long string is skipped 32 bytes at a time.
-func plainRun(b []byte, i int) int {
+// the bulk of a long string is skipped 32 bytes at a time. plainRun is this
+// or, on amd64, the same done 16 bytes at a time with SSE2 (scan_amd64.s),
+// which returns the index of the first special byte itself when it finds
+// one in a whole 16-byte block; either way the caller goes on from an index
+// at or before the first special byte, and past i only over plain bytes.
+func plainRunGo(b []byte, i int) int {
 	for i+32 <= len(b) {
 		p := b[i : i+32 : i+32]
 		if specialBits(binary.LittleEndian.Uint64(p[0:8]))|

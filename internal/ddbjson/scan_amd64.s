@@ -1,0 +1,75 @@
+#include "textflag.h"
+
+// func plainRunSSE2(b []byte, i int) int
+TEXT ·plainRunSSE2(SB), NOSPLIT, $0-40
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), DX
+	MOVQ i+24(FP), AX
+	MOVQ $0x2222222222222222, R8
+	MOVQ R8, X1
+	PUNPCKLQDQ X1, X1 // '"' in every byte
+	MOVQ $0x5c5c5c5c5c5c5c5c, R8
+	MOVQ R8, X2
+	PUNPCKLQDQ X2, X2 // '\\'
+	MOVQ $0x2020202020202020, R8
+	MOVQ R8, X3
+	PUNPCKLQDQ X3, X3 // 0x20
+
+loop32:
+	LEAQ 32(AX), CX
+	CMPQ CX, DX
+	JHI  tail16
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X8
+	MOVO X0, X4
+	PCMPEQB X1, X4
+	MOVO X0, X5
+	PCMPEQB X2, X5
+	MOVO X3, X6
+	PCMPGTB X0, X6 // 0x20 > byte (signed): control character or >= 0x80
+	POR X5, X4
+	POR X6, X4
+	MOVO X8, X9
+	PCMPEQB X1, X9
+	MOVO X8, X10
+	PCMPEQB X2, X10
+	MOVO X3, X11
+	PCMPGTB X8, X11
+	POR X10, X9
+	POR X11, X9
+	PMOVMSKB X4, R9
+	PMOVMSKB X9, R10
+	SHLQ $16, R10
+	ORQ  R10, R9
+	TESTQ R9, R9
+	JNZ  found
+	MOVQ CX, AX
+	JMP  loop32
+
+tail16:
+	LEAQ 16(AX), CX
+	CMPQ CX, DX
+	JHI  done
+	MOVOU (SI)(AX*1), X0
+	MOVO X0, X4
+	PCMPEQB X1, X4
+	MOVO X0, X5
+	PCMPEQB X2, X5
+	MOVO X3, X6
+	PCMPGTB X0, X6
+	POR X5, X4
+	POR X6, X4
+	PMOVMSKB X4, R9
+	TESTQ R9, R9
+	JNZ  found
+	MOVQ CX, AX
+
+done:
+	MOVQ AX, ret+32(FP)
+	RET
+
+found:
+	BSFQ R9, R9
+	ADDQ R9, AX
+	MOVQ AX, ret+32(FP)
+	RET
