@@ -7,6 +7,10 @@
 // With CAIRN_CPUPROFILE=FILE in the environment, the first SIGUSR1 starts a
 // CPU profile and the second stops it and writes FILE (through FILE.tmp, so
 // FILE appears complete or not at all); the next pair writes FILE again.
+// FILE.allocs-start and FILE.allocs are the allocation profiles at the two
+// signals (go tool pprof -sample_index=alloc_space -diff_base
+// FILE.allocs-start FILE.allocs shows what was allocated in between);
+// they are written before FILE.
 
 package main
 
@@ -27,6 +31,7 @@ func init() {
 	signal.Notify(sig, syscall.SIGUSR1)
 	go func() {
 		for range sig {
+			writeAllocs(path + ".allocs-start")
 			f, err := os.Create(path + ".tmp")
 			if err == nil {
 				err = pprof.StartCPUProfile(f)
@@ -37,6 +42,7 @@ func init() {
 			}
 			<-sig
 			pprof.StopCPUProfile()
+			writeAllocs(path + ".allocs")
 			if err := f.Close(); err != nil {
 				fmt.Fprintln(os.Stderr, "cairn: cpu profile:", err)
 				continue
@@ -46,4 +52,17 @@ func init() {
 			}
 		}
 	}()
+}
+
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cairn: allocation profile:", err)
+	}
 }
