@@ -4,7 +4,7 @@ GO ?= go
 TESTBED ?= $(CURDIR)/.testbed
 export CAIRN_TESTBED_DIR := $(TESTBED)
 
-.PHONY: build test testbed demo-testbed lint demo bench clean
+.PHONY: build test testbed demo-testbed lint demo bench bench-backup clean
 
 build:
 	$(GO) build -o cairn ./cmd/cairn
@@ -38,6 +38,13 @@ demo: demo-testbed build
 # Benchmarks of docs/benchmarks.md (takes several minutes).
 bench: testbed build
 	bash bench/run.sh
+
+# The backup side by side (docs/benchmarks.md, issue 8 item 18): the bare
+# SDK scan and cairn's backup job alternating in 7 rounds on one dynalite,
+# with the CPU per item of each. COMPARE=REV adds the build of a git
+# revision (or a binary) to every round.
+bench-backup: testbed
+	bash bench/run.sh -phases backup -rounds 7 -backup-runs sdk-scan,cairn-api $(if $(COMPARE),-compare $(COMPARE))
 
 clean:
 	rm -rf cairn demo-data
