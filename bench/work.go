@@ -27,7 +27,7 @@ import (
 )
 
 const (
-	role      = "arn:aws:iam::000000000000:role/cairn-bench"
+	role = "arn:aws:iam::000000000000:role/cairn-bench"
 	// pollEvery is how often a job is polled: the job's time comes from
 	// its own CreationDate and CompletionDate, so polling only has to
 	// notice the end, and each poll costs the server CPU that counts
