@@ -8,11 +8,6 @@
 // segment starts with that prefix are rejected. A crash can leave temporary
 // files behind; RemoveTemp deletes them.
 //
-// Put leaves what it wrote out of the page cache once it is on disk (on
-// Linux; see dropper): a recovery point is written once and seldom read
-// soon, and a backup of a large table would otherwise fill memory with it
-// and make the kernel allocate fresh pages for every write.
-//
 // Because keys are paths, a key cannot also be a "directory" of other keys
 // ("a/b" and "a/b/c" cannot both exist); cairn's layouts never need that.
 package file
@@ -92,14 +87,12 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (err error) {
 			err = fmt.Errorf("file: put %s: %w", key, err)
 		}
 	}()
-	d := &dropper{f: f}
-	if _, err = copyCtx(ctx, d, r); err != nil {
+	if _, err = copyCtx(ctx, f, r); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	d.done()
 	if err = f.Close(); err != nil {
 		return err
 	}
@@ -110,44 +103,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (err error) {
 		return err
 	}
 	return syncDir(dir)
-}
-
-// dropChunk is how much of a file Put writes before it asks the kernel to
-// write that part to disk; the part before it, on disk by then, leaves the
-// page cache. Smaller files stay cached until Put ends.
-const dropChunk = 8 << 20
-
-// dropper writes to f and keeps little of it in the page cache: every
-// dropChunk bytes it starts the writeback of the chunk just written and
-// drops what the disk already has of the chunks before. It never waits for
-// the disk; these are hints, and what makes the file durable is still
-// Put's fsync.
-type dropper struct {
-	f *os.File
-	// written: bytes written; started: writeback asked for below this
-	// offset; dropped: dropped below this offset.
-	written, started, dropped int64
-}
-
-func (d *dropper) Write(p []byte) (int, error) {
-	n, err := d.f.Write(p)
-	d.written += int64(n)
-	if d.written-d.started >= dropChunk {
-		if d.started > d.dropped {
-			dropCached(d.f, d.dropped, d.started-d.dropped)
-			d.dropped = d.started
-		}
-		startWriteback(d.f, d.started, d.written-d.started)
-		d.started = d.written
-	}
-	return n, err
-}
-
-// done drops the whole file from the page cache; call it after fsync.
-func (d *dropper) done() {
-	if d.written >= dropChunk {
-		dropCached(d.f, 0, 0)
-	}
 }
 
 // createTemp creates a temporary file in dir, creating dir first. A
