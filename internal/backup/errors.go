@@ -25,8 +25,9 @@ const (
 	// ErrLimitExceeded: a quota would be exceeded.
 	ErrLimitExceeded Code = "LimitExceeded"
 	// ErrUnavailable: the server cannot do it because of its own state (a
-	// full or failing disk, storage it cannot reach); the message says so
-	// and the client may try again once the operator has fixed it.
+	// full or failing disk, storage it cannot reach, a shutdown under way);
+	// the message says so and the client may try again later, once the
+	// operator has fixed it or the server has restarted.
 	ErrUnavailable Code = "Unavailable"
 	// ErrInternal: anything else; details are logged, not shown.
 	ErrInternal Code = "Internal"

@@ -49,6 +49,9 @@ func (s *Service) StartBackupJob(ctx context.Context, in backup.StartBackupJobIn
 	if err := backup.ValidateStartBackupJob(&in); err != nil {
 		return nil, err
 	}
+	if err := s.accepting(); err != nil {
+		return nil, err
+	}
 	v, err := s.GetVault(ctx, in.VaultName)
 	if err != nil {
 		return nil, err
@@ -213,6 +216,9 @@ func (s *Service) waitTurn(ctx context.Context, aj *activeJob, log *slog.Logger)
 		case <-wake:
 			return true
 		case <-ctx.Done():
+			s.stopWaiting(ctx, aj, log)
+			return false
+		case <-s.drain.Done(): // Shutdown: stay queued
 			s.stopWaiting(ctx, aj, log)
 			return false
 		}
@@ -516,10 +522,10 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 		job.State = backup.JobExpired
 		job.StatusMessage = completionExpiredMessage(job)
 		log.Warn("backup job expired: its completion window ended", "complete_by", job.CompleteBy)
+	case s.interrupted(err):
+		s.requeueBackup(aj)
+		log.Warn("backup job stopped by the server's shutdown; it starts again after the restart", "start_by", job.StartBy)
 	default:
-		if errors.Is(err, context.Canceled) && s.ctx.Err() != nil {
-			err = errors.New("cairn server stopped while the job was running")
-		}
 		job.State = backup.JobFailed
 		job.StatusMessage = causeMessage(err) + "; no recovery point was kept"
 		log.Error("backup job failed", "err", err)

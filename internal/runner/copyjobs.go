@@ -23,6 +23,9 @@ import (
 // started before, even to concurrent requests; with other parameters it is
 // an error (see idempotency.go).
 func (s *Service) StartCopyJob(ctx context.Context, in backup.StartCopyJobInput) (*backup.CopyJob, error) {
+	if err := s.accepting(); err != nil {
+		return nil, err
+	}
 	return s.startCopy(ctx, in, nil)
 }
 
@@ -143,6 +146,10 @@ func (s *Service) runCopy(ctx context.Context, aj *activeJob, p *copyPlan) {
 	job := p.job
 	log := s.log.With("job", job.ID, "recovery_point", job.SourceRecoveryPointARN, "vault", p.dst.Name)
 	if err := s.acquire(ctx); err != nil {
+		if errors.Is(err, errDraining) {
+			log.Info("server stopping: the copy job stays CREATED and runs after the next start")
+			return
+		}
 		s.finishCopy(aj, job, nil, err, log)
 		return
 	}
@@ -251,10 +258,10 @@ func (s *Service) finishCopy(aj *activeJob, job *backup.CopyJob, dest *backup.Re
 	if err == nil {
 		job.State, job.StatusMessage = backup.CopyCompleted, ""
 		log.Info("copy job completed", "bytes", job.BackupSizeInBytes, "copy", job.DestinationRecoveryPointARN)
+	} else if s.interrupted(err) {
+		s.requeueCopy(job)
+		log.Warn("copy job stopped by the server's shutdown; it starts again after the restart")
 	} else {
-		if errors.Is(err, context.Canceled) && s.ctx.Err() != nil {
-			err = errors.New("cairn server stopped while the job was running")
-		}
 		job.State = backup.CopyFailed
 		job.StatusMessage = causeMessage(err) + "; no copy was kept"
 		log.Error("copy job failed", "err", err)
@@ -325,47 +332,4 @@ func (s *Service) recordFailedCopy(ctx context.Context, in backup.StartCopyJobIn
 	if err := s.cfg.Catalog.CreateCopyJob(context.WithoutCancel(ctx), job); err != nil {
 		s.log.Error("record failed copy job", "err", err)
 	}
-}
-
-// recoverCopyJobs ends the copy jobs a killed process left CREATED or
-// RUNNING: FAILED, with their partial destination point removed; or
-// COMPLETED if the process died just after the copy was recorded complete.
-func (s *Service) recoverCopyJobs(ctx context.Context) error {
-	f := backup.CopyJobFilter{States: []backup.CopyJobState{backup.CopyCreated, backup.CopyRunning}, Page: backup.Page{MaxResults: 100}}
-	var left []*backup.CopyJob
-	for {
-		jobs, next, err := s.cfg.Catalog.ListCopyJobs(ctx, f)
-		if err != nil {
-			return fmt.Errorf("recover: list copy jobs: %w", err)
-		}
-		left = append(left, jobs...)
-		if next == "" {
-			break
-		}
-		f.NextToken = next
-	}
-	for _, j := range left {
-		if s.active(j.ID) != nil {
-			continue // a job of this process
-		}
-		prev := j.State
-		j.State, j.CompletionDate = backup.CopyFailed, s.now()
-		j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; its partial copy was removed. Start the copy again", prev)
-		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.DestinationRecoveryPointARN))
-		switch {
-		case err == nil && rp.Status == backup.RecoveryPointCompleted:
-			j.State, j.StatusMessage = backup.CopyCompleted, ""
-		case err == nil:
-			if err := s.purgePoint(ctx, rp); err != nil {
-				return fmt.Errorf("recover: remove partial copy of job %s: %w", j.ID, err)
-			}
-		case !backup.IsNotFound(err):
-			return err
-		}
-		if err := s.cfg.Catalog.UpdateCopyJob(ctx, j); err != nil {
-			return err
-		}
-		s.log.Warn("copy job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
-	}
-	return nil
 }

@@ -223,8 +223,9 @@ func TestCopyJobFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// Copy jobs a killed process left CREATED or RUNNING end FAILED at the next
-// start, with their partial copies removed.
+// A copy job a killed process left RUNNING ends FAILED at the next start,
+// with its partial copy removed; one left CREATED (it had not started, or a
+// graceful stop put it back) runs then.
 func TestRecoverCopyJobs(t *testing.T) {
 	ctx := context.Background()
 	e := newLCEnv(t)
@@ -261,13 +262,16 @@ func TestRecoverCopyJobs(t *testing.T) {
 	}
 	svc.Close()
 
-	svc2 := e.newService()
-	for _, id := range []string{running.ID, created.ID} {
-		j, err := svc2.GetCopyJob(ctx, id)
-		if err != nil || j.State != backup.CopyFailed || !strings.Contains(j.StatusMessage, "cairn server stopped") || j.CompletionDate.IsZero() {
-			t.Fatalf("recovered job %+v, %v", j, err)
-		}
+	svc2 := e.newService() // waits for the copy run again
+	j, err := svc2.GetCopyJob(ctx, running.ID)
+	if err != nil || j.State != backup.CopyFailed || !strings.Contains(j.StatusMessage, "cairn server stopped") || j.CompletionDate.IsZero() {
+		t.Fatalf("recovered running job %+v, %v", j, err)
 	}
+	j, err = svc2.GetCopyJob(ctx, created.ID)
+	if err != nil || j.State != backup.CopyCompleted {
+		t.Fatalf("recovered created job %+v, %v", j, err)
+	}
+	e.checkStored(other.Storage, recoveryPointID(j.DestinationRecoveryPointARN))
 	e.gone("PARTIAL-COPY")
 	if keys := e.keys(other.Storage, "PARTIAL-COPY"); len(keys) != 0 {
 		t.Fatalf("partial copy left: %v", keys)

@@ -411,17 +411,15 @@ func (s *Service) UpdateRecoveryPointLifecycle(ctx context.Context, vaultName, a
 	return rp, nil
 }
 
-// recoverLifecycle finishes what a killed process left half done: copy
-// jobs still CREATED or RUNNING end FAILED and their partial destination
-// points are removed; in file vaults, the warm copies of COLD points are
-// removed, and cold copies of points that are not COLD are finished (if
-// complete and due) or removed. It runs at the end of Recover, and touches
-// only vaults whose storage is proven theirs (see storage.go).
+// recoverLifecycle finishes what a killed process left half done: in file
+// vaults, the warm copies of COLD points are removed, and cold copies of
+// points that are not COLD are finished (if complete and due) or removed.
+// It runs at the end of Recover (which recovers copy jobs itself), and
+// touches only vaults whose storage is proven theirs (see storage.go).
 func (s *Service) recoverLifecycle(ctx context.Context) error {
-	copyErr := s.recoverCopyJobs(ctx)
 	vaults, err := s.allVaults(ctx)
 	if err != nil {
-		return errors.Join(copyErr, err)
+		return err
 	}
 	conflicts := s.storageConflicts(vaults)
 	for _, v := range vaults {
@@ -434,7 +432,7 @@ func (s *Service) recoverLifecycle(ctx context.Context) error {
 			s.log.Warn("cannot finish the cold moves of vault", "vault", v.Name, "err", err)
 		}
 	}
-	return copyErr
+	return nil
 }
 
 // recoverColdMoves cleans up the cold moves of one file vault. It deletes

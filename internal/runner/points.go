@@ -39,8 +39,11 @@ func (s *Service) ListRecoveryPoints(ctx context.Context, f backup.RecoveryPoint
 
 // DeleteRecoveryPoint removes a recovery point: DELETING in the catalog,
 // then its data (summary first, so it can never look complete again), then
-// the catalog entry. A crash in between leaves a DELETING point that
-// Recover finishes deleting.
+// the catalog entry. If the data cannot be removed now (its vault cannot be
+// reached) the call succeeds all the same, as AWS's asynchronous deletion
+// does: the point stays DELETING, can no longer be restored or copied, and
+// the background retry (RetryDeletes) finishes the deletion. A crash in
+// between leaves a DELETING point that Recover finishes deleting.
 func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string) error {
 	rp, err := s.GetRecoveryPoint(ctx, vaultName, arn)
 	if err != nil {
@@ -64,7 +67,11 @@ func (s *Service) DeleteRecoveryPoint(ctx context.Context, vaultName, arn string
 	if err := s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp); err != nil {
 		return err
 	}
-	return s.purgePoint(ctx, rp)
+	if err := s.purgePoint(ctx, rp); err != nil {
+		s.log.Error("cannot delete a recovery point now; it stays DELETING and its deletion is retried in the background",
+			"recovery_point", rp.ARN, "vault", rp.VaultName, "retry_every", s.cfg.LifecycleInterval, "err", err)
+	}
+	return nil
 }
 
 // purgePoint removes a point's data, warm and cold, then its catalog entry.

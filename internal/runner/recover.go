@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -14,16 +15,44 @@ import (
 )
 
 // Recover repairs what a previous process left behind when it was stopped
-// or killed: a backup job still CREATED or PENDING is queued again while its
-// start window is open (it had not started) and ends EXPIRED once it has
-// closed; every backup job still RUNNING or ABORTING ends FAILED (or ABORTED
-// if it was being stopped) with a reason, and its partial recovery point is
-// removed from vault and catalog; every restore job still PENDING or
-// RUNNING ends FAILED; recovery points left DELETING are deleted; lifecycle
-// transitions cut short are finished (or logged, for the lifecycle worker
-// to retry). Call it once at start, before
-// serving requests and before Start. Jobs this process runs are left alone.
+// or killed, then queues again the work that may go on:
+//
+//   - a backup job still CREATED or PENDING (it had not started, or a
+//     graceful stop put it back) is queued again while its start window is
+//     open and ends EXPIRED once it has closed; a backup job still RUNNING
+//     or ABORTING (the process was killed) ends FAILED (or ABORTED if it
+//     was being stopped) with a reason;
+//   - a restore job still PENDING runs again; one still RUNNING ends FAILED
+//     naming the table it may have written to;
+//   - a copy job still CREATED runs again; one still RUNNING ends FAILED, or
+//     COMPLETED if its copy was recorded complete;
+//   - partial recovery points (CREATING) of jobs that are not running are
+//     removed from vault and catalog, recovery points left DELETING are
+//     deleted, and lifecycle transitions cut short are finished (or logged,
+//     for the lifecycle worker to retry).
+//
+// One unreachable vault does not keep the server from starting: Recover
+// spends at most Config.StartupVaultTimeout on each vault, skips what it
+// cannot do there in time (the vault's partial points stay CREATING and its
+// DELETING points stay DELETING), logs it, and the background retry that
+// Start runs finishes it once the vault can be reached. Recover returns an
+// error only when the catalog fails.
+//
+// Call it once at start, before serving requests and before Start. Jobs
+// this process runs are left alone.
 func (s *Service) Recover(ctx context.Context) error {
+	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{}}
+	s.mu.Lock()
+	s.recovering = rec
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.recovering = nil
+		s.mu.Unlock()
+	}()
+	// Jobs that may run again are launched at the end, once every partial
+	// point is gone, so that no new write runs beside the clean-up.
+	var relaunch []func() error
 	f := backup.BackupJobFilter{States: activeJobStates, Page: backup.Page{MaxResults: 100}}
 	for {
 		jobs, next, err := s.cfg.Catalog.ListBackupJobs(ctx, f)
@@ -34,8 +63,17 @@ func (s *Service) Recover(ctx context.Context) error {
 			if s.active(j.ID) != nil {
 				continue
 			}
-			if err := s.recoverBackupJob(ctx, j); err != nil {
+			again, err := s.recoverBackupJob(ctx, rec, j)
+			if err != nil {
 				return err
+			}
+			if again {
+				relaunch = append(relaunch, func() error {
+					if err := s.enqueue(ctx, j); err != nil {
+						return fmt.Errorf("recover: queue backup job %s again: %w", j.ID, err)
+					}
+					return nil
+				})
 			}
 		}
 		if next == "" {
@@ -53,39 +91,47 @@ func (s *Service) Recover(ctx context.Context) error {
 			if s.active(j.ID) != nil {
 				continue
 			}
-			prev := j.Status
+			if j.Status == backup.RestorePending {
+				relaunch = append(relaunch, func() error { return s.relaunchRestore(ctx, j) })
+				continue
+			}
 			j.Status, j.CompletionDate = backup.RestoreFailed, s.now()
 			if j.ValidationStatus == backup.ValidationValidating {
 				j.ValidationStatus = ""
 			}
-			j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s", prev)
+			j.StatusMessage = "cairn server stopped while the job was RUNNING"
 			if j.CreatedResourceARN != "" {
 				j.StatusMessage += fmt.Sprintf("; table %s holds part of the items: delete it before restoring again", j.CreatedResourceARN)
 			}
 			if err := s.cfg.Catalog.UpdateRestoreJob(ctx, j); err != nil {
 				return err
 			}
-			s.log.Warn("restore job ended by recovery", "job", j.ID, "was", prev)
+			s.log.Warn("restore job ended by recovery", "job", j.ID, "was", backup.RestoreRunning)
 		}
 		if next == "" {
 			break
 		}
 		rf.NextToken = next
 	}
+	copies, err := s.recoverCopyJobs(ctx, rec)
+	if err != nil {
+		return err
+	}
+	for _, j := range copies {
+		relaunch = append(relaunch, func() error { return s.relaunchCopy(ctx, j) })
+	}
 	for _, st := range []backup.RecoveryPointStatus{backup.RecoveryPointDeleting, backup.RecoveryPointCreating} {
 		p := backup.Page{MaxResults: 100}
 		for {
 			pts, next, err := s.cfg.Catalog.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{Statuses: []backup.RecoveryPointStatus{st}, Page: p})
 			if err != nil {
-				return err
+				return fmt.Errorf("recover: list recovery points: %w", err)
 			}
 			for _, rp := range pts {
 				if st == backup.RecoveryPointCreating && s.active(rp.BackupJobID) != nil {
 					continue // being written by a job of this process
 				}
-				if err := s.purgePoint(ctx, rp); err != nil {
-					return fmt.Errorf("recover: delete recovery point %s: %w", rp.ARN, err)
-				}
+				s.recoverPurge(ctx, rec, rp)
 			}
 			if next == "" {
 				break
@@ -93,7 +139,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			p.NextToken = next
 		}
 	}
-	if err := s.sweepVaults(ctx); err != nil {
+	if err := s.sweepVaults(ctx, rec); err != nil {
 		return err
 	}
 	// Like an unreachable vault in the sweep, lifecycle work that cannot be
@@ -102,20 +148,125 @@ func (s *Service) Recover(ctx context.Context) error {
 	if err := s.recoverLifecycle(ctx); err != nil {
 		s.log.Error("recover: cannot finish lifecycle transitions a previous process left; the lifecycle worker will retry", "err", err)
 	}
+	for _, v := range rec.skippedVaults() {
+		s.log.Warn("recover: a vault could not be reached at start; its clean-up is retried in the background",
+			"vault", v.name, "err", v.err, "retry_every", s.cfg.LifecycleInterval)
+	}
+	for _, run := range relaunch {
+		if err := run(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// recoverBackupJob queues again or ends one job a previous process left
-// active.
-func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) error {
-	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
-		if err := s.purgePoint(ctx, rp); err != nil {
-			return fmt.Errorf("recover: remove partial recovery point of job %s: %w", j.ID, err)
+// recovery bounds the work Recover does on each vault.
+type recovery struct {
+	timeout   time.Duration
+	mu        sync.Mutex
+	deadlines map[string]time.Time // by vault, from the first work on it
+	skip      map[string]error     // vaults given up on, with why
+	order     []string
+}
+
+// bound returns ctx limited to what is left of vault's time budget.
+func (r *recovery) bound(ctx context.Context, vault string) (context.Context, context.CancelFunc) {
+	r.mu.Lock()
+	d, ok := r.deadlines[vault]
+	if !ok {
+		d = time.Now().Add(r.timeout)
+		r.deadlines[vault] = d
+	}
+	r.mu.Unlock()
+	return context.WithDeadline(ctx, d)
+}
+
+// skipped returns why vault is skipped, or nil.
+func (r *recovery) skipped(vault string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err, ok := r.skip[vault]; ok {
+		return fmt.Errorf("vault %s could not be reached at start: %w", vault, err)
+	}
+	return nil
+}
+
+// giveUp marks vault as skipped for the rest of Recover.
+func (r *recovery) giveUp(vault string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.skip[vault]; !ok {
+		r.skip[vault] = err
+		r.order = append(r.order, vault)
+	}
+}
+
+type skippedVault struct {
+	name string
+	err  error
+}
+
+func (r *recovery) skippedVaults() []skippedVault {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]skippedVault, 0, len(r.order))
+	for _, v := range r.order {
+		out = append(out, skippedVault{v, r.skip[v]})
+	}
+	return out
+}
+
+// onVault runs fn, bounded by vault's time budget, unless the vault was
+// given up on; an error gives the vault up.
+func (r *recovery) onVault(ctx context.Context, vault string, fn func(context.Context) error) error {
+	if err := r.skipped(vault); err != nil {
+		return err
+	}
+	bctx, cancel := r.bound(ctx, vault)
+	defer cancel()
+	err := fn(bctx)
+	if err != nil {
+		if bctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w (start-up work on a vault is bounded by startup_vault_timeout, %v)", err, r.timeout)
 		}
+		r.giveUp(vault, err)
+	}
+	return err
+}
+
+// recoverPurge removes a partial or deleting point at start. If its vault
+// cannot be reached the point is left for the background retry.
+func (s *Service) recoverPurge(ctx context.Context, rec *recovery, rp *backup.RecoveryPoint) bool {
+	err := rec.onVault(ctx, rp.VaultName, func(ctx context.Context) error { return s.purgePoint(ctx, rp) })
+	if err == nil {
+		return true
+	}
+	if rp.Status == backup.RecoveryPointCreating {
+		s.mu.Lock()
+		s.leftover[rp.ID] = true
+		s.mu.Unlock()
+	}
+	s.log.Warn("recover: recovery point left for the background retry", "recovery_point", rp.ARN,
+		"vault", rp.VaultName, "status", rp.Status, "err", err)
+	return false
+}
+
+// recoverBackupJob ends, or readies to queue again, one job a previous
+// process left active; again reports whether to queue it. Its partial
+// recovery point is removed, or left for the background retry if its vault
+// cannot be reached.
+func (s *Service) recoverBackupJob(ctx context.Context, rec *recovery, j *backup.BackupJob) (again bool, err error) {
+	partialLeft := false
+	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
+		partialLeft = !s.recoverPurge(ctx, rec, rp)
 		// A job queued again writes a new point.
 		j.RecoveryPointARN = backup.RecoveryPointARN(j.Region, j.AccountID, newID())
 	} else if err != nil && !backup.IsNotFound(err) {
-		return err
+		return false, err
+	}
+	removed := "its partial recovery point was removed"
+	if partialLeft {
+		removed = "its partial recovery point is removed once its vault can be reached"
 	}
 	prev, now := j.State, s.now()
 	switch {
@@ -124,23 +275,72 @@ func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) err
 			expireUnstarted(j, now)
 			break
 		}
-		if err := s.enqueue(ctx, j); err != nil {
-			return fmt.Errorf("recover: queue backup job %s again: %w", j.ID, err)
-		}
 		s.log.Info("backup job queued again by recovery", "job", j.ID, "state", prev, "start_by", j.StartBy)
-		return nil
+		return true, nil
 	case prev == backup.JobAborting:
-		j.State, j.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; the partial recovery point was removed"
+		j.State, j.StatusMessage = backup.JobAborted, "stopped by StopBackupJob; "+removed
 	default:
 		j.State = backup.JobFailed
-		j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; its partial recovery point was removed. Start a new backup", prev)
+		j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; %s. Start a new backup", prev, removed)
 	}
 	j.CompletionDate = now
 	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
-		return err
+		return false, err
 	}
 	s.log.Warn("backup job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
-	return nil
+	return false, nil
+}
+
+// recoverCopyJobs ends the copy jobs a killed process left RUNNING: FAILED,
+// with their partial destination point removed (or left for the background
+// retry); or COMPLETED if the process died just after the copy was
+// recorded complete. It returns the jobs left CREATED, to run again.
+func (s *Service) recoverCopyJobs(ctx context.Context, rec *recovery) ([]*backup.CopyJob, error) {
+	f := backup.CopyJobFilter{States: []backup.CopyJobState{backup.CopyCreated, backup.CopyRunning}, Page: backup.Page{MaxResults: 100}}
+	var left, again []*backup.CopyJob
+	for {
+		jobs, next, err := s.cfg.Catalog.ListCopyJobs(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("recover: list copy jobs: %w", err)
+		}
+		left = append(left, jobs...)
+		if next == "" {
+			break
+		}
+		f.NextToken = next
+	}
+	for _, j := range left {
+		if s.active(j.ID) != nil {
+			continue // a job of this process
+		}
+		prev := j.State
+		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.DestinationRecoveryPointARN))
+		if err != nil && !backup.IsNotFound(err) {
+			return nil, err
+		}
+		if err == nil && rp.Status == backup.RecoveryPointCompleted {
+			j.State, j.StatusMessage, j.CompletionDate = backup.CopyCompleted, "", s.now()
+		} else {
+			removed := "its partial copy was removed"
+			if err == nil && !s.recoverPurge(ctx, rec, rp) {
+				removed = "its partial copy is removed once its vault can be reached"
+			}
+			if prev == backup.CopyCreated {
+				if err == nil {
+					j.DestinationRecoveryPointARN = backup.RecoveryPointARN(j.Region, j.AccountID, newID())
+				}
+				again = append(again, j)
+				continue
+			}
+			j.State, j.CompletionDate = backup.CopyFailed, s.now()
+			j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was %s; %s. Start the copy again", prev, removed)
+		}
+		if err := s.cfg.Catalog.UpdateCopyJob(ctx, j); err != nil {
+			return nil, err
+		}
+		s.log.Warn("copy job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
+	}
+	return again, nil
 }
 
 // sweepVaults cleans what cut-short writes left in the vaults, after
@@ -153,17 +353,17 @@ func (s *Service) recoverBackupJob(ctx context.Context, j *backup.BackupJob) err
 // delay start-up, and it is safe beside new jobs because a point's catalog
 // entry is always written before its data. A vault that cannot be reached
 // is logged and skipped.
-func (s *Service) sweepVaults(ctx context.Context) error {
+func (s *Service) sweepVaults(ctx context.Context, rec *recovery) error {
 	vaults, err := s.allVaults(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("recover: list vaults: %w", err)
 	}
 	conflicts := s.checkStoragePolicy(vaults)
 	for _, v := range vaults {
 		if v.Storage.Kind != backup.StorageFile {
 			continue
 		}
-		if err := s.removeTemp(ctx, v, conflicts); err != nil {
+		if err := rec.onVault(ctx, v.Name, func(ctx context.Context) error { return s.removeTemp(ctx, v, conflicts) }); err != nil {
 			s.log.Warn("cannot clean temporary files of vault", "vault", v.Name, "err", err)
 		}
 	}
@@ -178,7 +378,7 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.sweep(s.ctx, vaults, conflicts); err != nil && s.ctx.Err() == nil {
+		if err := s.sweep(s.drain, vaults, conflicts); err != nil && s.drain.Err() == nil {
 			s.log.Warn("sweep of incomplete recovery points", "err", err)
 		}
 		for _, v := range vaults {
@@ -186,7 +386,7 @@ func (s *Service) sweepVaults(ctx context.Context) error {
 				s.log.Warn("no records written into a vault whose storage overlaps another's", "vault", v.Name, "reason", why)
 				continue
 			}
-			if err := s.backfillRecords(s.ctx, v); err != nil && s.ctx.Err() == nil {
+			if err := s.backfillRecords(s.drain, v); err != nil && s.drain.Err() == nil {
 				s.log.Warn("cannot write the records a catalog rebuild needs into vault", "vault", v.Name, "err", err)
 			}
 		}

@@ -36,6 +36,9 @@ const (
 // write into an existing table. A request with the IdempotencyToken of an
 // earlier one gets that request's job (see idempotency.go).
 func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJobInput) (*backup.RestoreJob, error) {
+	if err := s.accepting(); err != nil {
+		return nil, err
+	}
 	id, err := backup.ParseRecoveryPointARN(in.RecoveryPointARN)
 	if err != nil {
 		return nil, err
@@ -123,6 +126,10 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 	target := opts.TargetTableName
 	log := s.log.With("job", job.ID, "recovery_point", rp.ARN, "table", target)
 	if err := s.acquire(ctx); err != nil {
+		if errors.Is(err, errDraining) {
+			log.Info("server stopping: the restore job stays PENDING and runs after the next start")
+			return
+		}
 		s.finishRestore(aj, nil, err, log)
 		return
 	}
@@ -281,10 +288,14 @@ func (s *Service) finishRestore(aj *activeJob, notes []string, err error, log *s
 	case err == nil:
 		job.Status, job.PercentDone = backup.RestoreCompleted, 100
 		log.Info("restore job completed", "items", job.ItemsRestored)
-	default:
-		if errors.Is(err, context.Canceled) && s.ctx.Err() != nil {
-			err = errors.New("cairn server stopped while the job was running")
+	case s.interrupted(err):
+		job.Status = backup.RestoreFailed
+		if job.ValidationStatus == backup.ValidationValidating {
+			job.ValidationStatus = ""
 		}
+		msgs = append(msgs, interruptedRestoreMessage(job, restoreTarget(job.Metadata)))
+		log.Warn("restore job stopped by the server's shutdown", "err", err)
+	default:
 		job.Status = backup.RestoreFailed
 		if job.ValidationStatus == backup.ValidationValidating {
 			// The check did not end: no verdict.

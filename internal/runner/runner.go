@@ -10,6 +10,9 @@
 // ever marked COMPLETED in the catalog. On start, Recover queues again the
 // jobs a previous process had not started yet, ends every job it left
 // running as FAILED with a reason and removes the partial data it left.
+// Shutdown stops a process gracefully: no new job starts, running jobs get
+// a grace period to finish, and those still running at its end are put
+// back in the queue (their partial data removed) instead of failing.
 //
 // The scheduler (Tick, run by Start) turns plan rules into jobs and ends
 // jobs whose start or completion window closed; see docs/plans.md.
@@ -17,6 +20,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -98,14 +102,19 @@ type Config struct {
 	// retry policy (fault injection in tests: a strict target, a table
 	// that is not found at first).
 	WrapWriter func(dynamodb.Writer) dynamodb.Writer
+	// StartupVaultTimeout bounds the time Recover spends on one vault;
+	// default 10s. What it cannot finish in time is skipped, logged and
+	// retried in the background.
+	StartupVaultTimeout time.Duration
 }
 
 // Defaults of Config.
 const (
-	DefaultSchedulerInterval = 10 * time.Second
-	DefaultLifecycleInterval = time.Minute
-	DefaultSweepInterval     = 6 * time.Hour
-	DefaultOrphanMinAge      = 24 * time.Hour
+	DefaultSchedulerInterval   = 10 * time.Second
+	DefaultLifecycleInterval   = time.Minute
+	DefaultSweepInterval       = 6 * time.Hour
+	DefaultOrphanMinAge        = 24 * time.Hour
+	DefaultStartupVaultTimeout = 10 * time.Second
 )
 
 // Service implements backup.Service.
@@ -119,8 +128,9 @@ type Service struct {
 	stores    map[string]blob.Store // by vault name
 	running   map[string]*activeJob // by job id (backup and restore)
 	tableARNs map[string]string     // by source name and table name
-	closed    bool
-	started   bool
+	// closed is set when Shutdown begins: no new job runs in this process.
+	closed  bool
+	started bool
 
 	// startMu makes StartBackupJob's check for an active job of the
 	// resource and its insert one step.
@@ -138,9 +148,23 @@ type Service struct {
 	wakeMu sync.Mutex
 	wakeCh chan struct{}
 
-	wg     sync.WaitGroup
-	ctx    context.Context // parent of every job's context
-	cancel context.CancelFunc
+	// leftover holds the IDs of partial recovery points Recover could not
+	// remove (their vault was unreachable); the background retry removes
+	// them. Guarded by mu.
+	leftover map[string]bool
+	// recovering is set while Recover runs: it bounds and gates the
+	// opening of vault stores. Guarded by mu.
+	recovering *recovery
+
+	wg sync.WaitGroup
+	// ctx is the parent of every job's context; Shutdown cancels it with
+	// errShutdown once the grace period is over.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// drain ends when Shutdown begins: background loops stop and waiting
+	// jobs stay queued.
+	drain     context.Context
+	stopDrain context.CancelFunc
 }
 
 var _ backup.Service = (*Service)(nil)
@@ -183,28 +207,21 @@ func New(cfg Config) (*Service, error) {
 	if cfg.OrphanMinAge <= 0 {
 		cfg.OrphanMinAge = DefaultOrphanMinAge
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if cfg.StartupVaultTimeout <= 0 {
+		cfg.StartupVaultTimeout = DefaultStartupVaultTimeout
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	drain, stopDrain := context.WithCancel(ctx)
 	return &Service{
 		cfg: cfg, log: cfg.Logger,
 		slots:     make(chan struct{}, cfg.MaxJobs),
 		stores:    map[string]blob.Store{},
 		running:   map[string]*activeJob{},
 		tableARNs: map[string]string{},
+		leftover:  map[string]bool{},
 		ctx:       ctx, cancel: cancel,
+		drain: drain, stopDrain: stopDrain,
 	}, nil
-}
-
-// Close stops the scheduler and every running job (they end FAILED, with
-// their partial data removed) and waits for them; jobs that had not
-// started stay CREATED or PENDING for Recover to queue again. It does not
-// close the catalog.
-func (s *Service) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
 }
 
 // Wait blocks until no job and no background sweep is running; for tests
@@ -266,9 +283,20 @@ func (s *Service) sourceByName(name string) (*Source, error) {
 func (s *Service) store(ctx context.Context, v *backup.Vault) (blob.Store, error) {
 	s.mu.Lock()
 	st, ok := s.stores[v.Name]
+	rec := s.recovering
 	s.mu.Unlock()
 	if ok {
 		return st, nil
+	}
+	if rec != nil {
+		// During Recover a vault that could not be reached is not tried
+		// again, and opening one is bounded.
+		if err := rec.skipped(v.Name); err != nil {
+			return nil, err
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = rec.bound(ctx, v.Name)
+		defer cancel()
 	}
 	st, err := s.cfg.OpenStore(ctx, v.Storage)
 	if err != nil {
@@ -302,7 +330,9 @@ type activeJob struct {
 var errStopped = fmt.Errorf("stopped by StopBackupJob")
 
 // launch runs a job in a tracked goroutine with its own cancellable
-// context, or refuses if the service is closing.
+// context. While the service shuts down it does not run it: the job stays
+// queued in the catalog (CREATED or PENDING) and Recover queues it again at
+// the next start.
 func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)) error {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	aj.cancel = cancel
@@ -310,7 +340,8 @@ func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)
 	if s.closed {
 		s.mu.Unlock()
 		cancel(nil)
-		return backup.Errorf(backup.ErrInternal, "server is shutting down")
+		s.log.Info("server is stopping: the job stays queued and runs after the next start", "job", id)
+		return nil
 	}
 	s.running[id] = aj
 	s.wg.Add(1)
@@ -336,13 +367,26 @@ func (s *Service) active(id string) *activeJob {
 	return s.running[id]
 }
 
-// acquire waits for a job slot.
+// acquire waits for a job slot. Once Shutdown has begun it gives none:
+// it returns errDraining and the job stays queued.
 func (s *Service) acquire(ctx context.Context) error {
+	if s.drain.Err() != nil {
+		return errDraining
+	}
 	select {
 	case s.slots <- struct{}{}:
+		if s.drain.Err() != nil {
+			<-s.slots
+			return errDraining
+		}
 		return nil
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errShutdown) {
+			return errDraining
+		}
 		return context.Cause(ctx)
+	case <-s.drain.Done():
+		return errDraining
 	}
 }
 

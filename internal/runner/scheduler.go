@@ -24,9 +24,10 @@ const (
 	retryMaxDelay  = 10 * time.Minute
 )
 
-// Start runs the scheduler (Tick every Config.SchedulerInterval) and the
-// lifecycle worker (LifecycleTick every Config.LifecycleInterval) in the
-// background until Close. Call it after Recover; calling it again does
+// Start runs the scheduler (Tick every Config.SchedulerInterval), the
+// lifecycle worker (LifecycleTick every Config.LifecycleInterval) and the
+// retry of deletions that failed (RetryDeletes, as often) in the background
+// until Shutdown or Close. Call it after Recover; calling it again does
 // nothing.
 func (s *Service) Start() {
 	s.mu.Lock()
@@ -35,22 +36,24 @@ func (s *Service) Start() {
 		return
 	}
 	s.started = true
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.every(s.cfg.SchedulerInterval, "scheduler", s.Tick)
 	go s.every(s.cfg.LifecycleInterval, "lifecycle", s.LifecycleTick)
+	go s.every(s.cfg.LifecycleInterval, "deletes", s.RetryDeletes)
 }
 
-// every calls pass now and then every interval until the service closes.
+// every calls pass now and then every interval until Shutdown begins,
+// which also cuts a pass short (every pass can be repeated).
 func (s *Service) every(interval time.Duration, name string, pass func(context.Context) error) {
 	defer s.wg.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := pass(s.ctx); err != nil && s.ctx.Err() == nil {
+		if err := pass(s.drain); err != nil && s.drain.Err() == nil {
 			s.log.Error("background pass failed; trying again at the next one", "worker", name, "err", err)
 		}
 		select {
-		case <-s.ctx.Done():
+		case <-s.drain.Done():
 			return
 		case <-t.C:
 		}

@@ -581,10 +581,11 @@ func TestSchedulerRestart(t *testing.T) {
 	}
 	scheduled := jobs[1].ID
 
-	// Stop the process: the running job fails, the queued one stays.
+	// Stop the process: the running job goes back to the queue, the queued
+	// one stays.
 	f.svc.Close()
-	if j, _ := f.cat.GetBackupJob(ctx, hog.ID); j.State != backup.JobFailed {
-		t.Fatalf("running job after Close: %s", j.State)
+	if j, _ := f.cat.GetBackupJob(ctx, hog.ID); j.State != backup.JobPending || !strings.Contains(j.StatusMessage, "starts again after the server restarts") {
+		t.Fatalf("running job after Close: %s %q", j.State, j.StatusMessage)
 	}
 	if j, _ := f.cat.GetBackupJob(ctx, scheduled); j.State != backup.JobCreated {
 		t.Fatalf("queued job after Close: %s %q", j.State, j.StatusMessage)
@@ -592,8 +593,10 @@ func TestSchedulerRestart(t *testing.T) {
 	g.open()
 	clk.Set(at("2026-03-01T05:10:00Z"))
 	svc := f.newService(t, f.cat, adjust)
-	if j := waitJob(t, svc, scheduled, "ended", terminal); j.State != backup.JobCompleted {
-		t.Fatalf("queued job after the restart: %s %q", j.State, j.StatusMessage)
+	for _, id := range []string{scheduled, hog.ID} {
+		if j := waitJob(t, svc, id, "ended", terminal); j.State != backup.JobCompleted {
+			t.Fatalf("queued job %s after the restart: %s %q", id, j.State, j.StatusMessage)
+		}
 	}
 	tick(t, svc)
 	if jobs := settle(t, svc); len(jobs) != 2 {

@@ -171,17 +171,28 @@ type S3 struct {
 // through the S3 API.
 func Versity(t testing.TB) *S3 {
 	t.Helper()
+	s := &S3{AccessKey: "cairntestkey", SecretKey: "cairntestsecret", Dir: t.TempDir()}
+	s.Server = s.start(t, FreePort(t))
+	return s
+}
+
+// Restart starts a stopped versitygw again on the same port and directory,
+// for tests of an S3 endpoint that goes down and comes back.
+func (s *S3) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	s.Server = s.start(t, s.Port)
+}
+
+func (s *S3) start(t testing.TB, port int) *Server {
+	t.Helper()
 	bin := filepath.Join(Dir(), "bin", "versitygw")
 	if _, err := os.Stat(bin); err != nil {
 		Missing(t, "versitygw", installTestbed)
 	}
-	dir := t.TempDir()
-	port := FreePort(t)
-	s := &S3{AccessKey: "cairntestkey", SecretKey: "cairntestsecret", Dir: dir}
 	cmd := exec.Command(bin, "--port", fmt.Sprintf("127.0.0.1:%d", port), "--access", s.AccessKey,
-		"--secret", s.SecretKey, "--quiet", "posix", dir)
-	s.Server = start(t, "versitygw", cmd, port, httpReady)
-	return s
+		"--secret", s.SecretKey, "--quiet", "posix", s.Dir)
+	return start(t, "versitygw", cmd, port, httpReady)
 }
 
 // Moto starts moto_server, which implements the DynamoDB APIs dynalite
