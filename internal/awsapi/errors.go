@@ -79,6 +79,11 @@ func errUnknownOperation() *apiError {
 	return &apiError{Status: http.StatusNotFound, Type: "UnknownOperationException", Message: "Unknown operation"}
 }
 
+func errBusy() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailableException",
+		Message: "The server is reading too many requests at once; retry."}
+}
+
 func errTooLarge() *apiError {
 	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "RequestEntityTooLargeException",
 		Message: "Request body is too large."}

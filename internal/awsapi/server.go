@@ -9,6 +9,12 @@
 // Version 4 by a known access key for the service "backup"; requests that
 // are not, or that fail validation, never reach the service.
 //
+// Unauthenticated clients cost little: what the headers say about the
+// signature (its form, scope, date and access key) is checked before any
+// byte of the body is read, and at most Config.MaxUnverifiedBodies bodies
+// are read at once before their signature is checked. Time limits on
+// reading requests belong to the http.Server that serves the handler.
+//
 // Each operation is one entry in the route table (routes.go) and one handler
 // of the form func(*Server, *request) (any, error); a single adapter decodes,
 // logs, maps errors and encodes for all of them.
@@ -25,6 +31,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"github.com/cairn-backup/cairn/internal/clock"
@@ -48,13 +55,24 @@ type Config struct {
 	// Logger receives a line per failed request and the detail of internal
 	// errors; defaults to slog.Default().
 	Logger *slog.Logger
+	// MaxUnverifiedBodies bounds how many request bodies are read at once
+	// before their signature is checked; default DefaultMaxUnverifiedBodies.
+	// Memory for them stays under MaxUnverifiedBodies times the largest
+	// body (8 MiB under /cairn/, 1 MiB elsewhere).
+	MaxUnverifiedBodies int
 }
 
 // Defaults of Config.
 const (
-	DefaultRegion    = "us-east-1"
-	DefaultAccountID = "000000000000"
+	DefaultRegion              = "us-east-1"
+	DefaultAccountID           = "000000000000"
+	DefaultMaxUnverifiedBodies = 16
 )
+
+// maxBodyWait is how long a request waits for one of the
+// MaxUnverifiedBodies slots before it is answered ServiceUnavailable (which
+// the SDKs retry).
+const maxBodyWait = 5 * time.Second
 
 var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
@@ -67,6 +85,8 @@ func (c Config) Validate() error {
 		return errors.New("awsapi: Config.Credentials is required")
 	case c.AccountID != "" && !accountIDPattern.MatchString(c.AccountID):
 		return fmt.Errorf("awsapi: Config.AccountID %q must be 12 digits", c.AccountID)
+	case c.MaxUnverifiedBodies < 0:
+		return fmt.Errorf("awsapi: Config.MaxUnverifiedBodies %d must not be negative", c.MaxUnverifiedBodies)
 	}
 	return nil
 }
@@ -91,6 +111,9 @@ type Server struct {
 	log       *slog.Logger
 	auth      verifier
 	mux       *http.ServeMux
+	// bodies holds one token per body being read before its signature is
+	// checked.
+	bodies chan struct{}
 }
 
 // New returns a Server for cfg, or an error naming the field of cfg at fault.
@@ -114,6 +137,11 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	n := cfg.MaxUnverifiedBodies
+	if n == 0 {
+		n = DefaultMaxUnverifiedBodies
+	}
+	s.bodies = make(chan struct{}, n)
 	clk := cfg.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -134,30 +162,77 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP authenticates r and dispatches it to its operation.
+// ServeHTTP authenticates r and dispatches it to its operation. The
+// signature's headers are checked before the body is read, the body is read
+// only while one of the bounded slots for unverified bodies is held, and
+// the signature over it is checked before anything else happens.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	pre, err := s.auth.precheck(r)
+	if err != nil {
+		s.refuse(w, r, reqID, err)
+		return
+	}
 	limit := int64(maxBodyBytes)
 	if strings.HasPrefix(r.URL.Path, extPrefix) {
 		limit = maxExtBodyBytes
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.writeError(w, r, "", reqID, errTooLarge())
-			return
-		}
-		s.writeError(w, r, "", reqID, errSerialization("cannot read the request body"))
+	if r.ContentLength > limit {
+		s.refuse(w, r, reqID, errTooLarge())
 		return
 	}
-	if _, err := s.auth.verify(r, body); err != nil {
-		s.writeError(w, r, "", reqID, err)
+	wait := time.NewTimer(maxBodyWait)
+	select {
+	case s.bodies <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		s.refuse(w, r, reqID, errBusy())
+		return
+	case <-r.Context().Done():
+		wait.Stop()
+		return
+	}
+	body, err := readBody(w, r, limit)
+	if err == nil {
+		_, err = pre.finish(r, body)
+	}
+	<-s.bodies
+	if err != nil {
+		s.refuse(w, r, reqID, err)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.dispatch(w, r, reqID)
+}
+
+// refuse answers a request that is not served, and closes its connection
+// unless its body was read: an unread body is not worth reading.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reqID string, err error) {
+	w.Header().Set("Connection", "close")
+	s.writeError(w, r, "", reqID, err)
+}
+
+// readBody reads r's body, at most limit bytes, into a buffer sized from
+// Content-Length when the client sent one.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	var body []byte
+	var err error
+	if r.ContentLength >= 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(rd, body)
+	} else {
+		body, err = io.ReadAll(rd)
+	}
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, errTooLarge()
+		}
+		return nil, errSerialization("cannot read the request body")
+	}
+	return body, nil
 }
 
 // route is one operation: its ServeMux pattern, its AWS name and its

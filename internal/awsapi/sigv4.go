@@ -154,36 +154,70 @@ type verifier struct {
 // verify checks r's signature over body and returns the access key that
 // signed it, or an *apiError saying why it is refused.
 func (v *verifier) verify(r *http.Request, body []byte) (string, error) {
-	a, amzDate, presigned, err := v.extract(r)
+	p, err := v.precheck(r)
 	if err != nil {
 		return "", err
 	}
+	return p.finish(r, body)
+}
+
+// prechecked is a request whose signature's headers passed precheck; only
+// the signature over the body is left to check.
+type prechecked struct {
+	auth      sigV4Auth
+	amzDate   string
+	presigned bool
+	secret    string
+}
+
+// precheck checks everything about r's signature that needs no body: an
+// Authorization header (or presigned query) that is present and well
+// formed, a credential scoped to this service and to the request's date, a
+// date within the allowed clock skew, and a known access key. The server
+// calls it before reading any byte of the body, so that a client without a
+// valid key costs no more than its headers.
+func (v *verifier) precheck(r *http.Request) (*prechecked, error) {
+	a, amzDate, presigned, err := v.extract(r)
+	if err != nil {
+		return nil, err
+	}
 	if a.Service != v.service {
-		return "", errInvalidSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", v.service))
+		return nil, errInvalidSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", v.service))
 	}
 	t, err := time.Parse(amzDateFormat, amzDate)
 	if err != nil {
-		return "", errIncompleteSignature(fmt.Sprintf("X-Amz-Date %q is not in the format YYYYMMDD'T'HHMMSS'Z'.", amzDate))
+		return nil, errIncompleteSignature(fmt.Sprintf("X-Amz-Date %q is not in the format YYYYMMDD'T'HHMMSS'Z'.", amzDate))
 	}
 	if t.Format("20060102") != a.Date {
-		return "", errInvalidSignature(fmt.Sprintf("Credential should be scoped to a valid date: '%s'.", t.Format("20060102")))
+		return nil, errInvalidSignature(fmt.Sprintf("Credential should be scoped to a valid date: '%s'.", t.Format("20060102")))
 	}
 	if err := v.checkTime(r, t, presigned); err != nil {
-		return "", err
+		return nil, err
 	}
 	secret, ok := v.credentials(a.AccessKeyID)
 	if !ok {
-		return "", &apiError{Status: http.StatusForbidden, Type: "UnrecognizedClientException",
+		return nil, &apiError{Status: http.StatusForbidden, Type: "UnrecognizedClientException",
 			Message: "The security token included in the request is invalid."}
 	}
+	for _, name := range a.SignedHeaders {
+		if name != "host" && name != "content-length" && len(r.Header.Values(name)) == 0 {
+			return nil, errIncompleteSignature(fmt.Sprintf("signed header %q is not in the request", name))
+		}
+	}
+	return &prechecked{auth: a, amzDate: amzDate, presigned: presigned, secret: secret}, nil
+}
+
+// finish checks the signature over body and returns the access key that
+// signed the request.
+func (p *prechecked) finish(r *http.Request, body []byte) (string, error) {
 	payloadHash := hashHex(body)
 	for _, uri := range canonicalURIs(rawPath(r)) {
-		creq, err := canonicalRequest(r, uri, a.SignedHeaders, payloadHash, presigned)
+		creq, err := canonicalRequest(r, uri, p.auth.SignedHeaders, payloadHash, p.presigned)
 		if err != nil {
 			return "", errIncompleteSignature(err.Error())
 		}
-		if want := signature(secret, a, amzDate, creq); hmac.Equal([]byte(want), []byte(a.Signature)) {
-			return a.AccessKeyID, nil
+		if want := signature(p.secret, p.auth, p.amzDate, creq); hmac.Equal([]byte(want), []byte(p.auth.Signature)) {
+			return p.auth.AccessKeyID, nil
 		}
 	}
 	return "", errInvalidSignature("The request signature we calculated does not match the signature you provided. " +
