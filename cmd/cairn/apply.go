@@ -45,7 +45,7 @@ func (c *cli) connectExt() (*extClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &extClient{endpoint: strings.TrimRight(c.endpointURL(), "/"), region: c.region, http: &http.Client{},
+	return &extClient{endpoint: strings.TrimRight(c.endpointURL(), "/"), region: c.region, http: c.httpc,
 		creds: aws.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey}}, nil
 }
 

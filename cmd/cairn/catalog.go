@@ -17,6 +17,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/blob"
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
+	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/rebuild"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
@@ -271,9 +272,13 @@ func catalogRebuild(ctx context.Context, cfg Config, extra []rebuild.Location, d
 	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	// TODO(h1 8.1): take the data dir's lock (internal/datadir) here, as the
-	// server does, so a rebuild never runs beside a server on this data
-	// dir; until it lands, the rebuild relies on the operator stopping it.
+	// The data dir's lock, as the server takes it: a rebuild never runs
+	// beside a server (or another rebuild) on this data dir.
+	lock, err := datadir.Acquire(cfg.DataDir, "cairn catalog rebuild")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	m := &Main{Config: cfg}
 	cat, done, err := m.rebuildCatalog(ctx, dryRun, stdout)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ const placeholderRole = "arn:aws:iam::000000000000:role/cairn"
 type cli struct {
 	stdout, stderr io.Writer
 	client         *bk.Client
+	httpc          *http.Client
 	region         string
 	account        string
 	poll           time.Duration
@@ -82,12 +84,16 @@ func (c *cli) connect() error {
 	if err != nil {
 		return err
 	}
+	if c.httpc, err = cliHTTPClient(); err != nil {
+		return err
+	}
 	c.region = envOr("AWS_REGION", "us-east-1")
 	c.account = envOr("CAIRN_TABLE_ACCOUNT_ID", "000000000000")
 	c.client = bk.New(bk.Options{
 		Region:       c.region,
 		BaseEndpoint: aws.String(c.endpointURL()),
 		Credentials:  credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, ""),
+		HTTPClient:   c.httpc,
 	})
 	if c.poll == 0 {
 		c.poll = 500 * time.Millisecond

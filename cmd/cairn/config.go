@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +58,33 @@ type Config struct {
 	// Storage says where vault data may live; API clients choose only
 	// among what it allows.
 	Storage StorageConfig `yaml:"storage"`
+
+	// Running the server (docs/operations.md). Zero values take the
+	// defaults below.
+
+	// ShutdownGrace is how long SIGTERM or SIGINT lets running jobs finish
+	// before they are stopped and queued again for the next start; default
+	// DefaultShutdownGrace. Keep systemd's TimeoutStopSec above it.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// StartupVaultTimeout bounds the time start-up recovery spends on one
+	// vault; work on a vault it cannot reach in time is retried in the
+	// background; default DefaultStartupVaultTimeout.
+	StartupVaultTimeout time.Duration `yaml:"startup_vault_timeout"`
+	// LogFormat is text (default) or json.
+	LogFormat string `yaml:"log_format"`
+	// TLSCert and TLSKey are PEM files; with both set the API is served
+	// over HTTPS only.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// HTTP limits: time to read a request's headers, time to read a whole
+	// request (headers and body), how long an idle keep-alive connection
+	// stays open, the size of a request's headers, and how many request
+	// bodies whose signature is not verified yet are read at once.
+	ReadHeaderTimeout   time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout         time.Duration `yaml:"read_timeout"`
+	IdleTimeout         time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes      int           `yaml:"max_header_bytes"`
+	MaxUnverifiedBodies int           `yaml:"max_unverified_bodies"`
 }
 
 // StorageConfig is where the operator lets vaults keep their data. The
@@ -147,6 +176,17 @@ func (c StorageConfig) validate(dataDir string) error {
 	return nil
 }
 
+// Defaults of the server's operating keys.
+const (
+	DefaultShutdownGrace       = time.Minute
+	DefaultStartupVaultTimeout = 10 * time.Second
+	DefaultReadHeaderTimeout   = 10 * time.Second
+	DefaultReadTimeout         = time.Minute
+	DefaultIdleTimeout         = 2 * time.Minute
+	DefaultMaxHeaderBytes      = 64 << 10
+	DefaultMaxUnverifiedBodies = 16
+)
+
 // SourceConfig is one DynamoDB source.
 type SourceConfig struct {
 	Name string `yaml:"name"`
@@ -202,10 +242,40 @@ func (c *Config) setDefaults() {
 	if c.AccountID == "" {
 		c.AccountID = "000000000000"
 	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.StartupVaultTimeout == 0 {
+		c.StartupVaultTimeout = DefaultStartupVaultTimeout
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxHeaderBytes == 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.MaxUnverifiedBodies == 0 {
+		c.MaxUnverifiedBodies = DefaultMaxUnverifiedBodies
+	}
 }
 
 // Validate names the field at fault.
 func (c *Config) Validate() error {
+	if err := validateListen(c.Listen); err != nil {
+		return err
+	}
+	if err := c.validateOperations(); err != nil {
+		return err
+	}
 	if len(c.AccountID) != 12 || !allDigits(c.AccountID) {
 		return fmt.Errorf("config: account_id %q must be 12 digits", c.AccountID)
 	}
@@ -241,6 +311,51 @@ func (c *Config) Validate() error {
 		if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
 			return fmt.Errorf("config: sources[%d]: set both access_key_id and secret_access_key, or neither", i)
 		}
+	}
+	return nil
+}
+
+// validateListen checks the API address before anything is created, so a
+// mistyped --listen changes nothing.
+func validateListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535) {
+			err = fmt.Errorf("port %d is out of range", n)
+		}
+	}
+	if err == nil && strings.ContainsAny(host, " /") {
+		err = fmt.Errorf("host %q is not a host name or IP address", host)
+	}
+	if err != nil {
+		return fmt.Errorf("config: listen %q must be HOST:PORT, e.g. 127.0.0.1:7171 or :7171 (%v)", addr, err)
+	}
+	return nil
+}
+
+// validateOperations checks the keys of the "Running the server" block.
+func (c *Config) validateOperations() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"shutdown_grace", c.ShutdownGrace}, {"startup_vault_timeout", c.StartupVaultTimeout},
+		{"read_header_timeout", c.ReadHeaderTimeout}, {"read_timeout", c.ReadTimeout}, {"idle_timeout", c.IdleTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("config: %s %v must not be negative (leave it out for the default)", d.name, d.v)
+		}
+	}
+	if c.MaxHeaderBytes < 0 || c.MaxUnverifiedBodies < 0 {
+		return errors.New("config: max_header_bytes and max_unverified_bodies must not be negative (leave them out for the defaults)")
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("config: log_format %q must be text or json", c.LogFormat)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("config: set both tls_cert and tls_key (--tls-cert and --tls-key), or neither")
 	}
 	return nil
 }

@@ -54,7 +54,12 @@ const rootExample = `  cairn server --data-dir /var/lib/cairn
   cairn help backup start`
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.Background(), func() {}
+	if len(os.Args) < 2 || os.Args[1] != "server" {
+		// The server handles SIGTERM and SIGINT itself: a graceful stop
+		// first, an immediate one at a second signal (runServer).
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -23,6 +26,7 @@ import (
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
 	"github.com/cairn-backup/cairn/internal/clock"
+	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/runner"
 	"github.com/cairn-backup/cairn/internal/sqlite"
@@ -31,10 +35,14 @@ import (
 // serverFlags are `cairn server`'s flags. register is the one place they
 // are defined: add a flag there and read it in runServer.
 type serverFlags struct {
-	configPath string
-	listen     string
-	dataDir    string
-	logLevel   string
+	configPath    string
+	listen        string
+	dataDir       string
+	logLevel      string
+	logFormat     string
+	shutdownGrace time.Duration
+	tlsCert       string
+	tlsKey        string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -42,6 +50,10 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "address of the API (default 127.0.0.1:7171)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "", "text (default) or json; logs go to stderr")
+	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 0, "how long SIGTERM lets running jobs finish before they are queued again for the next start (default 1m)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve the API over HTTPS; needs --tls-key")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 }
 
 // newServerCmd is `cairn server`.
@@ -52,13 +64,19 @@ func newServerCmd(stderr io.Writer) *cobra.Command {
 		Short: "Run the AWS Backup-compatible API, the scheduler and the job runner",
 		Long: `Run the cairn server: the AWS Backup API on --listen, the job runner, the
 plans' scheduler and the lifecycle worker, with the catalog, the key pair and
-the Default vault in --data-dir. It runs until SIGINT or SIGTERM.
+the Default vault in --data-dir. One server at a time may use a data dir: a
+second one exits at once, naming the first one's pid.
+
+SIGTERM or SIGINT stops it gracefully: no new job starts, running jobs get
+--shutdown-grace to finish, and those still running then are queued again
+for the next start; a second signal stops at once. See docs/operations.md.
 
 DynamoDB is reached through the AWS SDK's standard configuration (AWS_REGION,
 AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain); more sources come
 from the config file. Logs go to stderr.`,
 		Example: `  cairn server --listen 127.0.0.1:7171 --data-dir /var/lib/cairn
-  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 cairn server --config cairn.yaml`,
+  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 cairn server --config cairn.yaml
+  cairn server --listen :7171 --tls-cert cert.pem --tls-key key.pem --log-format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd.Context(), f, stderr) },
 	}
@@ -67,27 +85,61 @@ from the config file. Logs go to stderr.`,
 }
 
 func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
+	// The server handles its own signals: the first SIGTERM or SIGINT
+	// stops it gracefully, a second one at once (see Main.Shutdown).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
 	cfg, err := loadConfig(f.configPath)
 	if err != nil {
 		return err
 	}
-	if f.listen != "" {
-		cfg.Listen = f.listen
+	for _, fl := range []struct {
+		flag string
+		dst  *string
+	}{{f.listen, &cfg.Listen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}} {
+		if fl.flag != "" {
+			*fl.dst = fl.flag
+		}
 	}
-	if f.dataDir != "" {
-		cfg.DataDir = f.dataDir
+	if f.shutdownGrace != 0 {
+		cfg.ShutdownGrace = f.shutdownGrace
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return &exitError{2, fmt.Errorf("--log-level: %w", err)}
 	}
-	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	switch cfg.LogFormat {
+	case "", "text":
+	case "json":
+		h = slog.NewJSONHandler(stderr, opts)
+	default:
+		return &exitError{2, fmt.Errorf("--log-format %q must be text or json", cfg.LogFormat)}
+	}
+	m := &Main{Config: cfg, Logger: slog.New(h)}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	m.Logger.Info("shutting down")
-	return m.Close()
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("stopping: the context ended")
+	case sig := <-sigs:
+		m.Logger.Info("stopping: signal received; a second signal stops at once", "signal", sig.String())
+	}
+	stopCtx, stop := context.WithTimeout(context.Background(), m.Config.ShutdownGrace)
+	defer stop()
+	go func() {
+		select {
+		case sig := <-sigs:
+			m.Logger.Warn("second signal: stopping running jobs now", "signal", sig.String())
+			stop()
+		case <-stopCtx.Done():
+		}
+	}()
+	return m.Shutdown(stopCtx)
 }
 
 // Main is the running server. Tests run it in-process on 127.0.0.1:0.
@@ -103,13 +155,19 @@ type Main struct {
 	Keys    keyPair
 	Service *runner.Service
 
-	catalog *sqlite.Catalog
-	http    *http.Server
-	done    chan error
+	lock     *datadir.Lock
+	catalog  *sqlite.Catalog
+	listener net.Listener
+	http     *http.Server
+	done     chan error
 }
 
-// Open opens the data dir, recovers what a previous process left, starts
-// the scheduler and the lifecycle worker, and starts serving.
+// Open checks the configuration and the API address, locks the data dir,
+// recovers what a previous process left, starts the scheduler and the
+// lifecycle worker, and starts serving. Nothing in the data dir is created
+// or changed before the configuration is known to be good, the address is
+// bound and the lock is held; a data dir another process holds is left
+// alone, with an error naming that process.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.Default()
@@ -119,8 +177,39 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	log := m.Logger
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	tlsCfg, err := m.Config.tlsConfig()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.closeAll()
+		}
+	}()
+	// An existing data dir is locked before the address is bound, so that
+	// a second server with the same config names the first one's pid
+	// instead of failing on the busy port. A new one is made only once
+	// the address is bound.
+	if _, statErr := os.Stat(m.Config.DataDir); statErr == nil {
+		if m.lock, err = datadir.Acquire(m.Config.DataDir, "cairn server"); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.Addr = ln.Addr().String()
+	m.http = &http.Server{TLSConfig: tlsCfg,
+		ReadHeaderTimeout: m.Config.ReadHeaderTimeout, ReadTimeout: m.Config.ReadTimeout,
+		IdleTimeout: m.Config.IdleTimeout, MaxHeaderBytes: m.Config.MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	m.listener = ln
+	if m.lock == nil {
+		if m.lock, err = datadir.Acquire(m.Config.DataDir, "cairn server"); err != nil {
+			return err
+		}
 	}
 	if err := m.checkCatalog(ctx); err != nil {
 		return err
@@ -136,18 +225,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			m.catalog.Close()
-		}
-	}()
 	m.Service, err = runner.New(runner.Config{
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
 		Storage: m.Config.Storage.policy(),
 		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
-		Clock: m.Clock,
+		StartupVaultTimeout: m.Config.StartupVaultTimeout,
+		Clock:               m.Clock,
 	})
 	if err != nil {
 		return err
@@ -163,6 +248,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Service.Start()
 	api, err := awsapi.New(awsapi.Config{
 		Service: m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
+		MaxUnverifiedBodies: m.Config.MaxUnverifiedBodies,
 		Credentials: func(id string) (string, bool) {
 			if id == m.Keys.AccessKeyID {
 				return m.Keys.SecretAccessKey, true
@@ -173,37 +259,76 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", m.Config.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
-	}
-	m.Addr = ln.Addr().String()
-	m.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	m.http.Handler = api
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.http.Serve(ln) }()
-	log.Info("cairn server started", "listen", m.Addr, "data_dir", m.Config.DataDir,
-		"credentials", filepath.Join(m.Config.DataDir, credentialsFile), "version", Version)
+	go func(ln net.Listener) {
+		if tlsCfg != nil {
+			m.done <- m.http.ServeTLS(ln, "", "")
+			return
+		}
+		m.done <- m.http.Serve(ln)
+	}(m.listener)
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	log.Info("cairn server started", "listen", m.Addr, "endpoint", scheme+"://"+m.Addr, "data_dir", m.Config.DataDir,
+		"credentials", filepath.Join(m.Config.DataDir, credentialsFile), "version", Version, "pid", os.Getpid(),
+		"shutdown_grace", m.Config.ShutdownGrace)
 	return nil
 }
 
-// Close stops serving, stops the scheduler and running jobs (they end
-// FAILED with their partial data removed; jobs not started yet stay queued
-// for the next start) and closes the catalog.
-func (m *Main) Close() error {
+// Shutdown stops the server gracefully: no new job starts (the scheduler
+// stops, jobs waiting for a slot stay queued, API calls that would start a
+// job are refused with ServiceUnavailableException while reads go on), the
+// running jobs get until ctx ends to finish, and those still running then
+// are stopped and left for the next start (see runner.Service.Shutdown).
+// Then the API stops, the catalog is closed and the data dir unlocked.
+func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
-	if m.http != nil {
+	if m.Service != nil {
+		errs = append(errs, m.Service.Shutdown(ctx))
+	}
+	errs = append(errs, m.closeAll())
+	err := errors.Join(errs...)
+	if err == nil {
+		m.Logger.Info("cairn server stopped")
+	}
+	return err
+}
+
+// Close stops the server at once: Shutdown without a grace period.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return m.Shutdown(ctx)
+}
+
+// closeAll stops serving and releases what Open took, in reverse order.
+func (m *Main) closeAll() error {
+	var errs []error
+	if m.http != nil && m.done != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 		if err := <-m.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		m.done = nil
+	} else if m.listener != nil {
+		errs = append(errs, m.listener.Close())
 	}
+	m.listener = nil
 	if m.Service != nil {
 		errs = append(errs, m.Service.Close())
 	}
 	if m.catalog != nil {
 		errs = append(errs, m.catalog.Close())
+		m.catalog = nil
+	}
+	if m.lock != nil {
+		errs = append(errs, m.lock.Release())
+		m.lock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -301,4 +426,17 @@ func (m *Main) s3Config(st backup.VaultStorage) (s3blob.Config, error) {
 		name = st.Endpoint
 	}
 	return cfg, fmt.Errorf("the vault's S3 endpoint %s is not configured under storage.s3_endpoints; cairn sends its S3 credentials only to configured endpoints: add it (with its credentials) to use this vault", name)
+}
+
+// tlsConfig loads the certificate and key when TLS is configured; nil
+// means plain HTTP.
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	if c.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("config: tls_cert %s and tls_key %s: %w", c.TLSCert, c.TLSKey, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
