@@ -118,21 +118,6 @@ func runCairn(t *testing.T, args ...string) (string, int) {
 	return string(out), 0
 }
 
-// dirState lists the names and sizes of everything under dir.
-func dirState(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		info, _ := d.Info()
-		fmt.Fprintf(&b, "%s %v %d\n", p, d.IsDir(), info.Size())
-		return nil
-	})
-	return b.String()
-}
-
 // A second `cairn server` on a data dir another one uses exits at once
 // with a message naming the first one's pid, having changed nothing: the
 // first one's backup goes on, completes and restores.
