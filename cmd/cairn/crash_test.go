@@ -37,7 +37,12 @@ func cairnBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "cairn")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// Built as the release binary is (docs/operations.md, Dockerfile):
+		// static, with -trimpath, which also lets TestStaticBuildAndServiceFiles
+		// reuse the compiled packages.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

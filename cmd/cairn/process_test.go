@@ -305,3 +305,67 @@ func TestCatalogRebuildTakesTheLock(t *testing.T) {
 		t.Fatalf("rebuild after the server stopped: %v\n%s%s", err, out, errb)
 	}
 }
+
+// An S3 vault whose endpoint is down does not keep the server from
+// starting. A DeleteRecoveryPoint that cannot reach it answers as AWS does
+// and leaves the point DELETING; the next start skips the vault, says so,
+// serves the API, and finishes the deletion in the background once the
+// endpoint is back.
+func TestServerStartsWithS3VaultDown(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	s3 := testbed.Versity(t)
+	db := ddbClient(dyn.Endpoint)
+	createTable(t, db, "offsite-table", ddbjson.TypeS, false)
+	seedRandom(t, db, "offsite-table", 200)
+	dir := filepath.Join(t.TempDir(), "data")
+	extra := fmt.Sprintf("s3:\n  access_key_id: %s\n  secret_access_key: %s\nlifecycle_interval: 1s\nstartup_vault_timeout: 2s\n", s3.AccessKey, s3.SecretKey)
+	p := startProcWith(t, dir, dyn.Endpoint, extra)
+	c, _ := procClient(dir, p.addr)
+	ctx := context.Background()
+	if _, err := c.CreateBackupVault(ctx, &bk.CreateBackupVaultInput{BackupVaultName: aws.String("offsite"),
+		BackupVaultTags: map[string]string{"cairn:storage": "s3://cairn-down/vaults/offsite", "cairn:s3-endpoint": s3.Endpoint}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("offsite"),
+		ResourceArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/offsite-table"), IamRoleArn: aws.String(role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := waitBackupJob(t, c, aws.ToString(out.BackupJobId))
+	if j.State != bktypes.BackupJobStateCompleted {
+		t.Fatalf("backup into S3: %s %q", j.State, aws.ToString(j.StatusMessage))
+	}
+	point := &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("offsite"), RecoveryPointArn: j.RecoveryPointArn}
+
+	s3.Stop() // its port is closed now
+	if _, err := c.DeleteRecoveryPoint(ctx, &bk.DeleteRecoveryPointInput{BackupVaultName: aws.String("offsite"),
+		RecoveryPointArn: j.RecoveryPointArn}); err != nil {
+		t.Fatalf("DeleteRecoveryPoint with the S3 endpoint down: %v", err)
+	}
+	if rp, err := c.DescribeRecoveryPoint(ctx, point); err != nil || rp.Status != bktypes.RecoveryPointStatusDeleting {
+		t.Fatalf("point after a deletion that could not reach S3: %v %v", rp, err)
+	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("stop: exit %d", code)
+	}
+
+	p = startProcWith(t, dir, dyn.Endpoint, extra)
+	p.waitLog(t, "could not be reached at start")
+	c, _ = procClient(dir, p.addr)
+	if rp, err := c.DescribeRecoveryPoint(ctx, point); err != nil || rp.Status != bktypes.RecoveryPointStatusDeleting {
+		t.Fatalf("point after the restart: %v %v", rp, err)
+	}
+	s3.Restart(t)
+	waitProgress(t, func() bool {
+		_, err := c.DescribeRecoveryPoint(ctx, point)
+		var ae smithy.APIError
+		return errors.As(err, &ae) && ae.ErrorCode() == "ResourceNotFoundException"
+	})
+	id := aws.ToString(j.RecoveryPointArn)[strings.LastIndex(aws.ToString(j.RecoveryPointArn), ":")+1:]
+	filepath.WalkDir(s3.Dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(p, id) && !d.IsDir() {
+			t.Errorf("object of the deleted point left: %s", p)
+		}
+		return nil
+	})
+}

@@ -74,12 +74,12 @@ func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 	ctx := context.Background()
 	_, done := f.completedBackup(t, "done", 10)
 	slow, queued := f.table(t, "slow-running", 50), f.table(t, "queued", 20)
-	running, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: slow})
+	running, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: slow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitJob(t, f.svc, running.ID, "running", isState(backup.JobRunning))
-	waiting, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: queued})
+	waiting, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: queued})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.svc.Shutdown(context.Background()) }() // no deadline: as long as it takes
 	waitDraining(t, f.svc)
-	_, err = f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: f.table(t, "late", 1)})
+	_, err = f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: f.table(t, "late", 1)})
 	if backup.ErrorCode(err) != backup.ErrUnavailable || !strings.Contains(err.Error(), "shutting down") {
 		t.Fatalf("StartBackupJob while stopping: %v, want ErrUnavailable", err)
 	}
@@ -139,7 +139,7 @@ func TestShutdownRequeuesJobsAfterGrace(t *testing.T) {
 	}
 	slow := f.table(t, "slow-backup", 40)
 
-	b, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", ResourceARN: slow})
+	b, err := f.svc.StartBackupJob(ctx, backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: slow})
 	if err != nil {
 		t.Fatal(err)
 	}
