@@ -135,3 +135,40 @@ storage:
 		t.Error("an unknown storage key was accepted")
 	}
 }
+
+// The keys of the "Running the server" block: defaults, and bad values
+// refused with the key's name.
+func TestConfigOperations(t *testing.T) {
+	var c Config
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.ShutdownGrace != DefaultShutdownGrace || c.ReadHeaderTimeout != DefaultReadHeaderTimeout || c.ReadTimeout != DefaultReadTimeout ||
+		c.IdleTimeout != DefaultIdleTimeout || c.MaxHeaderBytes != DefaultMaxHeaderBytes || c.MaxUnverifiedBodies != DefaultMaxUnverifiedBodies ||
+		c.StartupVaultTimeout != DefaultStartupVaultTimeout || c.LogFormat != "text" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	for key, adjust := range map[string]func(*Config){
+		"shutdown_grace":        func(c *Config) { c.ShutdownGrace = -time.Second },
+		"startup_vault_timeout": func(c *Config) { c.StartupVaultTimeout = -time.Second },
+		"read_header_timeout":   func(c *Config) { c.ReadHeaderTimeout = -time.Second },
+		"idle_timeout":          func(c *Config) { c.IdleTimeout = -time.Second },
+		"max_header_bytes":      func(c *Config) { c.MaxHeaderBytes = -1 },
+		"log_format":            func(c *Config) { c.LogFormat = "xml" },
+		"tls_key":               func(c *Config) { c.TLSCert = "cert.pem" },
+		"listen":                func(c *Config) { c.Listen = "127.0.0.1" },
+	} {
+		c := Config{}
+		adjust(&c)
+		c.setDefaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+	for _, ok := range []string{":7171", "0.0.0.0:7171", "[::1]:7171", "localhost:0"} {
+		if err := validateListen(ok); err != nil {
+			t.Errorf("listen %q: %v", ok, err)
+		}
+	}
+}

@@ -42,14 +42,13 @@ import (
 // this process runs are left alone.
 func (s *Service) Recover(ctx context.Context) error {
 	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{}}
-	s.mu.Lock()
-	s.recovering = rec
-	s.mu.Unlock()
-	defer func() {
+	setRecovering := func(r *recovery) {
 		s.mu.Lock()
-		s.recovering = nil
+		s.recovering = r
 		s.mu.Unlock()
-	}()
+	}
+	setRecovering(rec)
+	defer setRecovering(nil)
 	// Jobs that may run again are launched at the end, once every partial
 	// point is gone, so that no new write runs beside the clean-up.
 	var relaunch []func() error
@@ -152,6 +151,9 @@ func (s *Service) Recover(ctx context.Context) error {
 		s.log.Warn("recover: a vault could not be reached at start; its clean-up is retried in the background",
 			"vault", v.name, "err", v.err, "retry_every", s.cfg.LifecycleInterval)
 	}
+	// The jobs run without start-up's bounds: a vault skipped now may be
+	// reachable by the time they need it.
+	setRecovering(nil)
 	for _, run := range relaunch {
 		if err := run(); err != nil {
 			return err
