@@ -318,12 +318,13 @@ func TestServerStartsWithS3VaultDown(t *testing.T) {
 	createTable(t, db, "offsite-table", ddbjson.TypeS, false)
 	seedRandom(t, db, "offsite-table", 200)
 	dir := filepath.Join(t.TempDir(), "data")
-	extra := fmt.Sprintf("s3:\n  access_key_id: %s\n  secret_access_key: %s\nlifecycle_interval: 1s\nstartup_vault_timeout: 2s\n", s3.AccessKey, s3.SecretKey)
+	extra := fmt.Sprintf("storage:\n  s3_endpoints:\n    - name: versity\n      url: %s\n      access_key_id: %s\n      secret_access_key: %s\n"+
+		"lifecycle_interval: 1s\nstartup_vault_timeout: 2s\n", s3.Endpoint, s3.AccessKey, s3.SecretKey)
 	p := startProcWith(t, dir, dyn.Endpoint, extra)
 	c, _ := procClient(dir, p.addr)
 	ctx := context.Background()
 	if _, err := c.CreateBackupVault(ctx, &bk.CreateBackupVaultInput{BackupVaultName: aws.String("offsite"),
-		BackupVaultTags: map[string]string{"cairn:storage": "s3://cairn-down/vaults/offsite", "cairn:s3-endpoint": s3.Endpoint}}); err != nil {
+		BackupVaultTags: map[string]string{"cairn:storage": "s3://cairn-down/vaults/offsite", "cairn:s3-endpoint": "versity"}}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("offsite"),
