@@ -4,6 +4,12 @@
 //
 // Keys are slash-separated relative paths ("rp/ID/data/0001.json.zst"); they
 // never start with '/', never contain "..", '\\' or empty segments.
+//
+// Beyond Store, stores may have optional capabilities, found with a type
+// assertion and forwarded by wrappers: ClassSetter (storage classes),
+// ReceiptPutter (the size, MD5 and ETag of what Put stored; use
+// PutWithReceipt with any store) and Locator (the bucket and key prefix
+// readers outside cairn address the objects by).
 package blob
 
 import (

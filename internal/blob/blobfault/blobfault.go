@@ -61,8 +61,10 @@ type Store struct {
 }
 
 var (
-	_ blob.Store       = (*Store)(nil)
-	_ blob.ClassSetter = (*Store)(nil)
+	_ blob.Store         = (*Store)(nil)
+	_ blob.ClassSetter   = (*Store)(nil)
+	_ blob.ReceiptPutter = (*Store)(nil)
+	_ blob.Locator       = (*Store)(nil)
 )
 
 // New wraps inner.
@@ -116,14 +118,24 @@ func (s *Store) match(op Op, key string) *Rule {
 
 // Put implements blob.Store.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	_, err := s.PutReceipt(ctx, key, r)
+	return err
+}
+
+// PutReceipt implements blob.ReceiptPutter through the inner store (see
+// blob.PutWithReceipt); Put's rules apply.
+func (s *Store) PutReceipt(ctx context.Context, key string, r io.Reader) (blob.Receipt, error) {
 	if rule := s.match(OpPut, key); rule != nil {
 		if rule.AfterBytes == 0 {
-			return rule.Err
+			return blob.Receipt{}, rule.Err
 		}
 		r = &failReader{r: r, n: rule.AfterBytes, err: rule.Err}
 	}
-	return s.inner.Put(ctx, key, r)
+	return blob.PutWithReceipt(ctx, s.inner, key, r)
 }
+
+// Location implements blob.Locator: the inner store's.
+func (s *Store) Location() blob.Location { return blob.LocationOf(s.inner) }
 
 // Get implements blob.Store.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {

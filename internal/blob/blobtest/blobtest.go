@@ -5,7 +5,9 @@ package blobtest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +28,13 @@ type Options struct {
 	// delivers before its error in the large case; default 7 MiB, enough to
 	// push an S3 store past its first multipart part.
 	FailAfter int64
+	// PartSize is the part size of a store that uploads in parts (S3):
+	// "Receipt" then expects the multipart ETag for objects larger than
+	// it. Zero expects every ETag to be the hex MD5 (one part).
+	PartSize int64
+	// ETag, if set, returns the ETag a reader of the object at key sees
+	// (an S3 HEAD); "Receipt" checks the Receipt's against it.
+	ETag func(t *testing.T, s blob.Store, key string) string
 }
 
 // Run runs the suite. newStore must return a new, empty store each call.
@@ -58,6 +67,7 @@ func RunOptions(t *testing.T, newStore func(t *testing.T) blob.Store, opts Optio
 		{"Large", func(t *testing.T, s blob.Store) { testLarge(t, s, opts.LargeSize) }},
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"InvalidKeys", testInvalidKeys},
+		{"Receipt", func(t *testing.T, s blob.Store) { testReceipt(t, s, opts) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,6 +458,45 @@ func testInvalidKeys(t *testing.T, s blob.Store) {
 	}
 	if got := list(t, s, ""); len(got) != 0 {
 		t.Errorf("invalid keys left objects: %v", keys(got))
+	}
+}
+
+// testReceipt checks what PutWithReceipt reports: the size and MD5 of what
+// was stored and the ETag S3 gives it, one part or several.
+func testReceipt(t *testing.T, s blob.Store, opts Options) {
+	ctx := context.Background()
+	sizes := []int64{0, 1000, opts.LargeSize}
+	if opts.PartSize > 0 {
+		sizes = append(sizes, opts.PartSize, opts.PartSize+1)
+	}
+	for i, size := range sizes {
+		key := fmt.Sprintf("receipt/%d", i)
+		data, _ := io.ReadAll(io.LimitReader(NewGenerator(uint64(size)), size))
+		rc, err := blob.PutWithReceipt(ctx, s, key, struct{ io.Reader }{bytes.NewReader(data)})
+		if err != nil {
+			t.Fatalf("PutWithReceipt of %d bytes: %v", size, err)
+		}
+		sum := md5.Sum(data)
+		want := blob.Receipt{Size: size, MD5: hex.EncodeToString(sum[:]), ETag: hex.EncodeToString(sum[:])}
+		if opts.PartSize > 0 && size > opts.PartSize {
+			var parts [][]byte
+			for off := int64(0); off < size; off += opts.PartSize {
+				p := md5.Sum(data[off:min(off+opts.PartSize, size)])
+				parts = append(parts, p[:])
+			}
+			want.ETag = blob.MultipartETag(parts)
+		}
+		if rc != want {
+			t.Errorf("receipt of %d bytes = %+v, want %+v", size, rc, want)
+		}
+		if opts.ETag != nil {
+			if got := opts.ETag(t, s, key); got != rc.ETag {
+				t.Errorf("object of %d bytes: a reader sees ETag %q, the receipt says %q", size, got, rc.ETag)
+			}
+		}
+		if got := get(t, s, key); !bytes.Equal(got, data) {
+			t.Errorf("object of %d bytes read back differently", size)
+		}
 	}
 }
 

@@ -36,7 +36,10 @@ type Store struct {
 	root string
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store         = (*Store)(nil)
+	_ blob.ReceiptPutter = (*Store)(nil)
+)
 
 // New returns a store rooted at dir, creating it if needed.
 func New(dir string) (*Store, error) {
@@ -64,7 +67,21 @@ func (s *Store) path(key string) (string, error) {
 }
 
 // Put implements blob.Store.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader) (err error) {
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	return s.put(ctx, key, r)
+}
+
+// PutReceipt implements blob.ReceiptPutter. A file has no ETag of its own:
+// the Receipt's is the one S3 gives the same bytes sent in one PutObject.
+func (s *Store) PutReceipt(ctx context.Context, key string, r io.Reader) (blob.Receipt, error) {
+	h := blob.NewHashingReader(r)
+	if err := s.put(ctx, key, h); err != nil {
+		return blob.Receipt{}, err
+	}
+	return h.Receipt(), nil
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader) (err error) {
 	p, err := s.path(key)
 	if err != nil {
 		return err

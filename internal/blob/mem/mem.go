@@ -1,5 +1,7 @@
 // Package mem is an in-memory blob.Store for tests. Unlike the other stores
 // it holds every object in memory, including while a Put is in progress.
+// With Options it stands in for an S3 store: it reports a bucket and prefix
+// (blob.Locator) and the ETags S3 gives objects uploaded in parts.
 package mem
 
 import (
@@ -21,11 +23,26 @@ type object struct {
 	data    []byte
 	modTime time.Time
 	class   string // "" is blob.StandardClass
+	etag    string
+}
+
+// Options make a store behave like an S3 store in the ways the layers
+// above can see.
+type Options struct {
+	// Location is what Location reports; zero means the store is no
+	// Locator's stand-in (Location still returns it).
+	Location blob.Location
+	// PartSize, if positive, makes ETags those of an S3 store uploading in
+	// parts of this size (as internal/blob/s3 does): objects larger than
+	// PartSize get a multipart ETag ("HEX-N"). Zero gives every object the
+	// single-part ETag, its hex MD5.
+	PartSize int64
 }
 
 // Store is an in-memory blob.Store, safe for concurrent use. The zero value
 // is not usable; call New.
 type Store struct {
+	opts     Options
 	mu       sync.RWMutex
 	objects  map[string]object
 	now      func() time.Time
@@ -33,26 +50,42 @@ type Store struct {
 }
 
 var (
-	_ blob.Store       = (*Store)(nil)
-	_ blob.ClassSetter = (*Store)(nil)
+	_ blob.Store         = (*Store)(nil)
+	_ blob.ClassSetter   = (*Store)(nil)
+	_ blob.ReceiptPutter = (*Store)(nil)
+	_ blob.Locator       = (*Store)(nil)
 )
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{objects: make(map[string]object), now: time.Now}
+	return NewWith(Options{})
 }
+
+// NewWith returns an empty store with opts.
+func NewWith(opts Options) *Store {
+	return &Store{opts: opts, objects: make(map[string]object), now: time.Now}
+}
+
+// Location implements blob.Locator: Options.Location.
+func (s *Store) Location() blob.Location { return s.opts.Location }
 
 // Put implements blob.Store. The object appears only once r is read to its
 // end without error and ctx is still live.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	_, err := s.PutReceipt(ctx, key, r)
+	return err
+}
+
+// PutReceipt implements blob.ReceiptPutter.
+func (s *Store) PutReceipt(ctx context.Context, key string, r io.Reader) (blob.Receipt, error) {
 	if err := blob.CheckKey(key); err != nil {
-		return err
+		return blob.Receipt{}, err
 	}
 	var buf bytes.Buffer
 	chunk := make([]byte, 64<<10)
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("mem: put %s: %w", key, err)
+			return blob.Receipt{}, fmt.Errorf("mem: put %s: %w", key, err)
 		}
 		n, err := r.Read(chunk)
 		buf.Write(chunk[:n])
@@ -60,16 +93,44 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("mem: put %s: %w", key, err)
+			return blob.Receipt{}, fmt.Errorf("mem: put %s: %w", key, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mem: put %s: %w", key, err)
+		return blob.Receipt{}, fmt.Errorf("mem: put %s: %w", key, err)
 	}
+	data := buf.Bytes()
+	sum := md5.Sum(data)
+	rc := blob.Receipt{Size: int64(len(data)), MD5: hex.EncodeToString(sum[:]), ETag: s.etag(data)}
 	s.mu.Lock()
-	s.objects[key] = object{data: buf.Bytes(), modTime: s.now()}
+	s.objects[key] = object{data: data, modTime: s.now(), etag: rc.ETag}
 	s.mu.Unlock()
-	return nil
+	return rc, nil
+}
+
+// etag is the ETag an S3 store with the store's PartSize gets for data.
+func (s *Store) etag(data []byte) string {
+	ps := s.opts.PartSize
+	if ps <= 0 || int64(len(data)) <= ps {
+		sum := md5.Sum(data)
+		return hex.EncodeToString(sum[:])
+	}
+	var parts [][]byte
+	for off := int64(0); off < int64(len(data)); off += ps {
+		sum := md5.Sum(data[off:min(off+ps, int64(len(data)))])
+		parts = append(parts, sum[:])
+	}
+	return blob.MultipartETag(parts)
+}
+
+// ETag returns the ETag of the object at key, as a HEAD would; ErrNotFound
+// if absent.
+func (s *Store) ETag(ctx context.Context, key string) (string, error) {
+	o, err := s.get(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	return o.etag, nil
 }
 
 // Get implements blob.Store.
@@ -160,7 +221,7 @@ func (s *Store) Corrupt(key string, fn func([]byte) []byte) bool {
 	if !ok {
 		return false
 	}
-	o.data = fn(bytes.Clone(o.data))
+	o.data = fn(bytes.Clone(o.data)) // the ETag stays, as S3's metadata would
 	s.objects[key] = o
 	return true
 }

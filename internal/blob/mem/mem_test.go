@@ -16,6 +16,19 @@ func TestConformance(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return mem.New() })
 }
 
+// A mem store standing in for S3 reports the ETags of uploads in parts.
+func TestConformanceParts(t *testing.T) {
+	const part = 5 << 20
+	blobtest.RunOptions(t, func(t *testing.T) blob.Store { return mem.NewWith(mem.Options{PartSize: part}) },
+		blobtest.Options{PartSize: part, ETag: func(t *testing.T, s blob.Store, key string) string {
+			etag, err := s.(*mem.Store).ETag(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return etag
+		}})
+}
+
 func TestClasses(t *testing.T) {
 	blobtest.RunClasses(t, func(t *testing.T) blob.Store { return mem.New() }, blobtest.ClassOptions{})
 }

@@ -4,7 +4,9 @@
 // Put streams objects of unknown length with bounded memory: an object that
 // fits in one part goes up in a single PutObject; a larger one in a
 // multipart upload holding at most Concurrency+1 parts in memory, aborted if
-// anything fails, so a partial object never becomes visible.
+// anything fails, so a partial object never becomes visible. PutReceipt
+// reports the ETag the server returned, which for a multipart object is not
+// its MD5; the store computes the MD5 itself as the bytes pass.
 package s3
 
 import (
@@ -111,8 +113,10 @@ type Store struct {
 }
 
 var (
-	_ blob.Store       = (*Store)(nil)
-	_ blob.ClassSetter = (*Store)(nil)
+	_ blob.Store         = (*Store)(nil)
+	_ blob.ClassSetter   = (*Store)(nil)
+	_ blob.ReceiptPutter = (*Store)(nil)
+	_ blob.Locator       = (*Store)(nil)
 )
 
 // New builds an SDK client from cfg and returns the store. It does not
@@ -203,49 +207,86 @@ func (s *Store) key(key string) (string, error) {
 	return s.prefix + key, nil
 }
 
+// Location implements blob.Locator: the bucket and the prefix before
+// every key.
+func (s *Store) Location() blob.Location {
+	return blob.Location{Bucket: s.bucket, Prefix: strings.TrimSuffix(s.prefix, "/")}
+}
+
 // Put implements blob.Store.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
+	_, err := s.PutReceipt(ctx, key, r)
+	return err
+}
+
+// PutReceipt implements blob.ReceiptPutter: the ETag is the one the server
+// returned for the PutObject or CompleteMultipartUpload.
+func (s *Store) PutReceipt(ctx context.Context, key string, r io.Reader) (blob.Receipt, error) {
 	k, err := s.key(key)
 	if err != nil {
-		return err
+		return blob.Receipt{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("s3: put %s: %w", key, err)
+		return blob.Receipt{}, fmt.Errorf("s3: put %s: %w", key, err)
 	}
+	h := blob.NewHashingReader(r)
 	bp := s.bufs.Get().(*[]byte)
-	n, err := io.ReadFull(r, *bp)
+	n, err := io.ReadFull(h, *bp)
+	var rest io.Reader = h
+	if err == nil {
+		// A full part: one more byte tells an object of exactly one part,
+		// which goes up in one PutObject too, from a larger one.
+		var one [1]byte
+		m, rerr := io.ReadFull(h, one[:])
+		switch rerr {
+		case io.EOF:
+			err = io.ErrUnexpectedEOF
+		case nil:
+			rest = io.MultiReader(bytes.NewReader(one[:m]), h)
+		default:
+			err = rerr
+		}
+	}
+	var etag string
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		defer s.bufs.Put(bp)
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("s3: put %s: %w", key, err)
+			return blob.Receipt{}, fmt.Errorf("s3: put %s: %w", key, err)
 		}
-		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+		out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:        &s.bucket,
 			Key:           &k,
 			Body:          bytes.NewReader((*bp)[:n]),
 			ContentLength: aws.Int64(int64(n)),
 		})
 		if err != nil {
-			return fmt.Errorf("s3: put %s: %w", key, err)
+			return blob.Receipt{}, fmt.Errorf("s3: put %s: %w", key, err)
 		}
-		return nil
+		etag = aws.ToString(out.ETag)
 	case err != nil:
 		s.bufs.Put(bp)
-		return fmt.Errorf("s3: put %s: %w", key, err)
+		return blob.Receipt{}, fmt.Errorf("s3: put %s: %w", key, err)
+	default:
+		if etag, err = s.multipart(ctx, k, bp, rest); err != nil {
+			return blob.Receipt{}, fmt.Errorf("s3: put %s: %w", key, err)
+		}
 	}
-	if err := s.multipart(ctx, k, bp, r); err != nil {
-		return fmt.Errorf("s3: put %s: %w", key, err)
+	rc := h.Receipt()
+	if etag = blob.CleanETag(etag); etag == "" {
+		return blob.Receipt{}, fmt.Errorf("s3: put %s: the server returned no ETag", key)
 	}
-	return nil
+	rc.ETag = etag
+	return rc, nil
 }
 
-// multipart uploads first (a full part) and the rest of r. It takes over bp.
-func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader) (err error) {
+// multipart uploads first (a full part) and the rest of r, and returns the
+// object's ETag. It takes over bp.
+func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader) (etag string, err error) {
 	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: &k})
 	if err != nil {
 		s.bufs.Put(bp)
-		return err
+		return "", err
 	}
 	uploadID := created.UploadId
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -298,7 +339,7 @@ func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader
 		if ctx.Err() != nil {
 			<-sem
 			s.bufs.Put(bp)
-			return wait()
+			return "", wait()
 		}
 		wg.Add(1)
 		go upload(num, bp, n)
@@ -307,7 +348,7 @@ func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader
 		}
 		if num == maxParts {
 			cancel(fmt.Errorf("object exceeds %d parts of %d bytes", maxParts, s.partSize))
-			return wait()
+			return "", wait()
 		}
 		num++
 		bp = s.bufs.Get().(*[]byte)
@@ -320,11 +361,11 @@ func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader
 		if rerr != nil && rerr != io.ErrUnexpectedEOF {
 			s.bufs.Put(bp)
 			cancel(fmt.Errorf("read: %w", rerr))
-			return wait()
+			return "", wait()
 		}
 	}
 	if err := wait(); err != nil {
-		return err
+		return "", err
 	}
 	// Parts finish out of order when Concurrency > 1.
 	for i := 1; i < len(parts); i++ {
@@ -332,14 +373,14 @@ func (s *Store) multipart(ctx context.Context, k string, bp *[]byte, r io.Reader
 			parts[j], parts[j-1] = parts[j-1], parts[j]
 		}
 	}
-	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &s.bucket, Key: &k, UploadId: uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	})
 	if err != nil {
-		return fmt.Errorf("complete multipart upload: %w", err)
+		return "", fmt.Errorf("complete multipart upload: %w", err)
 	}
-	return nil
+	return aws.ToString(out.ETag), nil
 }
 
 // Get implements blob.Store.
