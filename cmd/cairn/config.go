@@ -33,7 +33,8 @@ type Config struct {
 	MaxJobs int `yaml:"max_jobs"`
 	// RestoreWriters is the parallel BatchWriteItem callers per restore; default 8.
 	RestoreWriters int `yaml:"restore_writers"`
-	// Compression of data files: zstd (default) or gzip.
+	// Compression of data files: zstd (default), gzip or none; a vault's
+	// cairn:compression tag and a job's BackupOptions override it.
 	Compression string `yaml:"compression"`
 	// SchedulerInterval is how often the scheduler looks for due plan rules
 	// and for jobs whose windows closed; default 10s, at least 1s.
@@ -288,10 +289,8 @@ func (c *Config) Validate() error {
 	if c.LifecycleInterval != 0 && c.LifecycleInterval < time.Second {
 		return fmt.Errorf("config: lifecycle_interval %v is too short; use at least 1s (or leave it out for 1m)", c.LifecycleInterval)
 	}
-	switch c.Compression {
-	case "", "zstd", "gzip":
-	default:
-		return fmt.Errorf("config: compression %q must be zstd or gzip", c.Compression)
+	if comp, err := backup.ParseCompression(c.Compression); err != nil || comp != c.Compression {
+		return fmt.Errorf("config: compression %q must be zstd, gzip or none", c.Compression)
 	}
 	if err := c.Storage.validate(c.DataDir); err != nil {
 		return err

@@ -116,6 +116,9 @@ const (
 	optionSegments = "Segments"
 	// optionReadRate caps the read capacity units consumed per second.
 	optionReadRate = "ReadRate"
+	// optionCompression chooses the data files' compression: zstd, gzip
+	// or none (any case).
+	optionCompression = "Compression"
 )
 
 func toBackupOptions(o backup.BackupOptions) map[string]string {
@@ -125,6 +128,9 @@ func toBackupOptions(o backup.BackupOptions) map[string]string {
 	}
 	if o.ReadRate > 0 {
 		m[optionReadRate] = strconv.FormatFloat(o.ReadRate, 'f', -1, 64)
+	}
+	if o.Compression != "" {
+		m[optionCompression] = o.Compression
 	}
 	if len(m) == 0 {
 		return nil
@@ -148,8 +154,14 @@ func fromBackupOptions(m map[string]string) (backup.BackupOptions, error) {
 				return o, invalidParam("BackupOptions %s must be a positive number, not %q", k, v)
 			}
 			o.ReadRate = f
+		case optionCompression:
+			c, err := backup.ParseCompression(v)
+			if err != nil || c == "" {
+				return o, invalidParam("BackupOptions %s must be zstd, gzip or none, not %q (gzip is what DynamoDB's own exports use)", k, v)
+			}
+			o.Compression = c
 		default:
-			return o, invalidParam("BackupOptions %q is not supported; cairn accepts %s and %s", k, optionSegments, optionReadRate)
+			return o, invalidParam("BackupOptions %q is not supported; cairn accepts %s, %s and %s", k, optionSegments, optionReadRate, optionCompression)
 		}
 	}
 	return o, nil

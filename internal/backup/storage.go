@@ -46,7 +46,7 @@ func isReservedTag(k string) bool { return slices.Contains(ReservedVaultTags(), 
 // StorageFromTags splits the reserved storage tags off tags and returns the
 // storage they describe (zero if none) and the remaining tags. Without
 // cairn:storage the vault is a directory under the server's data dir: the
-// result's Kind is empty and only ColdPath may be set.
+// result's Kind is empty and only ColdPath and Compression may be set.
 func StorageFromTags(tags map[string]string) (VaultStorage, map[string]string, error) {
 	rest := make(map[string]string, len(tags))
 	for k, v := range tags {
@@ -57,6 +57,9 @@ func StorageFromTags(tags map[string]string) (VaultStorage, map[string]string, e
 	loc, endpoint, region := tags[TagStorage], tags[TagS3Endpoint], tags[TagS3Region]
 	cold, err := coldFromTags(tags)
 	if err != nil {
+		return VaultStorage{}, nil, err
+	}
+	if cold.Compression, err = compressionFromTags(tags); err != nil {
 		return VaultStorage{}, nil, err
 	}
 	if loc == "" {
@@ -72,7 +75,7 @@ func StorageFromTags(tags map[string]string) (VaultStorage, map[string]string, e
 	if err != nil {
 		return VaultStorage{}, nil, err
 	}
-	st.ColdPath, st.ColdStorageClass = cold.ColdPath, cold.ColdStorageClass
+	st.ColdPath, st.ColdStorageClass, st.Compression = cold.ColdPath, cold.ColdStorageClass, cold.Compression
 	if err := st.ValidateCold(); err != nil {
 		return VaultStorage{}, nil, err
 	}

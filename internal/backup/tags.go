@@ -109,7 +109,7 @@ func ValidateVaultTags(member string, tags map[string]string) error {
 
 // ReservedVaultTags returns the keys of cairn's reserved vault tags.
 func ReservedVaultTags() []string {
-	return []string{TagStorage, TagS3Endpoint, TagS3Region, TagColdPath, TagColdStorageClass}
+	return []string{TagStorage, TagS3Endpoint, TagS3Region, TagColdPath, TagColdStorageClass, TagCompression}
 }
 
 func validTagText(s string) bool {
@@ -259,6 +259,13 @@ func fixedVaultTag(vault, key string) *Error {
 	if !isReservedTag(key) {
 		return tagError("Tags", "tag key %q: the prefix cairn: is reserved for cairn's vault tags (%s), which are set when a vault is created",
 			key, strings.Join(ReservedVaultTags(), ", "))
+	}
+	if key == TagCompression {
+		e := Errorf(ErrInvalidParameter, "tag %s of backup vault %s is fixed when the vault is created: it cannot be added, changed or removed with "+
+			"TagResource or UntagResource. Choose one backup's compression with StartBackupJob's BackupOptions {\"Compression\": \"gzip\"}, "+
+			"or create a new vault with the compression you want", key, vault)
+		e.Type, e.Context = string(TagKindVault), vault
+		return e
 	}
 	e := Errorf(ErrInvalidParameter, "tag %s of backup vault %s says where the vault keeps its recovery points, which is fixed when the vault is created: "+
 		"it cannot be added, changed or removed with TagResource or UntagResource. To keep points elsewhere, create a new vault with the storage you want "+

@@ -40,6 +40,10 @@ type VaultStorage struct {
 	// ColdStorageClass is the S3 storage class an S3 vault's cold points
 	// are rewritten to; empty means GLACIER.
 	ColdStorageClass string `json:"coldStorageClass,omitempty"`
+	// Compression is how the vault's points' data files are compressed
+	// (CompressionZstd, CompressionGzip, CompressionNone; TagCompression);
+	// empty means the server's configured compression.
+	Compression string `json:"compression,omitempty"`
 }
 
 // Vault is a backup vault: a named container of recovery points.
@@ -172,6 +176,9 @@ type BackupOptions struct {
 	Segments int `json:"segments,omitempty"`
 	// ReadRate caps read capacity units consumed per second; 0 means unlimited.
 	ReadRate float64 `json:"readRate,omitempty"`
+	// Compression of the point's data files (CompressionZstd, ...); empty
+	// means the vault's, else the server's.
+	Compression string `json:"compression,omitempty"`
 }
 
 // CreatedBy names the backup plan and rule that created a job, a recovery

@@ -405,8 +405,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		if err := s.cfg.Catalog.CreateRecoveryPoint(ctx, rp); err != nil {
 			return fmt.Errorf("record recovery point: %w", err)
 		}
-		w, err = vault.New(store).Create(ctx, rpID, vault.WriterOptions{Compression: vault.Compression(s.cfg.Compression),
-			Started: startedFor(v, rpID)})
+		w, err = vault.New(store).Create(ctx, rpID, vault.WriterOptions{Compression: s.compression(v, job), Started: startedFor(v, rpID)})
 		if err != nil {
 			return fmt.Errorf("create recovery point in vault: %w", err)
 		}
@@ -427,6 +426,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			s.saveBackup(aj)
 			aj.mu.Unlock()
 		}
+		scanStart := s.now()
 		res, err := engine.Backup(ctx, engine.BackupInput{
 			Table: table, Scanner: scanner, Segments: job.Options.Segments,
 			TableSizeBytes: spec.TableSizeBytes, TableItemCount: spec.ItemCount, KeyAttributes: keyNames(spec.KeySchema),
@@ -454,6 +454,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			notes = append(notes, outOfSpec)
 			log.Warn("backup kept items out of DynamoDB's rules", "items", res.OutOfSpec)
 		}
+		scanEnd := s.now()
 		meta, err := json.Marshal(pointMetadata{Table: spec, ResourceARN: job.ResourceARN, BackupJobID: job.ID,
 			RecoveryPointID: rpID, ItemCount: res.Items, ContentChecksum: res.Checksum, Segments: res.Segments,
 			OutOfSpecItems: res.OutOfSpec, OutOfSpec: res.OutOfSpecItems})
@@ -472,7 +473,8 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			return err
 		}
 		m, err := w.Commit(ctx, vault.CommitInfo{TableARN: spec.TableArn, TableID: spec.TableId, StartTime: started,
-			EndTime: end, ExportTime: started, ExpectedItemCount: &res.Items, Metadata: meta, ContentChecksum: res.Checksum})
+			EndTime: end, ScanStartTime: scanStart, ScanEndTime: scanEnd, ExpectedItemCount: &res.Items, Metadata: meta,
+			ContentChecksum: res.Checksum})
 		if err != nil {
 			return fmt.Errorf("commit recovery point: %w", err)
 		}
@@ -492,6 +494,17 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		return nil
 	}()
 	return w, rp, err
+}
+
+// compression chooses how a job's data files are compressed: the job's
+// BackupOptions, else the vault's, else the server's.
+func (s *Service) compression(v *backup.Vault, job *backup.BackupJob) vault.Compression {
+	for _, c := range []string{job.Options.Compression, v.Storage.Compression} {
+		if c != "" {
+			return vault.Compression(c)
+		}
+	}
+	return vault.Compression(s.cfg.Compression)
 }
 
 // finishBackup ends a job: COMPLETED if err is nil, else ABORTED (stopped),

@@ -161,7 +161,12 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 		}
 		r, err := pv.Open(ctx, rp.ID)
 		if err != nil {
-			return fmt.Errorf("open recovery point: %w", err)
+			return fmt.Errorf("open recovery point: %w; nothing was restored", err)
+		}
+		// Every data file is checked before the table is made, so a
+		// damaged point is refused instead of half restored.
+		if err := r.CheckFiles(ctx); err != nil {
+			return fmt.Errorf("check recovery point: %w; nothing was restored", err)
 		}
 		var meta pointMetadata
 		if err := json.Unmarshal(r.Metadata(), &meta); err != nil || meta.Table == nil {

@@ -87,7 +87,8 @@ type Config struct {
 	// RestoreWriters is the number of parallel BatchWriteItem callers per
 	// restore; default 8.
 	RestoreWriters int
-	// Compression of data files: "zstd" (default) or "gzip".
+	// Compression of data files: "zstd" (default), "gzip" or "none"; a
+	// vault's (backup.TagCompression) and a job's BackupOptions override it.
 	Compression string
 	// SchedulerInterval is how often the scheduler looks for due plan rules
 	// and expired windows; default 10s.

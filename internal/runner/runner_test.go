@@ -280,8 +280,13 @@ func TestRestoreOfCorruptedPointFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = f.waitRestore(t, r.ID)
-	if r.Status != backup.RestoreFailed || !strings.Contains(r.StatusMessage, "data file") {
+	if r.Status != backup.RestoreFailed || !strings.Contains(r.StatusMessage, "data file "+dataKey) ||
+		!strings.Contains(r.StatusMessage, "nothing was restored") {
 		t.Fatalf("restore %s %q", r.Status, r.StatusMessage)
+	}
+	// Refused before the table was made: nothing half restored.
+	if _, err := f.db.DescribeTable(context.Background(), &sdk.DescribeTableInput{TableName: aws.String("corrupt-dst")}); err == nil {
+		t.Fatal("the restore of a damaged point created its table")
 	}
 }
 

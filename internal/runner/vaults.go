@@ -29,6 +29,7 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 	if err != nil {
 		return nil, err
 	}
+	compression := st.Compression // kept whichever storage the vault gets
 	if in.Storage.Kind != "" {
 		if in.Storage.ColdPath == "" && in.Storage.ColdStorageClass == "" {
 			in.Storage.ColdPath, in.Storage.ColdStorageClass = st.ColdPath, st.ColdStorageClass
@@ -39,6 +40,9 @@ func (s *Service) CreateVault(ctx context.Context, in backup.CreateVaultInput) (
 		cold := st.ColdPath
 		st = s.defaultStorage(in.Name)
 		st.ColdPath = cold
+	}
+	if st.Compression == "" {
+		st.Compression = compression
 	}
 	if err := st.ValidateCold(); err != nil {
 		return nil, err

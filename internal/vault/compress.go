@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -71,11 +72,27 @@ func newEncoder(k encoderKey) (encoder, error) {
 		if level == 0 {
 			level = gzip.BestSpeed
 		}
-		return gzip.NewWriterLevel(nil, level)
+		zw, err := gzip.NewWriterLevel(nil, level)
+		if err != nil {
+			return nil, err
+		}
+		g := &gzipEncoder{zw}
+		g.Reset(nil)
+		return g, nil
 	case None:
 		return &plainEncoder{}, nil
 	}
 	return nil, fmt.Errorf("unknown compression %q", k.c)
+}
+
+// gzipEncoder writes 0 as the gzip header's modification time, as RFC 1952
+// says for "no time stamp": the library writes the time it is given, and
+// the zero time.Time came out as 2042-07-14, which readers show.
+type gzipEncoder struct{ *gzip.Writer }
+
+func (g *gzipEncoder) Reset(w io.Writer) {
+	g.Writer.Reset(w) // also resets the header
+	g.ModTime = time.Unix(0, 0)
 }
 
 // Idle encoders are shared by every Writer, not kept per point: a zstd

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/cairn-backup/cairn/internal/blob"
@@ -27,31 +28,42 @@ func (v *Vault) CheckStored(ctx context.Context, id string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, fe := range r.files {
-		if err := v.checkFile(ctx, fe); err != nil {
-			return nil, err
-		}
+	if err := r.CheckFiles(ctx); err != nil {
+		return nil, err
 	}
 	return &Manifest{Summary: r.summary, Files: r.Files()}, nil
 }
 
-// checkFile reads one data file's stored bytes and checks them against its
-// manifest entry.
-func (v *Vault) checkFile(ctx context.Context, fe FileEntry) error {
-	rc, err := v.store.Get(ctx, fe.DataFileS3Key)
+// CheckFiles checks every data file of the point as CheckFile does and
+// returns the first failure.
+func (r *Reader) CheckFiles(ctx context.Context) error {
+	for _, fe := range r.files {
+		if err := r.CheckFile(ctx, fe); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckFile reads one data file's stored bytes and checks their size and
+// MD5 (and SHA-256 when recorded) against its manifest entry, without
+// decompressing them. It returns nil, or an error naming the file that
+// wraps ErrCorrupt (or blob.ErrArchived, or the store's failure).
+func (r *Reader) CheckFile(ctx context.Context, fe FileEntry) error {
+	rc, err := r.v.store.Get(ctx, r.StoreKey(fe.DataFileS3Key))
 	if errors.Is(err, blob.ErrNotFound) {
-		return fmt.Errorf("vault: check %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
+		return fmt.Errorf("vault: data file %s: %w: it is missing", fe.DataFileS3Key, ErrCorrupt)
 	}
 	if err != nil {
-		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+		return fmt.Errorf("vault: data file %s: %w", fe.DataFileS3Key, err)
 	}
 	defer rc.Close()
 	hr := newFileHasher(rc, fe)
 	if _, err := io.Copy(io.Discard, hr); err != nil {
-		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+		return fmt.Errorf("vault: data file %s: %w", fe.DataFileS3Key, err)
 	}
 	if err := hr.check(fe); err != nil {
-		return fmt.Errorf("vault: check %s: %w", fe.DataFileS3Key, err)
+		return fmt.Errorf("vault: data file %s: %w", fe.DataFileS3Key, err)
 	}
 	return nil
 }
@@ -71,11 +83,11 @@ func (h *hashReader) check(fe FileEntry) error {
 	case err != nil:
 		return fmt.Errorf("%w: md5Checksum: %v", ErrCorrupt, err)
 	case h.n != fe.Size:
-		return fmt.Errorf("%w: %d bytes, manifest says %d", ErrCorrupt, h.n, fe.Size)
+		return fmt.Errorf("%w: %d bytes, %s says %d", ErrCorrupt, h.n, filesManifestName, fe.Size)
 	case !bytes.Equal(h.md5.Sum(nil), want):
-		return fmt.Errorf("%w: MD5 mismatch", ErrCorrupt)
+		return fmt.Errorf("%w: its MD5 is not the md5Checksum %s records", ErrCorrupt, filesManifestName)
 	case h.sha != nil && hex.EncodeToString(h.sha.Sum(nil)) != fe.SHA256:
-		return fmt.Errorf("%w: SHA-256 mismatch", ErrCorrupt)
+		return fmt.Errorf("%w: its SHA-256 is not the one %s records", ErrCorrupt, filesManifestName)
 	}
 	return nil
 }
@@ -93,14 +105,16 @@ type CopyOptions struct {
 // Copy copies the complete point srcID of src into dst as point dstID and
 // checks what dst then holds (CheckStored). Data files are copied byte for
 // byte, and checked against the manifest as they are read from src. When
-// dstID is srcID and no Metadata function is given, every other object is
-// copied byte for byte too; otherwise the manifests are written anew for
-// dstID, with the same data file checksums, item counts and content
-// checksum. The summary is written last, so a copy cut short leaves an
-// incomplete point in dst, which the caller deletes or a later Copy
-// replaces. If dst already holds a complete point dstID with the source's
-// files and content checksum that checks out, Copy only checks it: a
-// repeated Copy is cheap.
+// dstID is srcID, no Metadata function is given, dst's store is where src's
+// is as far as readers can tell (same blob.Location, so the same recorded
+// keys) and it returned the recorded ETags, every other object is copied
+// byte for byte too; otherwise the manifests are written anew for dstID
+// and dst's location, with the same data file checksums, item counts and
+// content checksum and the ETags dst returned. The summary is written
+// last, so a copy cut short leaves an incomplete point in dst, which the
+// caller deletes or a later Copy replaces. If dst already holds a complete
+// point dstID with the source's files and content checksum that checks
+// out, Copy only checks it: a repeated Copy is cheap.
 func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID string, opts CopyOptions) (*Manifest, error) {
 	if err := checkPointID(dstID); err != nil {
 		return nil, err
@@ -109,7 +123,7 @@ func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID strin
 	if err != nil {
 		return nil, fmt.Errorf("vault: copy %s: %w", srcID, err)
 	}
-	if m, err := dst.CheckStored(ctx, dstID); err == nil && sameContent(m, r, dstID) {
+	if m, err := dst.CheckStored(ctx, dstID); err == nil && sameContent(m, r) {
 		return m, nil
 	}
 	fail := func(err error) (*Manifest, error) {
@@ -125,15 +139,20 @@ func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID strin
 	if err := dst.store.Put(ctx, StartedKey(dstID), bytes.NewReader(opts.Started)); err != nil {
 		return fail(err)
 	}
+	verbatim := srcID == dstID && opts.Metadata == nil && src.loc == dst.loc
 	files := make([]FileEntry, len(r.files))
 	for i, fe := range r.files {
 		files[i] = fe
-		files[i].DataFileS3Key = DataFileKey(dstID, strings.TrimPrefix(fe.DataFileS3Key, DataPrefix(srcID)))
-		if err := copyFile(ctx, src, fe, dst, files[i].DataFileS3Key); err != nil {
+		key := DataFileKey(dstID, path.Base(fe.DataFileS3Key))
+		files[i].DataFileS3Key = dst.loc.Key(key)
+		etag, err := copyFile(ctx, r, fe, dst, key)
+		if err != nil {
 			return fail(err)
 		}
+		verbatim = verbatim && etag == fe.ETag
+		files[i].ETag = etag
 	}
-	if srcID == dstID && opts.Metadata == nil {
+	if verbatim {
 		keys := []string{FilesManifestKey(srcID), FilesChecksumKey(srcID), MetadataKey(srcID),
 			SummaryChecksumKey(srcID), SummaryKey(srcID)} // the summary last
 		for _, k := range keys {
@@ -152,7 +171,7 @@ func Copy(ctx context.Context, src *Vault, srcID string, dst *Vault, dstID strin
 	if err != nil {
 		return fail(fmt.Errorf("the copy does not check out: %w", err))
 	}
-	if !sameContent(m, r, dstID) {
+	if !sameContent(m, r) {
 		return fail(fmt.Errorf("%w: the copy's manifests differ from the source's", ErrCorrupt))
 	}
 	return m, nil
@@ -189,47 +208,54 @@ func (v *Vault) putCopyManifests(ctx context.Context, r *Reader, dstID string, f
 	if base, ok := strings.CutSuffix(s.ExportARN, "/export/"+r.id); ok {
 		s.ExportARN = base + "/export/" + dstID
 	}
-	s.ManifestFilesS3Key = FilesManifestKey(dstID)
+	if s.Cairn.FormatVersion < 2 && s.Cairn.Consistency == "" {
+		s.Cairn.Consistency = ConsistencyScan // what version 1 points were too
+	}
 	s.Cairn.RecoveryPointID = dstID
 	s.Cairn.ManifestFiles = digest(FilesManifestKey(dstID), manifest.Bytes())
 	s.Cairn.Metadata = digest(MetadataKey(dstID), metaFile)
 	return v.putManifests(ctx, dstID, &s, manifest.Bytes(), metaFile)
 }
 
-// copyFile streams one data file from src to key in dst, checking the
-// bytes read against the manifest entry.
-func copyFile(ctx context.Context, src *Vault, fe FileEntry, dst *Vault, key string) error {
-	rc, err := src.store.Get(ctx, fe.DataFileS3Key)
+// copyFile streams one data file of r to key in dst, checking the bytes
+// read against the manifest entry, and returns the ETag dst gave it.
+func copyFile(ctx context.Context, r *Reader, fe FileEntry, dst *Vault, key string) (string, error) {
+	rc, err := r.v.store.Get(ctx, r.StoreKey(fe.DataFileS3Key))
 	if errors.Is(err, blob.ErrNotFound) {
-		return fmt.Errorf("source %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
+		return "", fmt.Errorf("source %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", fe.DataFileS3Key, err)
+		return "", fmt.Errorf("read %s: %w", fe.DataFileS3Key, err)
 	}
 	defer rc.Close()
 	hr := newFileHasher(rc, fe)
-	if err := dst.store.Put(ctx, key, hr); err != nil {
+	receipt, err := blob.PutWithReceipt(ctx, dst.store, key, hr)
+	if err != nil {
 		if hr.err != nil {
-			return fmt.Errorf("read %s: %w", fe.DataFileS3Key, hr.err)
+			return "", fmt.Errorf("read %s: %w", fe.DataFileS3Key, hr.err)
 		}
-		return fmt.Errorf("write %s: %w", key, err)
+		return "", fmt.Errorf("write %s: %w", key, err)
 	}
 	if err := hr.check(fe); err != nil {
-		return fmt.Errorf("source %s: %w", fe.DataFileS3Key, err)
+		return "", fmt.Errorf("source %s: %w", fe.DataFileS3Key, err)
 	}
-	return nil
+	if !validETag(receipt.ETag) {
+		return "", fmt.Errorf("write %s: the store returned the malformed ETag %q", key, receipt.ETag)
+	}
+	return receipt.ETag, nil
 }
 
-// sameContent reports whether m, the manifests of point id, describe the
-// same data as the point r reads.
-func sameContent(m *Manifest, r *Reader, id string) bool {
-	if m.Summary.Cairn.RecoveryPointID != id || m.Summary.Cairn.ContentChecksum != r.contentChecksum ||
+// sameContent reports whether m, the manifests of a point, describe the
+// same data as the point r reads: the same data files (by name) with the
+// same checksums and counts, and the same content checksum.
+func sameContent(m *Manifest, r *Reader) bool {
+	if m.Summary.Cairn.ContentChecksum != r.contentChecksum ||
 		m.Summary.ItemCount != r.summary.ItemCount || len(m.Files) != len(r.files) {
 		return false
 	}
 	for i, fe := range r.files {
 		got := m.Files[i]
-		if strings.TrimPrefix(got.DataFileS3Key, DataPrefix(id)) != strings.TrimPrefix(fe.DataFileS3Key, DataPrefix(r.id)) ||
+		if path.Base(got.DataFileS3Key) != path.Base(fe.DataFileS3Key) ||
 			got.MD5Checksum != fe.MD5Checksum || got.Size != fe.Size || got.ItemCount != fe.ItemCount {
 			return false
 		}
@@ -271,7 +297,8 @@ func (v *Vault) Transition(ctx context.Context, id, class string) (*TransitionRe
 		fail := func(err error) (*TransitionResult, error) {
 			return nil, fmt.Errorf("vault: transition %s: %s: %w", id, fe.DataFileS3Key, err)
 		}
-		ci, err := cs.ClassInfo(ctx, fe.DataFileS3Key)
+		key := r.StoreKey(fe.DataFileS3Key)
+		ci, err := cs.ClassInfo(ctx, key)
 		if errors.Is(err, blob.ErrNotFound) {
 			return fail(fmt.Errorf("%w: data file is missing", ErrCorrupt))
 		}
@@ -279,11 +306,11 @@ func (v *Vault) Transition(ctx context.Context, id, class string) (*TransitionRe
 			return fail(err)
 		}
 		if ci.Class != class {
-			if err := cs.SetClass(ctx, fe.DataFileS3Key, class); err != nil {
+			if err := cs.SetClass(ctx, key, class); err != nil {
 				return fail(err)
 			}
 			res.Rewritten++
-			if ci, err = cs.ClassInfo(ctx, fe.DataFileS3Key); err != nil {
+			if ci, err = cs.ClassInfo(ctx, key); err != nil {
 				return fail(err)
 			}
 		}

@@ -71,10 +71,14 @@ func TestCopyNewID(t *testing.T) {
 			if string(r.Metadata()) != `{"TableName":"T-copy"}` {
 				t.Fatalf("copy metadata = %s", r.Metadata())
 			}
+			// The keys, bucket and prefix are the destination's.
 			for _, fe := range r.Files() {
-				if !strings.HasPrefix(fe.DataFileS3Key, vault.DataPrefix("DST-2")) {
+				if !strings.HasPrefix(fe.DataFileS3Key, dst.Location().Key(vault.DataPrefix("DST-2"))) {
 					t.Fatalf("data file %s is outside the copy", fe.DataFileS3Key)
 				}
+			}
+			if s.Location() != dst.Location() || s.ManifestFilesS3Key != dst.Location().Key(vault.FilesManifestKey("DST-2")) {
+				t.Fatalf("copy summary names %+v and %s, the copy is at %+v", s.Location(), s.ManifestFilesS3Key, dst.Location())
 			}
 			if err := dst.Verify(ctx, "DST-2"); err != nil {
 				t.Fatal(err)

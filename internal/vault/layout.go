@@ -8,10 +8,11 @@ import (
 // The key layout of a vault, relative to the blob store's root. A recovery
 // point is laid out as DynamoDB's own export to S3 lays out an export, so
 // DynamoDB ImportTable (pointed at the point's data/ prefix) and export
-// readers can use it as is:
+// readers can use it as is (docs/format.md says what a reader may rely on):
 //
 //	AWSDynamoDB/<rpID>/_started                   written first, marks a point in progress; says who writes it
-//	AWSDynamoDB/<rpID>/data/<random>.json.zst     DYNAMODB_JSON lines, {"Item":{...}}\n (.json.gz, .json)
+//	AWSDynamoDB/<rpID>/data/<random>.json.zst     DYNAMODB_JSON lines, {"Item":{...}}\n (.json.gz, .json);
+//	                                              at least one file, empty for an empty table
 //	AWSDynamoDB/<rpID>/manifest-files.json        one JSON line per data file
 //	AWSDynamoDB/<rpID>/manifest-files.checksum    hex MD5 of manifest-files.json
 //	AWSDynamoDB/<rpID>/cairn-metadata.json        cairn's metadata and content checksum
@@ -20,11 +21,17 @@ import (
 //	AWSDynamoDB/<rpID>/cairn-point.json           the point's record, rewritten as it changes (record.go)
 //	cairn-vault.json                              the vault's record (record.go)
 //
+// The keys the manifests record (manifestFilesS3Key, dataFileS3Key) are
+// full bucket keys: the store's blob.Location prefix, then the key above;
+// the summary's s3Bucket and s3Prefix name the bucket and prefix. A store
+// with no Location (a directory) records the keys above and null.
+//
 // The summary records the SHA-256 of manifest-files.json and
-// cairn-metadata.json; each manifest-files line records the MD5 and SHA-256
-// of its data file, so every byte of a point is covered from the summary.
-// The point record is the exception: it changes after the point is
-// committed, and is read as it is.
+// cairn-metadata.json and is itself covered by manifest-summary.checksum;
+// manifest-files.json is covered by manifest-files.checksum as well; each
+// manifest-files line records the MD5 of its data file. Every byte of a
+// point is checked when it is opened or verified. The point record is the
+// exception: it changes after the point is committed, and is read as it is.
 const (
 	// RootPrefix is the prefix of every recovery point.
 	RootPrefix = "AWSDynamoDB/"

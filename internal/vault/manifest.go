@@ -17,8 +17,15 @@ const (
 	SummaryVersion = "2020-06-30"
 	OutputFormat   = "DYNAMODB_JSON"
 	ExportType     = "FULL_EXPORT"
-	// FormatVersion is the version of cairn's additions.
-	FormatVersion = 1
+	// FormatVersion is the version of cairn's additions that new points
+	// are written with. Version 2 writes full bucket keys, s3Bucket and
+	// s3Prefix, the ETag the store returned and the scan's bounds; version
+	// 1 points (keys relative to the vault, etag always the MD5) are still
+	// read.
+	FormatVersion = 2
+	// ConsistencyScan is CairnSummary.Consistency of a point made by a
+	// Scan: not a snapshot (see CairnSummary).
+	ConsistencyScan = "SCAN"
 )
 
 // Timestamp is a time that encodes as DynamoDB's export manifests write
@@ -51,13 +58,18 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 // readers ignore.
 type FileEntry struct {
 	ItemCount int64 `json:"itemCount"`
-	// MD5Checksum is the base64 MD5 of the stored (compressed) file.
+	// MD5Checksum is the base64 MD5 of the stored (compressed) file; cairn
+	// checks every file it reads against it.
 	MD5Checksum string `json:"md5Checksum"`
-	// ETag is the hex MD5 of the stored file: the ETag S3 gives an object
-	// uploaded in one part (a multipart upload's ETag differs; cairn never
-	// relies on it).
+	// ETag is the object's ETag as the store returned it when the file was
+	// stored: what a GET of DataFileS3Key answers and a reader may send in
+	// If-Match. For a file uploaded in parts it is not an MD5 ("HEX-N").
+	// Version 1 points always recorded the hex MD5 here.
 	ETag string `json:"etag"`
-	// DataFileS3Key is the file's key relative to the vault root.
+	// DataFileS3Key is the file's key in the bucket: the vault's prefix
+	// (the summary's s3Prefix), then the key in the vault. In a vault on
+	// local disk (no bucket) it is the path under the vault's directory.
+	// Version 1 points recorded the key in the vault only.
 	DataFileS3Key string `json:"dataFileS3Key"`
 	// SHA256 is the hex SHA-256 of the stored file, if recorded. cairn
 	// writes only MD5 for data files (DynamoDB's manifest needs it, and a
@@ -70,7 +82,8 @@ type FileEntry struct {
 	UncompressedSize int64 `json:"uncompressedSize"`
 }
 
-// Digest names a file of the point and its checksum.
+// Digest names a file of the point, by its key in the vault, and its
+// checksum.
 type Digest struct {
 	Key    string `json:"key"`
 	Size   int64  `json:"size"`
@@ -88,26 +101,73 @@ type CairnSummary struct {
 	ContentChecksum   string      `json:"contentChecksum,omitempty"`
 	ManifestFiles     Digest      `json:"manifestFiles"`
 	Metadata          Digest      `json:"metadata"`
+	// Consistency says what moment the data reflects. ConsistencyScan: the
+	// point was read by a Scan between ScanStartTime and ScanEndTime, so it
+	// is not a snapshot. Every item holds a version no older than at
+	// ScanStartTime (the summary's exportTime) and no newer than at
+	// ScanEndTime; an item written or deleted during the scan may be in the
+	// point or not, and two items may reflect different moments. Empty in
+	// version 1 points, which meant the same.
+	Consistency   string     `json:"consistency,omitempty"`
+	ScanStartTime *Timestamp `json:"scanStartTime,omitempty"`
+	ScanEndTime   *Timestamp `json:"scanEndTime,omitempty"`
 }
 
 // Summary is manifest-summary.json: DynamoDB's export summary and cairn's
 // addition under "cairn".
 type Summary struct {
-	Version            string       `json:"version"`
-	ExportARN          string       `json:"exportArn"`
-	StartTime          Timestamp    `json:"startTime"`
-	EndTime            Timestamp    `json:"endTime"`
-	TableARN           string       `json:"tableArn"`
-	TableID            string       `json:"tableId"`
-	ExportTime         Timestamp    `json:"exportTime"`
-	S3Bucket           string       `json:"s3Bucket"`
-	S3Prefix           string       `json:"s3Prefix"`
+	Version   string    `json:"version"`
+	ExportARN string    `json:"exportArn"`
+	StartTime Timestamp `json:"startTime"`
+	EndTime   Timestamp `json:"endTime"`
+	TableARN  string    `json:"tableArn"`
+	TableID   string    `json:"tableId"`
+	// ExportTime is when the scan started: the point holds every write
+	// acknowledged before it (unless overwritten or deleted during the
+	// scan), but it is not a snapshot of that moment; see
+	// CairnSummary.Consistency.
+	ExportTime Timestamp `json:"exportTime"`
+	// S3Bucket and S3Prefix say where the point is, as DynamoDB's export
+	// does: the vault's bucket and key prefix; null for a vault on local
+	// disk, and S3Prefix null for a vault at its bucket's root.
+	S3Bucket *string `json:"s3Bucket"`
+	S3Prefix *string `json:"s3Prefix"`
+	// ManifestFilesS3Key is manifest-files.json's key in the bucket, as
+	// DataFileS3Key.
 	ManifestFilesS3Key string       `json:"manifestFilesS3Key"`
 	BilledSizeBytes    int64        `json:"billedSizeBytes"`
 	ItemCount          int64        `json:"itemCount"`
 	OutputFormat       string       `json:"outputFormat"`
 	ExportType         string       `json:"exportType"`
 	Cairn              CairnSummary `json:"cairn"`
+}
+
+// keyPrefix is what the point's manifests put before a key in the vault:
+// the recorded s3Prefix and '/' (version 2), or nothing.
+func (s *Summary) keyPrefix() string {
+	if s.Cairn.FormatVersion < 2 || s.S3Prefix == nil || *s.S3Prefix == "" {
+		return ""
+	}
+	return *s.S3Prefix + "/"
+}
+
+// Location returns where the summary says the point is.
+func (s Summary) Location() blob.Location {
+	var l blob.Location
+	if s.S3Bucket != nil {
+		l.Bucket = *s.S3Bucket
+	}
+	if s.S3Prefix != nil {
+		l.Prefix = *s.S3Prefix
+	}
+	return l
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // metadataFile is cairn-metadata.json.
@@ -128,17 +188,21 @@ func parseSummary(data []byte, id string) (*Summary, error) {
 		return fmt.Errorf("%w: %s: %s", ErrCorrupt, summaryName, fmt.Sprintf(format, args...))
 	}
 	c := &s.Cairn
+	if c.FormatVersion != 1 && c.FormatVersion != FormatVersion {
+		return nil, bad("cairn.formatVersion %d; this cairn reads versions 1 and %d (a newer cairn wrote it?)", c.FormatVersion, FormatVersion)
+	}
+	manifestKey := s.keyPrefix() + FilesManifestKey(id)
 	switch {
 	case s.Version != SummaryVersion:
 		return nil, bad("version %q, want %q", s.Version, SummaryVersion)
 	case s.OutputFormat != OutputFormat:
 		return nil, bad("outputFormat %q, want %q", s.OutputFormat, OutputFormat)
-	case c.FormatVersion != FormatVersion:
-		return nil, bad("cairn.formatVersion %d, want %d", c.FormatVersion, FormatVersion)
 	case c.RecoveryPointID != id:
 		return nil, bad("cairn.recoveryPointId %q, want %q", c.RecoveryPointID, id)
-	case s.ManifestFilesS3Key != FilesManifestKey(id) || c.ManifestFiles.Key != FilesManifestKey(id):
-		return nil, bad("manifest files key %q, want %q", s.ManifestFilesS3Key, FilesManifestKey(id))
+	case s.S3Prefix != nil && *s.S3Prefix != "" && !blob.ValidKey(*s.S3Prefix):
+		return nil, bad("s3Prefix %q is not a key prefix", *s.S3Prefix)
+	case s.ManifestFilesS3Key != manifestKey || c.ManifestFiles.Key != FilesManifestKey(id):
+		return nil, bad("manifest files key %q, want %q", s.ManifestFilesS3Key, manifestKey)
 	case c.Metadata.Key != MetadataKey(id):
 		return nil, bad("metadata key %q, want %q", c.Metadata.Key, MetadataKey(id))
 	case !validSHA256(c.ManifestFiles.SHA256) || !validSHA256(c.Metadata.SHA256):
@@ -152,12 +216,13 @@ func parseSummary(data []byte, id string) (*Summary, error) {
 	return &s, nil
 }
 
-// parseFilesManifest decodes manifest-files.json of point id: one JSON
-// object per line, each naming a distinct data file of the point.
-func parseFilesManifest(data []byte, id string) ([]FileEntry, error) {
+// parseFilesManifest decodes manifest-files.json of the point whose
+// summary is s: one JSON object per line, each naming a distinct data file
+// of the point.
+func parseFilesManifest(data []byte, s *Summary) ([]FileEntry, error) {
 	var files []FileEntry
 	seen := make(map[string]bool)
-	prefix := DataPrefix(id)
+	prefix := s.keyPrefix() + DataPrefix(s.Cairn.RecoveryPointID)
 	for n := 1; len(data) > 0; n++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -179,8 +244,10 @@ func parseFilesManifest(data []byte, id string) ([]FileEntry, error) {
 		switch {
 		case err != nil || len(md5sum) != 16:
 			return nil, bad("malformed md5Checksum %q", fe.MD5Checksum)
-		case fe.ETag != hex.EncodeToString(md5sum):
+		case s.Cairn.FormatVersion == 1 && fe.ETag != hex.EncodeToString(md5sum):
 			return nil, bad("etag %q does not match md5Checksum", fe.ETag)
+		case !validETag(fe.ETag):
+			return nil, bad("malformed etag %q", fe.ETag)
 		case fe.SHA256 != "" && !validSHA256(fe.SHA256):
 			return nil, bad("malformed sha256 %q", fe.SHA256)
 		case fe.ItemCount < 0 || fe.Size < 0 || fe.UncompressedSize < 0:
@@ -195,6 +262,20 @@ func parseFilesManifest(data []byte, id string) ([]FileEntry, error) {
 		files = append(files, fe)
 	}
 	return files, nil
+}
+
+// validETag accepts what S3-compatible stores return as ETags: printable
+// ASCII without quotes, at most 256 bytes.
+func validETag(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' || s[i] == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 func validSHA256(s string) bool {

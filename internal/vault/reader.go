@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/cairn-backup/cairn/internal/blob"
 )
@@ -32,9 +32,14 @@ type Reader struct {
 	contentChecksum string
 }
 
-// Open reads point id's manifests and checks them against each other and
-// their checksums. It returns an error wrapping ErrIncomplete if the point
-// has no summary, ErrCorrupt if a manifest does not check out.
+// Open reads point id's manifests and checks every one of them against
+// what records it: manifest-summary.json against manifest-summary.checksum,
+// manifest-files.json against the summary's SHA-256 and
+// manifest-files.checksum, cairn-metadata.json against the summary's
+// SHA-256, and the manifests' counts against each other. It returns an
+// error wrapping ErrIncomplete if the point has no summary, ErrCorrupt
+// naming the file at fault if one does not check out. Data files are
+// checked as they are read (OpenFile) or by CheckFiles.
 func (v *Vault) Open(ctx context.Context, id string) (*Reader, error) {
 	if err := checkPointID(id); err != nil {
 		return nil, err
@@ -46,15 +51,21 @@ func (v *Vault) Open(ctx context.Context, id string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", id, err)
 	}
+	if err := v.checkMD5File(ctx, SummaryKey(id), SummaryChecksumKey(id), raw); err != nil {
+		return nil, fmt.Errorf("vault: open %s: %w", id, err)
+	}
 	s, err := parseSummary(raw, id)
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", id, err)
 	}
-	mfRaw, err := v.readChecked(ctx, s.Cairn.ManifestFiles)
+	mfRaw, err := v.readChecked(ctx, s.Cairn.ManifestFiles, summaryName)
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", id, err)
 	}
-	files, err := parseFilesManifest(mfRaw, id)
+	if err := v.checkMD5File(ctx, FilesManifestKey(id), FilesChecksumKey(id), mfRaw); err != nil {
+		return nil, fmt.Errorf("vault: open %s: %w", id, err)
+	}
+	files, err := parseFilesManifest(mfRaw, s)
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", id, err)
 	}
@@ -63,10 +74,10 @@ func (v *Vault) Open(ctx context.Context, id string) (*Reader, error) {
 		items += fe.ItemCount
 	}
 	if items != s.ItemCount || len(files) != s.Cairn.DataFileCount {
-		return nil, fmt.Errorf("vault: open %s: %w: manifests list %d files of %d items, summary says %d of %d",
-			id, ErrCorrupt, len(files), items, s.Cairn.DataFileCount, s.ItemCount)
+		return nil, fmt.Errorf("vault: open %s: %w: %s lists %d files of %d items, %s says %d of %d",
+			id, ErrCorrupt, filesManifestName, len(files), items, summaryName, s.Cairn.DataFileCount, s.ItemCount)
 	}
-	metaRaw, err := v.readChecked(ctx, s.Cairn.Metadata)
+	metaRaw, err := v.readChecked(ctx, s.Cairn.Metadata, summaryName)
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", id, err)
 	}
@@ -75,9 +86,28 @@ func (v *Vault) Open(ctx context.Context, id string) (*Reader, error) {
 		return nil, fmt.Errorf("vault: open %s: %w: %s: %v", id, ErrCorrupt, metadataName, err)
 	}
 	if meta.RecoveryPointID != id || meta.ContentChecksum != s.Cairn.ContentChecksum {
-		return nil, fmt.Errorf("vault: open %s: %w: %s does not match the summary", id, ErrCorrupt, metadataName)
+		return nil, fmt.Errorf("vault: open %s: %w: %s does not match %s", id, ErrCorrupt, metadataName, summaryName)
 	}
 	return &Reader{v: v, id: id, summary: *s, files: files, metadata: meta.Metadata, contentChecksum: meta.ContentChecksum}, nil
+}
+
+// checkMD5File checks data, the object at key, against the hex MD5 in the
+// checksum file at sumKey.
+func (v *Vault) checkMD5File(ctx context.Context, key, sumKey string, data []byte) error {
+	want, err := v.readSmall(ctx, sumKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("%w: %s is missing", ErrCorrupt, sumKey)
+	}
+	if err != nil {
+		return err
+	}
+	if got := md5hex(data); !bytes.Equal(got, want) {
+		if len(want) != 2*md5.Size {
+			return fmt.Errorf("%w: %s is not an MD5 (%d bytes)", ErrCorrupt, sumKey, len(want))
+		}
+		return fmt.Errorf("%w: %s (MD5 %s) does not match %s (%.32q)", ErrCorrupt, key, got, sumKey, want)
+	}
+	return nil
 }
 
 // readSmall reads a whole manifest-sized object.
@@ -97,8 +127,9 @@ func (v *Vault) readSmall(ctx context.Context, key string) ([]byte, error) {
 	return data, nil
 }
 
-// readChecked reads the object d names and checks its size and SHA-256.
-func (v *Vault) readChecked(ctx context.Context, d Digest) ([]byte, error) {
+// readChecked reads the object d names and checks its size and SHA-256
+// against d, which the file by is from.
+func (v *Vault) readChecked(ctx context.Context, d Digest, by string) ([]byte, error) {
 	data, err := v.readSmall(ctx, d.Key)
 	if errors.Is(err, blob.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, d.Key)
@@ -108,7 +139,8 @@ func (v *Vault) readChecked(ctx context.Context, d Digest) ([]byte, error) {
 	}
 	sum := sha256.Sum256(data)
 	if int64(len(data)) != d.Size || hex.EncodeToString(sum[:]) != d.SHA256 {
-		return nil, fmt.Errorf("%w: %s: checksum or size mismatch (%d bytes, want %d)", ErrCorrupt, d.Key, len(data), d.Size)
+		return nil, fmt.Errorf("%w: %s does not match the SHA-256 and size %s records (%d bytes, want %d)",
+			ErrCorrupt, d.Key, by, len(data), d.Size)
 	}
 	return data, nil
 }
@@ -119,8 +151,17 @@ func (r *Reader) ID() string { return r.id }
 // Summary returns the point's manifest-summary.json.
 func (r *Reader) Summary() Summary { return r.summary }
 
-// Files returns the point's data files, in key order.
+// Files returns the point's data files, in key order. Their
+// DataFileS3Key is the key the manifest records (a full bucket key).
 func (r *Reader) Files() []FileEntry { return append([]FileEntry(nil), r.files...) }
+
+// StoreKey returns the key in the vault's store of a key the point's
+// manifests record (DataFileS3Key): without the recorded s3Prefix. The
+// point may have been written where the store's prefix was another, so the
+// recorded one counts.
+func (r *Reader) StoreKey(recorded string) string {
+	return strings.TrimPrefix(recorded, r.summary.keyPrefix())
+}
 
 // Metadata returns the metadata given to Commit.
 func (r *Reader) Metadata() json.RawMessage { return r.metadata }
@@ -134,9 +175,9 @@ func (r *Reader) OpenFile(ctx context.Context, fe FileEntry) (*ItemReader, error
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w: md5Checksum: %v", fe.DataFileS3Key, ErrCorrupt, err)
 	}
-	rc, err := r.v.store.Get(ctx, fe.DataFileS3Key)
+	rc, err := r.v.store.Get(ctx, r.StoreKey(fe.DataFileS3Key))
 	if errors.Is(err, blob.ErrNotFound) {
-		return nil, fmt.Errorf("vault: open %s: %w: data file is missing", fe.DataFileS3Key, ErrCorrupt)
+		return nil, fmt.Errorf("vault: data file %s: %w: it is missing", fe.DataFileS3Key, ErrCorrupt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", fe.DataFileS3Key, err)
@@ -192,7 +233,7 @@ func (ir *ItemReader) Next() ([]byte, error) {
 	}
 	if err == io.EOF {
 		if len(line) > 0 {
-			return nil, ir.fail(fmt.Errorf("%w: %s: last line is not terminated", ErrCorrupt, ir.fe.DataFileS3Key))
+			return nil, ir.fail(fmt.Errorf("%w: data file %s: last line is not terminated", ErrCorrupt, ir.fe.DataFileS3Key))
 		}
 		return nil, ir.finish()
 	}
@@ -201,14 +242,14 @@ func (ir *ItemReader) Next() ([]byte, error) {
 	}
 	ir.items++
 	if ir.items > ir.fe.ItemCount {
-		return nil, ir.fail(fmt.Errorf("%w: %s: more than %d items", ErrCorrupt, ir.fe.DataFileS3Key, ir.fe.ItemCount))
+		return nil, ir.fail(fmt.Errorf("%w: data file %s: more than %d items", ErrCorrupt, ir.fe.DataFileS3Key, ir.fe.ItemCount))
 	}
 	item, ok := bytes.CutPrefix(line, itemPrefix)
 	if ok {
 		item, ok = bytes.CutSuffix(item, itemSuffix)
 	}
 	if !ok {
-		return nil, ir.fail(fmt.Errorf("%w: %s: item %d is not framed as {\"Item\":...}", ErrCorrupt, ir.fe.DataFileS3Key, ir.items))
+		return nil, ir.fail(fmt.Errorf("%w: data file %s: item %d is not framed as {\"Item\":...}", ErrCorrupt, ir.fe.DataFileS3Key, ir.items))
 	}
 	return item, nil
 }
@@ -218,7 +259,7 @@ func (ir *ItemReader) decodeErr(err error) error {
 	if ir.hr.err != nil {
 		return fmt.Errorf("vault: read %s: %w", ir.fe.DataFileS3Key, ir.hr.err)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrCorrupt, ir.fe.DataFileS3Key, err)
+	return fmt.Errorf("%w: data file %s: %v", ErrCorrupt, ir.fe.DataFileS3Key, err)
 }
 
 func (ir *ItemReader) fail(err error) error {
@@ -235,13 +276,13 @@ func (ir *ItemReader) finish() error {
 	key := ir.fe.DataFileS3Key
 	switch {
 	case ir.hr.n != ir.fe.Size:
-		return ir.fail(fmt.Errorf("%w: %s: %d bytes, manifest says %d", ErrCorrupt, key, ir.hr.n, ir.fe.Size))
+		return ir.fail(fmt.Errorf("%w: data file %s: %d bytes, %s says %d", ErrCorrupt, key, ir.hr.n, filesManifestName, ir.fe.Size))
 	case !bytes.Equal(ir.hr.md5.Sum(nil), ir.wantMD5):
-		return ir.fail(fmt.Errorf("%w: %s: MD5 mismatch", ErrCorrupt, key))
+		return ir.fail(fmt.Errorf("%w: data file %s: its MD5 is not the md5Checksum %s records", ErrCorrupt, key, filesManifestName))
 	case ir.hr.sha != nil && hex.EncodeToString(ir.hr.sha.Sum(nil)) != ir.fe.SHA256:
-		return ir.fail(fmt.Errorf("%w: %s: SHA-256 mismatch", ErrCorrupt, key))
+		return ir.fail(fmt.Errorf("%w: data file %s: its SHA-256 is not the one %s records", ErrCorrupt, key, filesManifestName))
 	case ir.items != ir.fe.ItemCount:
-		return ir.fail(fmt.Errorf("%w: %s: %d items, manifest says %d", ErrCorrupt, key, ir.items, ir.fe.ItemCount))
+		return ir.fail(fmt.Errorf("%w: data file %s: %d items, %s says %d", ErrCorrupt, key, ir.items, filesManifestName, ir.fe.ItemCount))
 	}
 	return ir.fail(io.EOF)
 }
@@ -262,14 +303,13 @@ func (ir *ItemReader) Close() error {
 	return ir.rc.Close()
 }
 
-// hashReader hashes and counts the stored bytes as they are read: by an
-// ItemReader, and by a data file's upload.
+// hashReader hashes and counts the stored bytes as they are read by an
+// ItemReader or a check.
 type hashReader struct {
 	r        io.Reader
 	md5, sha hash.Hash
 	n        int64
-	err      error         // the underlying reader's error, if any
-	stored   *atomic.Int64 // if set, counts the bytes too
+	err      error // the underlying reader's error, if any
 }
 
 func (h *hashReader) Read(p []byte) (int, error) {
@@ -279,9 +319,6 @@ func (h *hashReader) Read(p []byte) (int, error) {
 		h.sha.Write(p[:n])
 	}
 	h.n += int64(n)
-	if h.stored != nil {
-		h.stored.Add(int64(n))
-	}
 	if err != nil && err != io.EOF {
 		h.err = err
 	}

@@ -43,13 +43,16 @@ var (
 
 // Vault reads and writes recovery points in a blob store.
 type Vault struct {
-	store    blob.Store
+	store blob.Store
+	// loc is where the store is, for the keys the manifests record.
+	loc      blob.Location
 	decoders map[Compression]*sync.Pool
 }
 
-// New returns a vault over store.
+// New returns a vault over store. If store is a blob.Locator, the points it
+// writes record full bucket keys and the bucket and prefix (see layout.go).
 func New(store blob.Store) *Vault {
-	v := &Vault{store: store, decoders: make(map[Compression]*sync.Pool)}
+	v := &Vault{store: store, loc: blob.LocationOf(store), decoders: make(map[Compression]*sync.Pool)}
 	for _, c := range []Compression{Zstd, Gzip, None} {
 		v.decoders[c] = &sync.Pool{New: func() any {
 			d, err := newDecoder(c)
@@ -64,6 +67,9 @@ func New(store blob.Store) *Vault {
 
 // Store returns the blob store the vault is in.
 func (v *Vault) Store() blob.Store { return v.store }
+
+// Location returns where the vault's store is (blob.LocationOf).
+func (v *Vault) Location() blob.Location { return v.loc }
 
 // Delete removes point id: the summary first, so that a crash midway never
 // leaves a point that looks complete, then everything else under its

@@ -107,7 +107,7 @@ func writePoint(t *testing.T, v *vault.Vault, id string, opts vault.WriterOption
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
 	m, err := w.Commit(ctx, vault.CommitInfo{
 		TableARN: "arn:aws:dynamodb:us-east-1:000000000000:table/T", TableID: "tid",
-		StartTime: now, EndTime: now.Add(time.Minute), ExportTime: now,
+		StartTime: now, EndTime: now.Add(time.Minute), ScanStartTime: now.Add(time.Second), ScanEndTime: now.Add(50 * time.Second),
 		ExpectedItemCount: &n, Metadata: json.RawMessage(`{"TableName":"T"}`), ContentChecksum: "sum-1",
 	})
 	if err != nil {

@@ -178,12 +178,13 @@ type CommitInfo struct {
 	TableID  string
 	// ExportARN defaults to TableARN + "/export/" + the point's ID.
 	ExportARN string
-	// StartTime and EndTime bound the backup; ExportTime is the point in
-	// time the data reflects.
-	StartTime, EndTime, ExportTime time.Time
-	// S3Bucket and S3Prefix are written to the summary as DynamoDB would,
-	// for readers of the export; the vault does not use them.
-	S3Bucket, S3Prefix string
+	// StartTime and EndTime bound the backup job.
+	StartTime, EndTime time.Time
+	// ScanStartTime and ScanEndTime bound the Scan that read the items:
+	// the point is no snapshot, each item is as it was at some moment
+	// between them (CairnSummary.Consistency). The summary's exportTime is
+	// ScanStartTime. Zero means StartTime and EndTime.
+	ScanStartTime, ScanEndTime time.Time
 	// ExpectedItemCount, if set, must equal the number of items written.
 	ExpectedItemCount *int64
 	// Metadata is cairn's own metadata (the table description etc.),
@@ -200,9 +201,21 @@ type Manifest struct {
 }
 
 // Commit finishes the point: it writes manifest-files.json,
-// cairn-metadata.json and, last, manifest-summary.json. It fails if a
-// FileWriter is still open or any failed; after a failed Commit, Abort.
+// cairn-metadata.json and, last, manifest-summary.json. A point without
+// items gets one empty data file, as DynamoDB's export of an empty table
+// has. It fails if a FileWriter is still open or any failed; after a
+// failed Commit, Abort.
 func (w *Writer) Commit(ctx context.Context, info CommitInfo) (*Manifest, error) {
+	w.mu.Lock()
+	empty := w.state == writing && w.open == 0 && w.failed == nil && len(w.files) == 0
+	w.mu.Unlock()
+	if empty {
+		fw := w.NewFile()
+		if err := fw.rotate(); err != nil { // starts a data file with no items
+			fw.setErr(err)
+		}
+		fw.Close() // an error fails the point, below
+	}
 	w.mu.Lock()
 	switch {
 	case w.state != writing:
@@ -275,21 +288,25 @@ func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry)
 	if exportARN == "" && info.TableARN != "" {
 		exportARN = info.TableARN + "/export/" + w.id
 	}
+	scanStart, scanEnd := info.ScanStartTime, info.ScanEndTime
+	if scanStart.IsZero() {
+		scanStart = info.StartTime
+	}
+	if scanEnd.IsZero() {
+		scanEnd = info.EndTime
+	}
 	s := Summary{
-		Version:            SummaryVersion,
-		ExportARN:          exportARN,
-		StartTime:          Timestamp{info.StartTime},
-		EndTime:            Timestamp{info.EndTime},
-		TableARN:           info.TableARN,
-		TableID:            info.TableID,
-		ExportTime:         Timestamp{info.ExportTime},
-		S3Bucket:           info.S3Bucket,
-		S3Prefix:           info.S3Prefix,
-		ManifestFilesS3Key: FilesManifestKey(w.id),
-		BilledSizeBytes:    raw,
-		ItemCount:          items,
-		OutputFormat:       OutputFormat,
-		ExportType:         ExportType,
+		Version:         SummaryVersion,
+		ExportARN:       exportARN,
+		StartTime:       Timestamp{info.StartTime},
+		EndTime:         Timestamp{info.EndTime},
+		TableARN:        info.TableARN,
+		TableID:         info.TableID,
+		ExportTime:      Timestamp{scanStart},
+		BilledSizeBytes: raw,
+		ItemCount:       items,
+		OutputFormat:    OutputFormat,
+		ExportType:      ExportType,
 		Cairn: CairnSummary{
 			FormatVersion:     FormatVersion,
 			RecoveryPointID:   w.id,
@@ -300,6 +317,9 @@ func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry)
 			ContentChecksum:   info.ContentChecksum,
 			ManifestFiles:     digest(FilesManifestKey(w.id), manifest.Bytes()),
 			Metadata:          digest(MetadataKey(w.id), metaFile),
+			Consistency:       ConsistencyScan,
+			ScanStartTime:     &Timestamp{scanStart},
+			ScanEndTime:       &Timestamp{scanEnd},
 		},
 	}
 	if err := w.v.putManifests(ctx, w.id, &s, manifest.Bytes(), metaFile); err != nil {
@@ -309,14 +329,17 @@ func (w *Writer) commit(ctx context.Context, info CommitInfo, files []FileEntry)
 }
 
 // putManifests writes point id's manifest-files.json, cairn-metadata.json
-// and their checksums, then, last, its summary: the point then exists.
+// and their checksums, then, last, its summary: the point then exists. It
+// sets the summary's location fields to the vault's.
 func (v *Vault) putManifests(ctx context.Context, id string, s *Summary, manifest, metaFile []byte) error {
+	s.S3Bucket, s.S3Prefix = optional(v.loc.Bucket), optional(v.loc.Prefix)
+	s.ManifestFilesS3Key = v.loc.Key(FilesManifestKey(id))
+	s.Cairn.FormatVersion = FormatVersion
 	summary, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
 	summary = append(summary, '\n')
-	md5hex := func(b []byte) []byte { sum := md5.Sum(b); return []byte(hex.EncodeToString(sum[:])) }
 	for _, obj := range []struct {
 		key  string
 		data []byte
@@ -332,6 +355,11 @@ func (v *Vault) putManifests(ctx context.Context, id string, s *Summary, manifes
 		}
 	}
 	return nil
+}
+
+func md5hex(b []byte) []byte {
+	sum := md5.Sum(b)
+	return []byte(hex.EncodeToString(sum[:]))
 }
 
 func digest(key string, data []byte) Digest {
@@ -397,14 +425,15 @@ const countBatch = 256
 
 // dataFile is one data file being compressed and uploaded.
 type dataFile struct {
-	key   string
+	key   string // in the store
 	pw    *io.PipeWriter
 	enc   encoder
 	buf   *bufio.Writer
-	hr    *hashReader // read by the upload goroutine only, until done
 	items int64
 	raw   int64
 	done  chan error // the upload's result
+	// receipt is the store's, set by the upload goroutine before done.
+	receipt blob.Receipt
 }
 
 var (
@@ -522,9 +551,6 @@ func (w *Writer) startFile() (*dataFile, error) {
 	d := &dataFile{key: key, pw: pw, done: make(chan error, 1)}
 	d.buf = pipeBufs.Get().(*bufio.Writer)
 	d.buf.Reset(pw)
-	// Hashing on the upload's side of the pipe takes a third of the CPU
-	// off the FileWriter's goroutine.
-	d.hr = &hashReader{r: pr, md5: md5.New(), stored: &w.bytesStored}
 	d.enc = enc
 	d.enc.Reset(d.buf)
 	w.uploads.Add(1)
@@ -533,11 +559,19 @@ func (w *Writer) startFile() (*dataFile, error) {
 		// A FileWriter that stops writing must not leave Put blocked
 		// in Read after Abort.
 		stop := context.AfterFunc(w.ctx, func() { pr.CloseWithError(context.Cause(w.ctx)) })
-		err := w.v.store.Put(w.ctx, key, d.hr)
+		// The store hashes the bytes on the upload's side of the pipe,
+		// off the FileWriter's goroutine, and reports size, MD5 and ETag.
+		rc, err := blob.PutWithReceipt(w.ctx, w.v.store, key, &countingReader{r: pr, n: &w.bytesStored})
 		stop()
+		if err == nil {
+			if sum, herr := hex.DecodeString(rc.MD5); herr != nil || len(sum) != md5.Size || !validETag(rc.ETag) {
+				err = fmt.Errorf("the store's receipt %+v has no valid MD5 or ETag", rc)
+			}
+		}
 		if err != nil {
 			err = fmt.Errorf("vault: upload %s: %w", key, err)
 		}
+		d.receipt = rc
 		pr.CloseWithError(err)
 		d.done <- err
 	}()
@@ -584,16 +618,28 @@ func (d *dataFile) abandon(cause error) {
 }
 
 // entry is d's manifest line; call it once d's upload has succeeded.
-func (d *dataFile) entry() FileEntry {
-	md5sum := d.hr.md5.Sum(nil)
+func (d *dataFile) entry(loc blob.Location) FileEntry {
+	md5sum, _ := hex.DecodeString(d.receipt.MD5) // checked by the upload
 	return FileEntry{
 		ItemCount:        d.items,
 		MD5Checksum:      base64.StdEncoding.EncodeToString(md5sum),
-		ETag:             hex.EncodeToString(md5sum),
-		DataFileS3Key:    d.key,
-		Size:             d.hr.n,
+		ETag:             d.receipt.ETag,
+		DataFileS3Key:    loc.Key(d.key),
+		Size:             d.receipt.Size,
 		UncompressedSize: d.raw,
 	}
+}
+
+// countingReader adds the bytes read to n, for Writer.BytesStored.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Close finishes the current data file, waits for this FileWriter's
@@ -623,7 +669,7 @@ func (f *FileWriter) Close() error {
 		if err != nil {
 			f.setErr(err)
 		} else if f.err == nil {
-			entries = append(entries, d.entry())
+			entries = append(entries, d.entry(f.w.v.loc))
 		}
 	}
 	f.pending = nil
