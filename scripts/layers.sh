@@ -22,6 +22,7 @@ check ./internal/vault "^$mod/internal/(backup|runner|dynamodb|sqlite|awsapi)" "
 for p in $(go list ./internal/...); do
 	check "$p" "^$mod/cmd" "only cmd/ wires"
 done
+check ./internal/verify "^$mod/internal/(runner|sqlite|awsapi|dynamodb|engine|blob/(file|s3|mem))$" "verify reads vaults through the layout; the runner wires it"
 check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
 check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
 check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)" "a rebuild reads vaults and writes through backup.Catalog"

@@ -32,6 +32,7 @@ func (c *cli) backupStartCmd() *cobra.Command {
 		segments int
 		readRate float64
 		noWait   bool
+		compress string
 	)
 	cmd := &cobra.Command{
 		Use:   "start TABLE",
@@ -46,6 +47,7 @@ it was; Ctrl-C later stops waiting, not the job.
 The job's state is printed at the end; a job that did not complete exits 3.`,
 		Example: `  cairn backup start orders
   cairn backup start orders --vault offsite --segments 8 --read-rate 500
+  cairn backup start orders --compression gzip
   cairn backup start arn:aws:dynamodb:eu-west-1:123456789012:table/orders --no-wait`,
 		Args: exactArgs(1, "the TABLE to back up"),
 	}
@@ -54,6 +56,7 @@ The job's state is printed at the end; a job that did not complete exits 3.`,
 	fs.IntVar(&segments, "segments", 0, "parallel scan segments (0: automatic)")
 	fs.Float64Var(&readRate, "read-rate", 0, "cap on read capacity units per second (0: unlimited)")
 	fs.BoolVar(&noWait, "no-wait", false, "return once the job is created")
+	fs.StringVar(&compress, "compression", "", "data files' compression: zstd, gzip or none (default: the vault's, else the server's)")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
 		if segments < 0 {
 			return usageError(cmd, "--segments must be 0 (automatic) or more, not %d", segments)
@@ -70,6 +73,9 @@ The job's state is printed at the end; a job that did not complete exits 3.`,
 		}
 		if readRate > 0 {
 			opts["ReadRate"] = strconv.FormatFloat(readRate, 'f', -1, 64)
+		}
+		if compress != "" {
+			opts["Compression"] = compress
 		}
 		in := &bk.StartBackupJobInput{BackupVaultName: aws.String(vault), ResourceArn: aws.String(c.tableARN(args[0])),
 			IamRoleArn: aws.String(placeholderRole)}

@@ -45,7 +45,7 @@ accept; ARNs left out); --wide shows every column, --output json the API's
 answer. Times are in the local time zone, which they name.
 
 Exit codes: 0 success, 1 an error, 2 a usage error, 3 a job that did not
-complete, 130 interrupted (Ctrl-C).`
+complete, 4 a vault verify that found problems, 130 interrupted (Ctrl-C).`
 
 const rootExample = `  cairn server --data-dir /var/lib/cairn
   cairn backup start orders

@@ -23,12 +23,12 @@ server's data dir and is created at first start; others can live in another
 directory or in an S3-compatible bucket.`,
 		Example: "  cairn vault list\n  cairn vault create offsite --storage s3://backups/cairn --s3-endpoint local-s3",
 	}))
-	cmd.AddCommand(c.vaultCreateCmd(), c.vaultListCmd(), c.vaultDescribeCmd(), c.vaultDeleteCmd())
+	cmd.AddCommand(c.vaultCreateCmd(), c.vaultListCmd(), c.vaultDescribeCmd(), c.vaultDeleteCmd(), c.vaultVerifyCmd())
 	return cmd
 }
 
 func (c *cli) vaultCreateCmd() *cobra.Command {
-	var storage, endpoint, region string
+	var storage, endpoint, region, compression string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a backup vault",
@@ -41,6 +41,7 @@ bucket is created if missing. Only places the server's operator allows
 (storage: in its config file) are accepted, and never one that overlaps
 another vault's.`,
 		Example: `  cairn vault create nightly
+  cairn vault create exports --compression gzip
   cairn vault create offsite --storage s3://backups/cairn --s3-endpoint local-s3`,
 		Args: exactArgs(1, "the vault's NAME"),
 	}
@@ -48,12 +49,14 @@ another vault's.`,
 	fs.StringVar(&storage, "storage", "", "where the vault keeps its data: s3://BUCKET/PREFIX or an absolute path the server allows (default: the server's data dir)")
 	fs.StringVar(&endpoint, "s3-endpoint", "", "name (or URL) of an S3 endpoint the server's config allows, for s3:// storage (default: its only one)")
 	fs.StringVar(&region, "s3-region", "", "region of the S3 bucket")
+	fs.StringVar(&compression, "compression", "", "its recovery points' data files' compression: zstd, gzip (as DynamoDB's exports) or none (default: the server's)")
 	cmd.RunE = c.runE(func(ctx context.Context, args []string) error {
 		if err := c.connect(); err != nil {
 			return err
 		}
 		tags := map[string]string{}
-		for k, v := range map[string]string{backup.TagStorage: storage, backup.TagS3Endpoint: endpoint, backup.TagS3Region: region} {
+		for k, v := range map[string]string{backup.TagStorage: storage, backup.TagS3Endpoint: endpoint, backup.TagS3Region: region,
+			backup.TagCompression: compression} {
 			if v != "" {
 				tags[k] = v
 			}

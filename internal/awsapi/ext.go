@@ -22,6 +22,7 @@ import (
 //	GET    /cairn/explain?resourceArn=ARN              -> Explanation
 //	GET    /cairn/backup-jobs/{backupJobId}/progress   -> JobProgress
 //	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
+//	GET    /cairn/verify/...                            (verify.go)
 
 // MaxTemplateBytes is the largest TemplateBody ApplyStack accepts.
 const MaxTemplateBytes = 1 << 20

@@ -55,6 +55,9 @@ type fakeService struct {
 	restore   *backup.RestoreJob
 	restores  []*backup.RestoreJob
 
+	vaultCheck *backup.VaultCheck
+	pointCheck *backup.PointCheck
+
 	plan        *backup.BackupPlan
 	plans       []*backup.BackupPlan
 	runs        []backup.ScheduledRun
@@ -386,6 +389,26 @@ func (f *fakeService) ListTags(_ context.Context, arn string, p backup.Page) (ma
 		out[k] = f.tags[k]
 	}
 	return out, next, nil
+}
+
+// verifyPointCall is the input of VerifyRecoveryPoint.
+type verifyPointCall struct {
+	Vault, ARN string
+	ReadData   bool
+}
+
+func (f *fakeService) VerifyVault(_ context.Context, name string) (*backup.VaultCheck, error) {
+	if err := f.record("VerifyVault", name); err != nil {
+		return nil, err
+	}
+	return f.vaultCheck, nil
+}
+
+func (f *fakeService) VerifyRecoveryPoint(_ context.Context, vault, arn string, readData bool) (*backup.PointCheck, error) {
+	if err := f.record("VerifyRecoveryPoint", verifyPointCall{vault, arn, readData}); err != nil {
+		return nil, err
+	}
+	return f.pointCheck, nil
 }
 
 var _ backup.Service = (*fakeService)(nil)

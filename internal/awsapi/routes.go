@@ -61,6 +61,8 @@ var routes = []route{
 	{"GET /cairn/explain", "ExplainResource", (*Server).explainResource},
 	{"GET /cairn/backup-jobs/{backupJobId}/progress", "GetBackupJobProgress", (*Server).backupJobProgress},
 	{"GET /cairn/restore-jobs/{restoreJobId}/progress", "GetRestoreJobProgress", (*Server).restoreJobProgress},
+	{"GET /cairn/verify/vaults/{backupVaultName}", "VerifyVault", (*Server).verifyVault},
+	{"GET /cairn/verify/vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "VerifyRecoveryPoint", (*Server).verifyRecoveryPoint},
 }
 
 // dispatch hands an authenticated request to its operation. A path that is

@@ -167,4 +167,5 @@ type Service interface {
 	CopyJobService
 	StackService
 	TagService
+	VerifyService
 }

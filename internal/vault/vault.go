@@ -118,6 +118,22 @@ func (v *Vault) ListPoints(ctx context.Context) (complete, incomplete []string, 
 	return complete, incomplete, nil
 }
 
+// Complete reports whether point id is complete: whether its summary
+// exists (it is not read, so not verified).
+func (v *Vault) Complete(ctx context.Context, id string) (bool, error) {
+	if err := checkPointID(id); err != nil {
+		return false, err
+	}
+	_, err := v.store.Stat(ctx, SummaryKey(id))
+	if errors.Is(err, blob.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("vault: %s: %w", id, err)
+	}
+	return true, nil
+}
+
 // Verify reads every file of point id and checks it against its checksums
 // and item counts. It returns nil, or an error wrapping ErrIncomplete,
 // ErrCorrupt or the store's failure.
