@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"github.com/cairn-backup/cairn/internal/blob"
@@ -188,7 +189,7 @@ func Point(ctx context.Context, v *vault.Vault, rp *backup.RecoveryPoint, readDa
 		problem("", "the point has no manifest-summary.json: it is incomplete or missing and cannot be restored")
 		return c
 	case err != nil:
-		problem("", "%v", err)
+		problem("", "%s", strings.TrimPrefix(err.Error(), "vault: open "+rp.ID+": "))
 		return c
 	}
 	s := r.Summary()
