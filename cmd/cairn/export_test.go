@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -182,4 +185,91 @@ func TestMotoImportsAPoint(t *testing.T) {
 		}
 	}
 	t.Logf("moto imported %d items from s3://%s/%s", len(got), summary.S3Bucket, strings.TrimSuffix(dataPrefix, "/"))
+}
+
+// TestThirdPartyReaderFollowsManifests: a boto3 script that knows nothing
+// of cairn (testdata/read_export.py) reads a recovery point in a vault
+// under a prefix of a versitygw bucket as it would a DynamoDB export:
+// summary, then manifest-files.json, then every data file fetched with
+// If-Match on the etag the manifest records, which versitygw enforces. One
+// data file is over 8 MiB, so it went up in parts and its ETag is no MD5:
+// before the fix the manifest recorded the MD5 and such a fetch got 412.
+// Every item of the table is read.
+func TestThirdPartyReaderFollowsManifests(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		testbed.Missing(t, "python3")
+	}
+	dyn := testbed.Dynalite(t)
+	vs := testbed.Versity(t)
+	m := testServerS3(t, t.TempDir(), dyn.Endpoint, vs)
+	ctx := context.Background()
+	db, c := ddbClient(dyn.Endpoint), backupClient(m)
+	createTable(t, db, "events", ddbjson.TypeS, false)
+	seedRandom(t, db, "events", 14000) // about 10 MiB of gzip: over one 8 MiB part
+	want := canonicalItems(t, db, "events")
+
+	if _, err := c.CreateBackupVault(ctx, &bk.CreateBackupVaultInput{BackupVaultName: aws.String("offsite"),
+		BackupVaultTags: map[string]string{"cairn:storage": "s3://exports/nightly/dynamodb", "cairn:s3-endpoint": vs.Endpoint}}); err != nil {
+		t.Fatal(err)
+	}
+	// One segment, so one file holds every item; gzip chosen for this job.
+	out, err := c.StartBackupJob(ctx, &bk.StartBackupJobInput{BackupVaultName: aws.String("offsite"),
+		ResourceArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/events"), IamRoleArn: aws.String(role),
+		BackupOptions: map[string]string{"Segments": "1", "Compression": "GZIP"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := waitBackupJob(t, c, aws.ToString(out.BackupJobId))
+	if job.State != "COMPLETED" {
+		t.Fatalf("backup %s: %s", job.State, aws.ToString(job.StatusMessage))
+	}
+	id := pointID(aws.ToString(job.RecoveryPointArn))
+
+	items := filepath.Join(t.TempDir(), "items.jsonl")
+	cmd := exec.Command(python, "testdata/read_export.py", vs.Endpoint, "exports",
+		"nightly/dynamodb/AWSDynamoDB/"+id+"/manifest-summary.json", items)
+	cmd.Env = testbed.Env("AWS_ACCESS_KEY_ID="+vs.AccessKey, "AWS_SECRET_ACCESS_KEY="+vs.SecretKey)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	report, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the reader failed: %v\n%s", err, stderr.String())
+	}
+	var r struct {
+		Files, Items, Multipart int
+		SummaryItems            int `json:"summary_items"`
+		Bytes                   int64
+		IfMatchEnforced         bool `json:"if_match_enforced"`
+		S3Prefix                string
+	}
+	if err := json.Unmarshal(report, &r); err != nil {
+		t.Fatalf("report %s: %v", report, err)
+	}
+	t.Logf("reader: %s", report)
+	if r.Items != len(want) || r.SummaryItems != len(want) || r.S3Prefix != "nightly/dynamodb" {
+		t.Errorf("the reader read %d items (summary %d, prefix %q), the table holds %d", r.Items, r.SummaryItems, r.S3Prefix, len(want))
+	}
+	if r.Multipart == 0 || r.Bytes <= 8<<20 {
+		t.Errorf("no data file went up in parts (%d bytes in %d files): the test proves nothing", r.Bytes, r.Files)
+	}
+	if !r.IfMatchEnforced {
+		t.Error("versitygw answered a GET with a wrong If-Match: the test proves nothing")
+	}
+	data, err := os.ReadFile(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		c, err := ddbjson.AppendCanonical(nil, []byte(line))
+		if err != nil {
+			t.Fatalf("item %.100s: %v", line, err)
+		}
+		got = append(got, string(c))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the reader's %d items differ from the table's %d", len(got), len(want))
+	}
 }
