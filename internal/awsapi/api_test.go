@@ -220,7 +220,7 @@ func TestStartBackupJob(t *testing.T) {
 		CompleteWindowMinutes: aws.Int64(180),
 		Lifecycle:             &types.Lifecycle{MoveToColdStorageAfterDays: aws.Int64(10), DeleteAfterDays: aws.Int64(100)},
 		RecoveryPointTags:     map[string]string{"env": "prod"},
-		BackupOptions:         map[string]string{"Segments": "8", "ReadRate": "250.5"},
+		BackupOptions:         map[string]string{"Segments": "8", "ReadRate": "250.5", "Compression": "GZIP"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestStartBackupJob(t *testing.T) {
 		StartWindowMins: 60, CompleteWindowMin: 180,
 		Lifecycle:         backup.Lifecycle{MoveToColdStorageAfterDays: 10, DeleteAfterDays: 100},
 		RecoveryPointTags: map[string]string{"env": "prod"},
-		Options:           backup.BackupOptions{Segments: 8, ReadRate: 250.5},
+		Options:           backup.BackupOptions{Segments: 8, ReadRate: 250.5, Compression: "gzip"},
 	})
 	eq(t, "BackupJobId", out.BackupJobId, "job-1")
 	eq(t, "RecoveryPointArn", out.RecoveryPointArn, pointARN)

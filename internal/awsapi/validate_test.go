@@ -52,6 +52,7 @@ func TestBadRequestsNeverReachTheService(t *testing.T) {
 		{"start job not an arn", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"orders","IamRoleArn":"` + roleARN + `"}`, 400, "InvalidParameterValueException"},
 		{"start job s3 arn", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"arn:aws:s3:::bucket","IamRoleArn":"` + roleARN + `"}`, 400, "InvalidParameterValueException"},
 		{"start job bad role", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"` + tableARN + `","IamRoleArn":"role"}`, 400, "InvalidParameterValueException"},
+		{"start job bad compression", "PUT", "/backup-jobs", `{` + validJob + `,"BackupOptions":{"Compression":"lz4"}}`, 400, "InvalidParameterValueException"},
 		{"start job user not role", "PUT", "/backup-jobs", `{"BackupVaultName":"v1","ResourceArn":"` + tableARN + `","IamRoleArn":"arn:aws:iam::123456789012:user/u"}`, 400, "InvalidParameterValueException"},
 		{"start job negative window", "PUT", "/backup-jobs", `{` + validJob + `,"StartWindowMinutes":-1}`, 400, "InvalidParameterValueException"},
 		{"start job lifecycle too short", "PUT", "/backup-jobs", `{` + validJob + `,"Lifecycle":{"MoveToColdStorageAfterDays":10,"DeleteAfterDays":20}}`, 400, "InvalidParameterValueException"},
