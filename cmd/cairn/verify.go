@@ -31,7 +31,8 @@ the manifests do not list.
 --read-data also decompresses every data file and recomputes its item count
 and the point's content checksum, item by item.
 
-Problems are printed as they are found, then a summary. Notes (an
+Problems are printed as they are found, then a summary (with --output
+json, one document at the end). Notes (an
 incomplete point left by a cut-short write, which the background sweep
 removes; a file in an archive storage class, which cannot be read) do not
 fail the check. The exit code is 0 when nothing is wrong, 4 when a problem
@@ -64,30 +65,47 @@ func (c *cli) vaultVerifyCmd() *cobra.Command {
 				return err
 			}
 		}
-		var sum verifySummary
+		var rep verifyReport
 		for _, name := range names {
-			if err := c.verifyVault(ctx, ext, name, readData, &sum); err != nil {
+			if err := c.verifyVault(ctx, ext, name, readData, &rep); err != nil {
 				return err
 			}
 		}
-		what := "files"
-		if readData {
-			what = "files and " + strconv.FormatInt(sum.items, 10) + " items"
+		s := &rep.Summary
+		s.Vaults = len(names)
+		if c.out.json() {
+			if err := printJSON(c.stdout, rep); err != nil {
+				return err
+			}
+		} else {
+			what := "files"
+			if readData {
+				what = "files and " + strconv.FormatInt(s.Items, 10) + " items"
+			}
+			fmt.Fprintf(c.stdout, "\nchecked %d vaults, %d recovery points, %d %s (%s read): %d problems, %d notes\n",
+				s.Vaults, s.RecoveryPoints, s.Files, what, humanBytes(s.Bytes), s.Problems, s.Notes)
 		}
-		fmt.Fprintf(c.stdout, "\nchecked %d vaults, %d recovery points, %d %s (%s read): %d problems, %d notes\n",
-			len(names), sum.points, sum.files, what, humanBytes(sum.bytes), sum.problems, sum.notes)
-		if sum.problems > 0 {
-			return &exitError{exitProblems, fmt.Errorf("verify found %d problems (listed above)", sum.problems)}
+		if s.Problems > 0 {
+			return &exitError{exitProblems, fmt.Errorf("verify found %d problems (listed above)", s.Problems)}
 		}
 		return nil
 	})
 	return cmd
 }
 
-// verifySummary adds up what a verify checked and found.
-type verifySummary struct {
-	points, files, problems, notes int
-	bytes, items                   int64
+// verifyReport is what a verify checked and found: --output json prints
+// it whole.
+type verifyReport struct {
+	Vaults  []vaultReport
+	Summary struct {
+		Vaults, RecoveryPoints, Files, Problems, Notes int
+		Bytes, Items                                   int64
+	}
+}
+
+type vaultReport struct {
+	Vault          awsapi.VaultCheck
+	RecoveryPoints []awsapi.PointCheck
 }
 
 // vaultNames lists every vault's name.
@@ -107,14 +125,21 @@ func (c *cli) vaultNames(ctx context.Context) ([]string, error) {
 }
 
 // verifyVault checks one vault, then each of its recovery points, printing
-// findings as they come.
-func (c *cli) verifyVault(ctx context.Context, ext *extClient, name string, readData bool, sum *verifySummary) error {
+// findings as they come (unless the output is JSON).
+func (c *cli) verifyVault(ctx context.Context, ext *extClient, name string, readData bool, rep *verifyReport) error {
 	var vc awsapi.VaultCheck
 	if err := ext.do(ctx, http.MethodGet, "/cairn/verify/vaults/"+url.PathEscape(name), nil, nil, &vc); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "vault %s: %d recovery points in the catalog, %d complete in storage\n", name, vc.CatalogPoints, vc.StoredPoints)
-	c.printFindings(vc.Problems, vc.Notes, sum)
+	vr := vaultReport{Vault: vc, RecoveryPoints: []awsapi.PointCheck{}}
+	text := !c.out.json()
+	if text {
+		fmt.Fprintf(c.stdout, "vault %s: %d recovery points in the catalog, %d complete in storage\n", name, vc.CatalogPoints, vc.StoredPoints)
+		c.printFindings(vc.Problems, vc.Notes)
+	}
+	s := &rep.Summary
+	s.Problems += len(vc.Problems)
+	s.Notes += len(vc.Notes)
 	for _, arn := range vc.RecoveryPointArns {
 		var pc awsapi.PointCheck
 		q := url.Values{}
@@ -125,10 +150,16 @@ func (c *cli) verifyVault(ctx context.Context, ext *extClient, name string, read
 		if err := ext.do(ctx, http.MethodGet, path, q, nil, &pc); err != nil {
 			return err
 		}
-		sum.points++
-		sum.files += pc.Files
-		sum.bytes += pc.Bytes
-		sum.items += pc.Items
+		vr.RecoveryPoints = append(vr.RecoveryPoints, pc)
+		s.RecoveryPoints++
+		s.Files += pc.Files
+		s.Bytes += pc.Bytes
+		s.Items += pc.Items
+		s.Problems += len(pc.Problems)
+		s.Notes += len(pc.Notes)
+		if !text {
+			continue
+		}
 		status := "ok"
 		if len(pc.Problems) > 0 {
 			status = "PROBLEM"
@@ -138,20 +169,19 @@ func (c *cli) verifyVault(ctx context.Context, ext *extClient, name string, read
 			detail += fmt.Sprintf(", %d items", pc.Items)
 		}
 		fmt.Fprintf(c.stdout, "  %-7s  %s  %s\n", status, arn[strings.LastIndexByte(arn, ':')+1:], detail)
-		c.printFindings(pc.Problems, pc.Notes, sum)
+		c.printFindings(pc.Problems, pc.Notes)
 	}
+	rep.Vaults = append(rep.Vaults, vr)
 	return nil
 }
 
-func (c *cli) printFindings(problems, notes []awsapi.VerifyFinding, sum *verifySummary) {
+func (c *cli) printFindings(problems, notes []awsapi.VerifyFinding) {
 	for _, f := range problems {
 		fmt.Fprintf(c.stdout, "    problem: %s\n", finding(f))
 	}
 	for _, f := range notes {
 		fmt.Fprintf(c.stdout, "    note: %s\n", finding(f))
 	}
-	sum.problems += len(problems)
-	sum.notes += len(notes)
 }
 
 func finding(f awsapi.VerifyFinding) string {

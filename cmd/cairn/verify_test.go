@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -44,6 +45,18 @@ func TestVaultVerify(t *testing.T) {
 	out, _ = cairnOK(t, "vault", "verify", "--vault", "Default", "--read-data")
 	if !strings.Contains(out, "and 600 items") || !strings.Contains(out, ": 0 problems") {
 		t.Fatalf("verify --read-data of a clean vault:\n%s", out)
+	}
+	out, _ = cairnOK(t, "vault", "verify", "--read-data", "--output", "json")
+	var rep struct {
+		Vaults []struct {
+			Vault          struct{ BackupVaultName string }
+			RecoveryPoints []struct{ RecoveryPointArn string }
+		}
+		Summary struct{ RecoveryPoints, Problems, Items int }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Vaults) != 1 || rep.Summary.RecoveryPoints != 1 ||
+		rep.Summary.Items != 600 || rep.Vaults[0].RecoveryPoints[0].RecoveryPointArn != aws.ToString(arn) {
+		t.Fatalf("verify --output json (%v):\n%s", err, out)
 	}
 
 	dataFiles, _ := filepath.Glob(filepath.Join(dir, "data", "*.json.zst"))
