@@ -93,7 +93,7 @@ func (e *env) point(dir, id string, n int, rec *backup.RecoveryPoint) {
 		backup.TableARN(region, account, "orders"), backup.TableARN(region, account, "orders"), id)
 	items := int64(n)
 	if _, err := w.Commit(ctx, vault.CommitInfo{TableARN: backup.TableARN(region, account, "orders"), StartTime: t0,
-		EndTime: t0.Add(time.Minute), ExportTime: t0, ExpectedItemCount: &items, Metadata: meta, ContentChecksum: "v2:" + id}); err != nil {
+		EndTime: t0.Add(time.Minute), ScanStartTime: t0, ExpectedItemCount: &items, Metadata: meta, ContentChecksum: "v2:" + id}); err != nil {
 		e.t.Fatal(err)
 	}
 }

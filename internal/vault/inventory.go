@@ -7,10 +7,12 @@ import (
 	"github.com/cairn-backup/cairn/internal/blob"
 )
 
-// pointFileNames are the names, under a point's prefix, of the files every
+// pointFileNames are the names, under a point's prefix, of the files a
 // point has besides its data files. _started is covered by nothing: it
-// only marks a point in progress (DynamoDB's export has it too).
-var pointFileNames = []string{startedName, summaryName, summaryChecksumName, filesManifestName, filesChecksumName, metadataName}
+// only marks a point in progress (DynamoDB's export has it too); nor is
+// the point's record (record.go), which changes after the point is made.
+var pointFileNames = []string{startedName, summaryName, summaryChecksumName, filesManifestName, filesChecksumName, metadataName,
+	pointRecordName}
 
 // Unlisted returns the objects under the point's prefix that are no file of
 // the point: data files manifest-files.json does not list, and anything

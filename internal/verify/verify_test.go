@@ -144,6 +144,11 @@ func TestStrayAndMissingFiles(t *testing.T) {
 		t.Fatalf("problems %+v", c.Problems)
 	}
 	store.Delete(ctx, stray)
+	// The point's record is no stray: it changes after the point is made.
+	if err := v.PutPointRecord(ctx, "p", []byte(`{"status":"COMPLETED"}`)); err != nil {
+		t.Fatal(err)
+	}
+	noProblems(t, "with a point record", verify.Point(ctx, v, rp, false).Problems)
 	r, _ := v.Open(ctx, "p")
 	gone := r.Files()[0].DataFileS3Key
 	store.Delete(ctx, strings.TrimPrefix(gone, "vaults/v/"))
