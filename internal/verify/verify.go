@@ -223,13 +223,15 @@ func Point(ctx context.Context, v *vault.Vault, rp *backup.RecoveryPoint, readDa
 		}
 	}
 	dataOK := true
+	var outOfSpec int64
 	for _, fe := range r.Files() {
 		c.Files++
 		var err error
 		if readData {
-			var n int64
-			n, err = readFile(ctx, r, fe, &sum, algErr == nil)
+			var n, lax int64
+			n, lax, err = readFile(ctx, r, fe, &sum, algErr == nil)
 			c.Items += n
+			outOfSpec += lax
 		} else {
 			err = r.CheckFile(ctx, fe)
 		}
@@ -244,6 +246,9 @@ func Point(ctx context.Context, v *vault.Vault, rp *backup.RecoveryPoint, readDa
 			dataOK = false
 		}
 	}
+	if outOfSpec > 0 {
+		note("", "%d items are out of DynamoDB's rules (kept as the source held them; a strict target refuses them)", outOfSpec)
+	}
 	if readData && dataOK {
 		if c.Items != s.ItemCount {
 			problem("", "the data files hold %d items, the manifests count %d", c.Items, s.ItemCount)
@@ -256,26 +261,32 @@ func Point(ctx context.Context, v *vault.Vault, rp *backup.RecoveryPoint, readDa
 }
 
 // readFile reads every item of one data file, adding each to sum if
-// checksum is set, and returns how many it read. The ItemReader checks the
-// file's size, MD5 and item count at its end.
-func readFile(ctx context.Context, r *vault.Reader, fe vault.FileEntry, sum *ddbjson.Checksum, checksum bool) (int64, error) {
+// checksum is set, and returns how many it read and how many of those are
+// out of DynamoDB's rules (a backup keeps them; their digest is the lax
+// one, as the engine's). The ItemReader checks the file's size, MD5 and
+// item count at its end.
+func readFile(ctx context.Context, r *vault.Reader, fe vault.FileEntry, sum *ddbjson.Checksum, checksum bool) (items, outOfSpec int64, err error) {
 	ir, err := r.OpenFile(ctx, fe)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer ir.Close()
 	for {
 		item, err := ir.Next()
 		if err == io.EOF {
-			return ir.Items(), nil
+			return ir.Items(), outOfSpec, nil
 		}
 		if err != nil {
-			return ir.Items(), err
+			return ir.Items(), outOfSpec, err
 		}
-		if checksum {
-			if err := sum.Add(item); err != nil {
-				return ir.Items(), fmt.Errorf("data file %s: item %d: %w", fe.DataFileS3Key, ir.Items(), err)
+		if !checksum {
+			continue
+		}
+		if err := sum.Add(item); err != nil {
+			if lerr := sum.AddOutOfSpec(item); lerr != nil {
+				return ir.Items(), outOfSpec, fmt.Errorf("data file %s: item %d is no DynamoDB item: %w", fe.DataFileS3Key, ir.Items(), err)
 			}
+			outOfSpec++
 		}
 	}
 }
