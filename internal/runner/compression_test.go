@@ -53,7 +53,15 @@ func TestCompressionPerVaultAndJob(t *testing.T) {
 		if j = f.wait(t, j.ID); j.State != backup.JobCompleted {
 			t.Fatalf("backup %s %q", j.State, j.StatusMessage)
 		}
-		r, err := vault.New(f.store).Open(ctx, recoveryPointID(j.RecoveryPointARN))
+		bv, err := f.svc.GetVault(ctx, c.vault)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := f.svc.store(ctx, bv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := vault.New(store).Open(ctx, recoveryPointID(j.RecoveryPointARN))
 		if err != nil {
 			t.Fatal(err)
 		}
