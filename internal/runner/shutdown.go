@@ -127,6 +127,10 @@ func (s *Service) requeueCopy(job *backup.CopyJob) {
 // interruptedRestoreMessage is the StatusMessage of a restore job stopped
 // by Shutdown.
 func interruptedRestoreMessage(job *backup.RestoreJob, target string) string {
+	if job.CreatedResourceARN == "" {
+		return fmt.Sprintf("cairn server stopped before the restore finished (its shutdown grace period ended), "+
+			"before it wrote any item: start the restore again (if table %s exists, delete it first)", target)
+	}
 	table := target
 	if job.CreatedResourceARN != "" {
 		table = job.CreatedResourceARN
