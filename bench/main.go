@@ -314,11 +314,14 @@ func backupPhase(ctx context.Context, o *options, r *report) (string, error) {
 			if err := ctx.Err(); err != nil {
 				return "", err
 			}
+			dyn0 := dyn.cpu()
 			m, err := rn.fn(round)
 			if err != nil {
 				return "", fmt.Errorf("backup round %d, %s: %w", round+1, rn.name, err)
 			}
-			logf("backup round %d %-17s %8.0f items/s  %6.2fs  cpu %.2fs (sys %.2fs) %4.1f µs/item  hwm %s%s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), m.Sys.Seconds(), m.usPerItem(), mib(m.HWM), m.instrNote())
+			m.DynCPU = dyn.cpu() - dyn0
+			logf("backup round %d %-17s %8.0f items/s  %6.2fs  cpu %.2fs (sys %.2fs) %4.1f µs/item  hwm %s  dynalite %.2fs (%.0f %%)%s%s", round+1, rn.name, m.rate(), m.Duration.Seconds(), m.CPU.Seconds(), m.Sys.Seconds(), m.usPerItem(), mib(m.HWM),
+				m.DynCPU.Seconds(), 100*m.dynBusy(), m.phaseNote(), m.instrNote())
 			r.add("backup", rn.name, round, m)
 		}
 	}
@@ -433,6 +436,18 @@ func rssPhase(ctx context.Context, o *options, r *report, n int) error {
 	logf("rss %d restore %8.0f items/s  hwm %s", n, m.rate(), mib(m.HWM))
 	r.rss = append(r.rss, rssRow{n, "restore (validated)", m})
 	return nil
+}
+
+// dynBusy is the share of the run's time dynalite spent on the CPU.
+func (m measurement) dynBusy() float64 { return m.DynCPU.Seconds() / m.Duration.Seconds() }
+
+// phaseNote reports a cairn job's phases.
+func (m measurement) phaseNote() string {
+	if m.Scan == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  before scan %.3fs, scan %.3fs (%.0f items/s), after %.3fs", m.Pre.Seconds(), m.Scan.Seconds(),
+		float64(m.Items)/m.Scan.Seconds(), m.Post.Seconds())
 }
 
 // instrNote reports the server's instructions per item when counted.

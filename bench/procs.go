@@ -387,6 +387,16 @@ func readProcStats(pid int) (procStats, error) {
 	return st, nil
 }
 
+// cpu is the process's CPU time so far (user and system), 0 when /proc
+// cannot tell.
+func (p *proc) cpu() time.Duration {
+	st, err := readProcStats(p.cmd.Process.Pid)
+	if err != nil {
+		return 0
+	}
+	return st.CPU.user + st.CPU.sys
+}
+
 func (s *cairnServer) stats() procStats {
 	st, err := readProcStats(s.cmd.Process.Pid)
 	if err != nil {

@@ -103,6 +103,7 @@ func (r *report) write(w io.Writer) {
 		r.rounds(w, "backup", r.backupNames)
 		r.comparisons(w, "backup", r.backupNames, backupTarget)
 		r.cpuTable(w, "backup", r.backupNames)
+		r.timeTable(w, r.backupNames)
 	}
 	if len(r.restoreNames) > 0 {
 		fmt.Fprintf(w, "### Restore of %d items, each run on a fresh dynalite (items/s per round)\n\n", o.items)
@@ -192,6 +193,33 @@ func (r *report) cpuTable(w io.Writer, phase string, names []string) {
 			in = fmt.Sprintf("%.0f", median(instr))
 		}
 		fmt.Fprintf(w, "| %s | %.1f (%.1f-%.1f) | %.1f | %s |\n", name, median(us), slices.Min(us), slices.Max(us), median(sys), in)
+	}
+	fmt.Fprintln(w)
+}
+
+// timeTable prints, per backup run, how busy dynalite was (its CPU time
+// over the run's time: 100 % is one core, the most its single thread
+// gives) and what it spent per item, and for cairn jobs the medians of
+// their phases (see measurement.Pre).
+func (r *report) timeTable(w io.Writer, names []string) {
+	fmt.Fprintln(w, "| run | dynalite busy, median (min-max) | dynalite CPU µs/item | before scan s | scan s | scan items/s | after scan s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, name := range names {
+		ms := r.of("backup", name)
+		var busy, dus, pre, scan, post, rate []float64
+		for _, m := range ms {
+			busy = append(busy, 100*m.dynBusy())
+			dus = append(dus, m.DynCPU.Seconds()*1e6/float64(m.Items))
+			if m.Scan > 0 {
+				pre, scan, post = append(pre, m.Pre.Seconds()), append(scan, m.Scan.Seconds()), append(post, m.Post.Seconds())
+				rate = append(rate, float64(m.Items)/m.Scan.Seconds())
+			}
+		}
+		phases := "- | - | - | -"
+		if len(scan) > 0 {
+			phases = fmt.Sprintf("%.3f | %.3f | %.0f | %.3f", median(pre), median(scan), median(rate), median(post))
+		}
+		fmt.Fprintf(w, "| %s | %.0f %% (%.0f-%.0f) | %.1f | %s |\n", name, median(busy), slices.Min(busy), slices.Max(busy), median(dus), phases)
 	}
 	fmt.Fprintln(w)
 }

@@ -205,6 +205,16 @@ type measurement struct {
 	Instr    int64         // instructions of the cairn server (under callgrind), 0 if not counted
 	HWM      int64         // cairn server's VmHWM, bytes; 0 for baselines
 	Note     string
+	// DynCPU is dynalite's CPU time (user and system) from just before
+	// the run to just after it: what the source spent serving it.
+	DynCPU time.Duration
+	// Phases of a cairn backup job, from the job's and its recovery
+	// point's dates: Pre from the job's creation to the point's (the job
+	// is queued, DescribeTable, the vault), Scan from there to the
+	// point's completion (scan, compress, close every data file), Post
+	// from there to the job's completion (manifests, catalog). Zero for
+	// other runs.
+	Pre, Scan, Post time.Duration
 }
 
 func (m measurement) rate() float64 { return float64(m.Items) / m.Duration.Seconds() }
@@ -364,7 +374,15 @@ func cairnBackup(ctx context.Context, s *cairnServer, table string, segments int
 			if err != nil {
 				return measurement{}, "", err
 			}
-			m := measurement{Items: int64(items), Duration: aws.ToTime(j.CompletionDate).Sub(aws.ToTime(j.CreationDate)),
+			rp, err := s.client.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("Default"),
+				RecoveryPointArn: j.RecoveryPointArn})
+			if err != nil {
+				return measurement{}, "", fmt.Errorf("DescribeRecoveryPoint: %w", err)
+			}
+			jobStart, jobEnd := aws.ToTime(j.CreationDate), aws.ToTime(j.CompletionDate)
+			rpStart, rpEnd := aws.ToTime(rp.CreationDate), aws.ToTime(rp.CompletionDate)
+			m := measurement{Pre: rpStart.Sub(jobStart), Scan: rpEnd.Sub(rpStart), Post: jobEnd.Sub(rpEnd),
+				Items: int64(items), Duration: aws.ToTime(j.CompletionDate).Sub(aws.ToTime(j.CreationDate)),
 				HWM:   after.HWM,
 				Instr: instr,
 				Note:  fmt.Sprintf("%d bytes of items, %d stored", aws.ToInt64(j.BytesTransferred), aws.ToInt64(j.BackupSizeInBytes))}.measured(before.CPU, after.CPU)
