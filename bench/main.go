@@ -85,7 +85,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "cpuprofile", "", "write CPU profiles of each backup run into this directory (builds cairn with -tags cairnprof)")
 	flag.StringVar(&o.compare, "compare", "", "a second cairn, a binary or a git revision to build (e.g. main), measured beside the first in every round")
 	var backupRuns string
-	flag.StringVar(&backupRuns, "backup-runs", "sdk-scan,cairn-api,cairn-engine", "which backup runs to make in each round")
+	flag.StringVar(&backupRuns, "backup-runs", "sdk-scan,cairn-api,cairn-engine", "which backup runs to make in each round (sdk-scan, sdk-describe-scan, cairn-api, cairn-engine)")
 	flag.StringVar(&o.callgrindDir, "callgrind", "", "run cairn server under valgrind --tool=callgrind and write each backup job's instruction counts into this directory")
 	flag.Parse()
 	o.phases, o.backupRuns = set(phases), set(backupRuns)
@@ -280,6 +280,15 @@ func backupPhase(ctx context.Context, o *options, r *report) (string, error) {
 	all := []runner{
 		{"sdk-scan", func(round int) (measurement, error) {
 			m, err := profileSelf(o.profilePath("sdk-scan", round), func() (measurement, error) { return sdkScan(ctx, db, "bench", o.segments) })
+			if err == nil && m.Items != int64(o.items) {
+				err = fmt.Errorf("SDK scan read %d items, want %d", m.Items, o.items)
+			}
+			return m, err
+		}},
+		{"sdk-describe-scan", func(round int) (measurement, error) {
+			m, err := profileSelf(o.profilePath("sdk-describe-scan", round), func() (measurement, error) {
+				return sdkDescribeScan(ctx, db, "bench", o.segments)
+			})
 			if err == nil && m.Items != int64(o.items) {
 				err = fmt.Errorf("SDK scan read %d items, want %d", m.Items, o.items)
 			}

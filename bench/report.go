@@ -154,19 +154,32 @@ const (
 // comparisons prints each cairn run against the phase's baseline
 // (names[0]): the ratio of the medians, and the median and lowest of the
 // ratios within a round (the runs of a round saw the same machine).
+//
+// When the backup ran sdk-describe-scan too, the cairn runs are also
+// compared with it: the bare scan preceded by the calls that record the
+// table's settings (see sdkDescribeScan).
 func (r *report) comparisons(w io.Writer, phase string, names []string, target float64) {
-	base := r.of(phase, names[0])
 	fmt.Fprintln(w, "| comparison | baseline items/s | cairn items/s | ratio of medians | per-round ratios: median (lowest) | target | result |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
-	for _, name := range names[1:] {
-		ms := r.of(phase, name)
+	row := func(name, baseName string) {
+		base, ms := r.of(phase, baseName), r.of(phase, name)
 		var paired []float64
 		for i := range min(len(ms), len(base)) {
 			paired = append(paired, ms[i].rate()/base[i].rate())
 		}
 		b, c := median(rates(base)), median(rates(ms))
-		fmt.Fprintf(w, "| %s vs %s | %.0f | %.0f | %.2f | %.2f (%.2f) | %.2f | %s |\n", name, names[0], b, c, c/b,
+		fmt.Fprintf(w, "| %s vs %s | %.0f | %.0f | %.2f | %.2f (%.2f) | %.2f | %s |\n", name, baseName, b, c, c/b,
 			median(paired), slices.Min(paired), target, verdict(median(paired), target))
+	}
+	for _, name := range names[1:] {
+		row(name, names[0])
+	}
+	if phase == "backup" && slices.Contains(names, "sdk-describe-scan") {
+		for _, name := range names[1:] {
+			if strings.HasPrefix(name, "cairn-api") {
+				row(name, "sdk-describe-scan")
+			}
+		}
 	}
 	fmt.Fprintln(w)
 }

@@ -282,6 +282,30 @@ func sdkScan(ctx context.Context, db *dynamodb.Client, table string, segments in
 	return m, context.Cause(ctx)
 }
 
+// sdkDescribeScan is sdkScan preceded by the calls with which cairn
+// records a table's settings before it scans (dynamodb.Client's
+// DescribeTable): DescribeTable, DescribeTimeToLive,
+// DescribeContinuousBackups and ListTagsOfResource, one after the other.
+// A server that does not implement one of them (dynalite has no
+// DescribeContinuousBackups) answers with an error the run ignores, as
+// cairn does. It tells what a backup's start costs the source from what
+// its scan costs.
+func sdkDescribeScan(ctx context.Context, db *dynamodb.Client, table string, segments int) (measurement, error) {
+	cpu0, t0 := selfCPU(), time.Now()
+	d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return measurement{}, err
+	}
+	_, _ = db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	_, _ = db.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(table)})
+	if _, err := db.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: d.Table.TableArn}); err != nil {
+		return measurement{}, err
+	}
+	m, err := sdkScan(ctx, db, table, segments)
+	m.Duration = time.Since(t0)
+	return m.measured(cpu0, selfCPU()), err
+}
+
 // sdkLoad is the restore baseline: the SDK's BatchWriteItem from writers
 // goroutines, items decoded before the clock starts.
 func sdkLoad(ctx context.Context, db *dynamodb.Client, table string, writers int, batches [][]ddbtypes.WriteRequest) (measurement, error) {
