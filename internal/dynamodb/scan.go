@@ -53,12 +53,28 @@ type ScanPage struct {
 	Bytes int
 
 	mem *pageMem
+	// release is NewScanPage's.
+	release func()
+}
+
+// NewScanPage returns a page of items for a Scanner other than Client (an
+// in-memory source, a test): its first Release calls release (if not
+// nil), so that the source knows when the consumer is done with the page.
+func NewScanPage(items [][]byte, lastEvaluatedKey []byte, release func()) *ScanPage {
+	return &ScanPage{Items: items, LastEvaluatedKey: lastEvaluatedKey, Count: len(items), ScannedCount: len(items), release: release}
 }
 
 // Release returns the page's buffer to the pool; Items become invalid. It
 // may be called more than once and on a nil page.
 func (p *ScanPage) Release() {
-	if p == nil || p.mem == nil {
+	if p == nil {
+		return
+	}
+	if f := p.release; f != nil {
+		p.release = nil
+		f()
+	}
+	if p.mem == nil {
 		return
 	}
 	putMem(p.mem)

@@ -212,6 +212,21 @@ func keepOutOfSpec(in BackupInput, sum *ddbjson.Checksum, item []byte, why error
 	return nil
 }
 
+// pagesAhead is how many pages of a segment may wait, read but not yet
+// written, while the segment's writer works on the page before them. Each
+// segment has a fetcher that sends the segment's next Scan as soon as the
+// page it read is queued, so the source serves the next page while the
+// previous one is checksummed, compressed and written; a fetcher stops when
+// the queue is full. So a segment holds at most pagesAhead+2 pages: the one
+// being written, pagesAhead queued, and the one being read (or waiting for
+// room in the queue). A Scan page is at most 1 MB of item data in
+// DynamoDB's accounting (its JSON a little more); at MaxParallelSegments
+// segments that bounds a backup's pages to about 16 × 3 × 1.3 MB. The
+// writer of a page is faster than the source in every measured case
+// (docs/benchmarks.md: the fetcher's gap between a response and the next
+// request is under 1 % of a segment's time), so one page ahead suffices.
+const pagesAhead = 1
+
 func scanSegment(ctx context.Context, in BackupInput, seg, total int, sum *ddbjson.Checksum, c *counters, issues *issueList) (err error) {
 	var sink ItemSink
 	if in.NewSink != nil {
@@ -222,7 +237,7 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, sum *ddbjs
 			}
 		}()
 	}
-	pages := make(chan *dynamodb.ScanPage, 1)
+	pages := make(chan *dynamodb.ScanPage, pagesAhead)
 	fetchErr := make(chan error, 1)
 	go func() {
 		defer close(pages)
