@@ -40,11 +40,12 @@ bench: testbed build
 	bash bench/run.sh
 
 # The backup side by side (docs/benchmarks.md, issue 8 item 18): the bare
-# SDK scan and cairn's backup job alternating in 7 rounds on one dynalite,
-# with the CPU per item of each. COMPARE=REV adds the build of a git
+# SDK scan, the same scan after the four calls that record a table's
+# settings (sdk-describe-scan) and cairn's backup job alternating in 7
+# rounds on one dynalite, with the CPU per item of each and dynalite's. COMPARE=REV adds the build of a git
 # revision (or a binary) to every round.
 bench-backup: testbed
-	bash bench/run.sh -phases backup -rounds 7 -backup-runs sdk-scan,cairn-api $(if $(COMPARE),-compare $(COMPARE))
+	bash bench/run.sh -phases backup -rounds 7 -backup-runs sdk-scan,sdk-describe-scan,cairn-api $(if $(COMPARE),-compare $(COMPARE))
 
 clean:
 	rm -rf cairn demo-data

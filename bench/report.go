@@ -174,6 +174,25 @@ func (r *report) comparisons(w io.Writer, phase string, names []string, target f
 	for _, name := range names[1:] {
 		row(name, names[0])
 	}
+	// A cairn job's scan phase (see measurement.Scan) against the bare
+	// scan: the same work but for the calls before the scan.
+	for _, name := range names[1:] {
+		base, ms := r.of(phase, names[0]), r.of(phase, name)
+		var paired, scan []float64
+		for i := range min(len(ms), len(base)) {
+			if ms[i].Scan > 0 {
+				rate := float64(ms[i].Items) / ms[i].Scan.Seconds()
+				scan = append(scan, rate)
+				paired = append(paired, rate/base[i].rate())
+			}
+		}
+		if len(paired) == 0 {
+			continue
+		}
+		b, c := median(rates(base)), median(scan)
+		fmt.Fprintf(w, "| %s's scan phase vs %s | %.0f | %.0f | %.2f | %.2f (%.2f) | - | - |\n", name, names[0], b, c, c/b,
+			median(paired), slices.Min(paired))
+	}
 	if phase == "backup" && slices.Contains(names, "sdk-describe-scan") {
 		for _, name := range names[1:] {
 			if strings.HasPrefix(name, "cairn-api") {

@@ -53,7 +53,20 @@ func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
-	return nil
+	// dynalite answers CreateTable with a CREATING table and refuses
+	// writes (ResourceNotFoundException) until it is ACTIVE, even with
+	// --createTableMs 0.
+	for range 3000 {
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if d.Table.TableStatus == ddbtypes.TableStatusActive {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("table %s is not ACTIVE after 30 s", name)
 }
 
 // itemSource generates the benchmark's items: ddbjson.RandomItems with a
