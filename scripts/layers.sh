@@ -26,4 +26,5 @@ check ./internal/verify "^$mod/internal/(runner|sqlite|awsapi|dynamodb|engine|bl
 check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
 check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
 check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)" "a rebuild reads vaults and writes through backup.Catalog"
+check ./internal/policy "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "policies are parsed purely, on the domain's types" "^$mod/internal/(backup|schedule)$"
 exit $fail
