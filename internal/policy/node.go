@@ -311,4 +311,9 @@ func dedup(v []string) []string {
 }
 
 // field returns the element k of a section, or nil.
-func (n *node) field(k string) *node { return n.obj[k] }
+func (n *node) field(k string) *node {
+	if n == nil || n.kind != kObject {
+		return nil
+	}
+	return n.obj[k]
+}

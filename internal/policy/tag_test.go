@@ -11,7 +11,7 @@ import (
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := readTestdata(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,3 +169,5 @@ func asError(err error, e **backup.Error) bool {
 	*e = v
 	return ok
 }
+
+func readTestdata(name string) ([]byte, error) { return os.ReadFile("testdata/" + name) }
