@@ -223,6 +223,45 @@ type StackStore interface {
 	ListStacks(ctx context.Context, p Page) (stacks []*Stack, next string, err error)
 }
 
+// PolicyChanges are the changes one apply (or delete) of a backup policy
+// makes to the plans and selections it manages. Every plan and selection
+// created has ManagedBy set to the policy's name.
+type PolicyChanges struct {
+	// CreatePlans are new plans (first versions).
+	CreatePlans []*BackupPlan
+	// UpdatePlans are new versions of plans the policy manages.
+	UpdatePlans []*BackupPlan
+	// CreateSelections are new selections, of new plans or of plans the
+	// policy manages.
+	CreateSelections []*BackupSelection
+	// DeleteSelections are selections the policy manages, removed.
+	DeleteSelections []*BackupSelection
+	// DeletePlans are plans (IDs) the policy manages, marked deleted at
+	// DeletionDate after their selections are removed.
+	DeletePlans  []string
+	DeletionDate time.Time
+}
+
+// PolicyStore keeps governance policies. A backup policy's plans and
+// selections change with it, in the same transaction: a policy is never
+// stored half-applied.
+type PolicyStore interface {
+	// ApplyPolicy creates or replaces the policy p.Name (keeping its
+	// CreationDate when it exists) and makes ch, all in one transaction:
+	// if any part fails, nothing changes. Plans updated, deleted or given
+	// selections, and selections deleted, must be managed by p.Name, else
+	// it fails with ErrInvalidRequest; other errors are those of the
+	// PlanStore methods that make the same changes.
+	ApplyPolicy(ctx context.Context, p *Policy, ch PolicyChanges) error
+	// GetPolicy returns the policy or ErrNotFound.
+	GetPolicy(ctx context.Context, name string) (*Policy, error)
+	// ListPolicies returns policies by name.
+	ListPolicies(ctx context.Context, p Page) (policies []*Policy, next string, err error)
+	// DeletePolicy removes the policy and makes ch (removing what it
+	// manages) in one transaction; ErrNotFound if there is no such policy.
+	DeletePolicy(ctx context.Context, name string, ch PolicyChanges) error
+}
+
 // TagStore changes the tags of vaults, backup plans and recovery points
 // (Vault.Tags, BackupPlan.Tags, RecoveryPoint.Tags, which the other stores
 // read with the resource).
@@ -249,5 +288,6 @@ type Catalog interface {
 	CopyJobStore
 	StackStore
 	TagStore
+	PolicyStore
 	Close() error
 }

@@ -77,6 +77,10 @@ type BackupPlan struct {
 	LastExecutionDate time.Time
 	// Tags are the plan's tags (BackupPlanTags); shared by all versions.
 	Tags map[string]string
+	// ManagedBy is the name of the backup policy that manages the plan
+	// (empty for plans made through the API): the API refuses to change or
+	// delete it. Set when the plan is created, shared by all versions.
+	ManagedBy string
 }
 
 // Rule returns the rule with the given id, or nil.
@@ -148,6 +152,9 @@ type BackupSelection struct {
 	BackupPlanID     string
 	CreationDate     time.Time
 	CreatorRequestID string
+	// ManagedBy is the name of the backup policy that manages the
+	// selection (empty for selections made through the API).
+	ManagedBy string
 }
 
 // Resource is a protectable resource as the scheduler sees it when it

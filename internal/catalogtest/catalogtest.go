@@ -63,6 +63,11 @@
 //     of a running job for one resource, of jobs of one rule occurrence, or
 //     of jobs of one kind with one idempotency token, exactly one succeeds;
 //     a plan is never deleted with selections.
+//   - Policies: ListPolicies orders by name; re-applying a policy keeps its
+//     CreationDate and type (another type under the name is
+//     ErrAlreadyExists). ApplyPolicy and DeletePolicy store the policy and
+//     its plan and selection changes together or not at all; plans and
+//     selections keep the ManagedBy they were created with.
 package catalogtest
 
 import (
@@ -119,6 +124,9 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"IdempotencyTokenRace", testIdempotencyTokenRace},
 		{"IdempotencyTokenRules", testIdempotencyTokenRules},
 		{"Stacks", testStacks},
+		{"Policies", testPolicies},
+		{"PolicyManagedPlans", testPolicyManagedPlans},
+		{"PolicyApplyAtomic", testPolicyApplyAtomic},
 		{"Tags", testTags},
 		{"TagsConcurrent", testTagsConcurrent},
 		{"InvalidPages", testInvalidPages},

@@ -112,6 +112,7 @@ const (
 	tokenSelection = "bs1"
 	tokenCopies    = "c1"
 	tokenStacks    = "s1"
+	tokenPolicies  = "po1"
 )
 
 func encodeToken(kind string, parts ...string) string {

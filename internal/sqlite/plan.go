@@ -19,7 +19,7 @@ const (
 // planCols selects a version of a plan from backup_plans joined with
 // backup_plan_versions.
 const planCols = `id, arn, account_id, region, creator_request_id, deletion_ns, last_execution_ns, tags,
-	version_id, version_ns, document`
+	version_id, version_ns, document, managed_by`
 
 // planLatest joins each plan with its latest version.
 const planLatest = "backup_plans JOIN backup_plan_versions ON plan_id = id AND version_id = latest_version"
@@ -33,7 +33,7 @@ func scanPlan(s scanner) (*backup.BackupPlan, error) {
 		document          sql.NullString
 	)
 	err := s.Scan(&p.ID, &p.ARN, &p.AccountID, &p.Region, &p.CreatorRequestID, &deleted, &executed, &tags,
-		&p.VersionID, &versionNs, &document)
+		&p.VersionID, &versionNs, &document, &p.ManagedBy)
 	if err != nil {
 		return nil, err
 	}
@@ -83,32 +83,48 @@ func nameTaken(err error, name string) error {
 // ErrAlreadyExists if p.ID is taken or a live plan is named
 // p.BackupPlanName.
 func (c *Catalog) CreateBackupPlan(ctx context.Context, p *backup.BackupPlan) error {
-	created, doc, err := planVersionArgs(p)
+	created, deleted, executed, tags, doc, err := createPlanArgs(p)
 	if err != nil {
 		return err
-	}
-	deleted, err := nanos(p.DeletionDate, "DeletionDate")
-	if err != nil {
-		return err
-	}
-	executed, err := nanos(p.LastExecutionDate, "LastExecutionDate")
-	if err != nil {
-		return err
-	}
-	tags, err := jsonText(p.Tags, p.Tags == nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
 	}
 	tx, err := c.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO backup_plans (id, arn, account_id, region, name,
-		creator_request_id, creation_ns, deletion_ns, last_execution_ns, latest_version, tags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if err := createPlanTx(ctx, tx, p, created, deleted, executed, tags, doc); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// createPlanArgs checks p and returns its stored values.
+func createPlanArgs(p *backup.BackupPlan) (created int64, deleted, executed, tags any, doc string, err error) {
+	if created, doc, err = planVersionArgs(p); err != nil {
+		return
+	}
+	if deleted, err = nanos(p.DeletionDate, "DeletionDate"); err != nil {
+		return
+	}
+	if executed, err = nanos(p.LastExecutionDate, "LastExecutionDate"); err != nil {
+		return
+	}
+	if tags, err = jsonText(p.Tags, p.Tags == nil); err != nil {
+		err = fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
+	}
+	return
+}
+
+// createPlanTx is CreateBackupPlan within tx.
+func createPlanTx(ctx context.Context, tx *sql.Tx, p *backup.BackupPlan, created int64, deleted, executed, tags any, doc string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO backup_plans (id, arn, account_id, region, name,
+		creator_request_id, creation_ns, deletion_ns, last_execution_ns, latest_version, tags, managed_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.ARN, p.AccountID, p.Region, p.BackupPlanName,
-		p.CreatorRequestID, created, deleted, executed, p.VersionID, tags)
+		p.CreatorRequestID, created, deleted, executed, p.VersionID, tags, p.ManagedBy)
 	switch {
 	case isPrimaryKeyViolation(err):
 		return wrapf(err, backup.ErrAlreadyExists, kindPlan, p.ID, "backup plan %s already exists", p.ID)
@@ -119,9 +135,6 @@ func (c *Catalog) CreateBackupPlan(ctx context.Context, p *backup.BackupPlan) er
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO backup_plan_versions (plan_id, version_id, version_ns, document)
 		VALUES (?, ?, ?, ?)`, p.ID, p.VersionID, created, doc); err != nil {
-		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
 	}
 	return nil
@@ -233,22 +246,25 @@ func (c *Catalog) planExists(ctx context.Context, id string) error {
 }
 
 // livePlan returns ErrNotFound within tx unless plan id exists and is not
-// deleted.
-func livePlan(ctx context.Context, tx *sql.Tx, id string) error {
-	var deleted sql.NullInt64
-	err := tx.QueryRowContext(ctx, "SELECT deletion_ns FROM backup_plans WHERE id = ?", id).Scan(&deleted)
+// deleted; else the name of the policy that manages it ("" for none).
+func livePlan(ctx context.Context, tx *sql.Tx, id string) (string, error) {
+	var (
+		deleted   sql.NullInt64
+		managedBy string
+	)
+	err := tx.QueryRowContext(ctx, "SELECT deletion_ns, managed_by FROM backup_plans WHERE id = ?", id).Scan(&deleted, &managedBy)
 	if errors.Is(err, sql.ErrNoRows) {
-		return backup.NotFound(kindPlan, id)
+		return "", backup.NotFound(kindPlan, id)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: backup plan %s: %w", id, err)
+		return "", fmt.Errorf("sqlite: backup plan %s: %w", id, err)
 	}
 	if deleted.Valid {
 		e := backup.NotFound(kindPlan, id)
 		e.Message = fmt.Sprintf("backup plan %s was deleted", id)
-		return e
+		return "", e
 	}
-	return nil
+	return managedBy, nil
 }
 
 // UpdateBackupPlan stores p as the new latest version of plan p.ID: its
@@ -267,10 +283,21 @@ func (c *Catalog) UpdateBackupPlan(ctx context.Context, p *backup.BackupPlan) er
 		return fmt.Errorf("sqlite: update backup plan %s: %w", p.ID, err)
 	}
 	defer tx.Rollback()
-	if err := livePlan(ctx, tx, p.ID); err != nil {
+	if err := updatePlanTx(ctx, tx, p, created, doc); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO backup_plan_versions (plan_id, version_id, version_ns, document)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: update backup plan %s: %w", p.ID, err)
+	}
+	return nil
+}
+
+// updatePlanTx is UpdateBackupPlan within tx.
+func updatePlanTx(ctx context.Context, tx *sql.Tx, p *backup.BackupPlan, created int64, doc string) error {
+	if _, err := livePlan(ctx, tx, p.ID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO backup_plan_versions (plan_id, version_id, version_ns, document)
 		VALUES (?, ?, ?, ?)`, p.ID, p.VersionID, created, doc)
 	if isPrimaryKeyViolation(err) {
 		return wrapf(err, backup.ErrAlreadyExists, kindPlanVersion, p.VersionID,
@@ -285,9 +312,6 @@ func (c *Catalog) UpdateBackupPlan(ctx context.Context, p *backup.BackupPlan) er
 		return nameTaken(err, p.BackupPlanName)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: update backup plan %s: %w", p.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: update backup plan %s: %w", p.ID, err)
 	}
 	return nil
@@ -323,7 +347,19 @@ func (c *Catalog) DeleteBackupPlan(ctx context.Context, id string, at time.Time)
 		return nil, fmt.Errorf("sqlite: delete backup plan %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	if err := livePlan(ctx, tx, id); err != nil {
+	p, err := deletePlanTx(ctx, tx, id, ns)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: delete backup plan %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// deletePlanTx is DeleteBackupPlan within tx.
+func deletePlanTx(ctx context.Context, tx *sql.Tx, id string, ns int64) (*backup.BackupPlan, error) {
+	if _, err := livePlan(ctx, tx, id); err != nil {
 		return nil, err
 	}
 	var n int64
@@ -339,17 +375,10 @@ func (c *Catalog) DeleteBackupPlan(ctx context.Context, id string, at time.Time)
 	if _, err := tx.ExecContext(ctx, "UPDATE backup_plans SET deletion_ns = ? WHERE id = ?", ns, id); err != nil {
 		return nil, fmt.Errorf("sqlite: delete backup plan %s: %w", id, err)
 	}
-	p, err := getPlan(ctx, tx, id, "")
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: delete backup plan %s: %w", id, err)
-	}
-	return p, nil
+	return getPlan(ctx, tx, id, "")
 }
 
-const selectionCols = "id, plan_id, creator_request_id, creation_ns, document"
+const selectionCols = "id, plan_id, creator_request_id, creation_ns, document, managed_by"
 
 func scanSelection(s scanner) (*backup.BackupSelection, error) {
 	var (
@@ -357,7 +386,7 @@ func scanSelection(s scanner) (*backup.BackupSelection, error) {
 		created  int64
 		document sql.NullString
 	)
-	if err := s.Scan(&sel.SelectionID, &sel.BackupPlanID, &sel.CreatorRequestID, &created, &document); err != nil {
+	if err := s.Scan(&sel.SelectionID, &sel.BackupPlanID, &sel.CreatorRequestID, &created, &document, &sel.ManagedBy); err != nil {
 		return nil, err
 	}
 	sel.CreationDate = time.Unix(0, created).UTC()
@@ -371,6 +400,16 @@ func scanSelection(s scanner) (*backup.BackupSelection, error) {
 // unknown or deleted, and with ErrAlreadyExists if s.SelectionID is taken
 // or the plan has a selection named s.SelectionName.
 func (c *Catalog) CreateBackupSelection(ctx context.Context, s *backup.BackupSelection) error {
+	return createSelection(ctx, c.write, s)
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// createSelection is CreateBackupSelection on db.
+func createSelection(ctx context.Context, db execer, s *backup.BackupSelection) error {
 	switch {
 	case s.SelectionID == "":
 		return backup.Errorf(backup.ErrMissingParameter, "SelectionId is required")
@@ -389,10 +428,10 @@ func (c *Catalog) CreateBackupSelection(ctx context.Context, s *backup.BackupSel
 	}
 	// One statement: the plan cannot be deleted between the check and the
 	// insert.
-	res, err := c.write.ExecContext(ctx, `INSERT INTO backup_selections
-		(id, plan_id, name, creator_request_id, creation_ns, document)
-		SELECT ?, ?2, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM backup_plans WHERE id = ?2 AND deletion_ns IS NULL)`,
-		s.SelectionID, s.BackupPlanID, s.SelectionName, s.CreatorRequestID, created, doc)
+	res, err := db.ExecContext(ctx, `INSERT INTO backup_selections
+		(id, plan_id, name, creator_request_id, creation_ns, document, managed_by)
+		SELECT ?, ?2, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM backup_plans WHERE id = ?2 AND deletion_ns IS NULL)`,
+		s.SelectionID, s.BackupPlanID, s.SelectionName, s.CreatorRequestID, created, doc, s.ManagedBy)
 	switch {
 	case isPrimaryKeyViolation(err):
 		return wrapf(err, backup.ErrAlreadyExists, kindSelection, s.SelectionID, "backup selection %s already exists", s.SelectionID)
@@ -440,7 +479,12 @@ func selectionListQuery(planID string) *listQuery {
 // DeleteBackupSelection removes selection selectionID of plan planID;
 // ErrNotFound if absent.
 func (c *Catalog) DeleteBackupSelection(ctx context.Context, planID, selectionID string) error {
-	res, err := c.write.ExecContext(ctx, "DELETE FROM backup_selections WHERE id = ? AND plan_id = ?", selectionID, planID)
+	return deleteSelection(ctx, c.write, planID, selectionID)
+}
+
+// deleteSelection is DeleteBackupSelection on db.
+func deleteSelection(ctx context.Context, db execer, planID, selectionID string) error {
+	res, err := db.ExecContext(ctx, "DELETE FROM backup_selections WHERE id = ? AND plan_id = ?", selectionID, planID)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete backup selection %s: %w", selectionID, err)
 	}
