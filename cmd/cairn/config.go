@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/policy"
 )
 
 // Config is the server's configuration: flags override the file, the file
@@ -59,6 +61,11 @@ type Config struct {
 	// Storage says where vault data may live; API clients choose only
 	// among what it allows.
 	Storage StorageConfig `yaml:"storage"`
+	// Governance names a preset of governance policies applied at every
+	// start (docs/governance.md): "superwerker" applies superwerker's tag
+	// and backup policies, the backup policy's regions naming Region.
+	// Empty applies none.
+	Governance string `yaml:"governance"`
 
 	// Running the server (docs/operations.md). Zero values take the
 	// defaults below.
@@ -352,6 +359,9 @@ func (c *Config) validateOperations() error {
 	case "", "text", "json":
 	default:
 		return fmt.Errorf("config: log_format %q must be text or json", c.LogFormat)
+	}
+	if c.Governance != "" && !slices.Contains(policy.Presets, c.Governance) {
+		return fmt.Errorf("config: governance %q must be one of %s (or left out)", c.Governance, strings.Join(policy.Presets, ", "))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: set both tls_cert and tls_key (--tls-cert and --tls-key), or neither")

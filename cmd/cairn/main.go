@@ -132,7 +132,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	cat := catalogCmd(stdout, stderr)
 	cat.GroupID = "server"
 	root.AddCommand(cat)
-	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.applyCmd()} {
+	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.applyCmd(), c.policyCmd()} {
 		cmd.GroupID = "client"
 		root.AddCommand(cmd)
 	}

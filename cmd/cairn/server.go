@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/clock"
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/runner"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
@@ -43,6 +44,7 @@ type serverFlags struct {
 	shutdownGrace time.Duration
 	tlsCert       string
 	tlsKey        string
+	governance    string
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -54,6 +56,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 0, "how long SIGTERM lets running jobs finish before they are queued again for the next start (default 1m)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve the API over HTTPS; needs --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&f.governance, "governance", "", "apply a preset of governance policies at start: superwerker (docs/governance.md)")
 }
 
 // newServerCmd is `cairn server`.
@@ -76,7 +79,8 @@ AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain); more sources come
 from the config file. Logs go to stderr.`,
 		Example: `  cairn server --listen 127.0.0.1:7171 --data-dir /var/lib/cairn
   AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 cairn server --config cairn.yaml
-  cairn server --listen :7171 --tls-cert cert.pem --tls-key key.pem --log-format json`,
+  cairn server --listen :7171 --tls-cert cert.pem --tls-key key.pem --log-format json
+  cairn server --governance superwerker   # every table tagged superwerker:backup=daily, backed up daily`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServer(cmd.Context(), f, stderr) },
 	}
@@ -98,7 +102,7 @@ func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
 	for _, fl := range []struct {
 		flag string
 		dst  *string
-	}{{f.listen, &cfg.Listen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}} {
+	}{{f.listen, &cfg.Listen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}, {f.governance, &cfg.Governance}} {
 		if fl.flag != "" {
 			*fl.dst = fl.flag
 		}
@@ -245,6 +249,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	// The scheduler and the lifecycle worker run once what a previous
 	// process left is repaired.
+	if err := m.applyGovernance(ctx); err != nil {
+		return err
+	}
 	m.Service.Start()
 	api, err := awsapi.New(awsapi.Config{
 		Service: m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
@@ -439,4 +446,25 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 		return nil, fmt.Errorf("config: tls_cert %s and tls_key %s: %w", c.TLSCert, c.TLSKey, err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// applyGovernance applies the policies of the configured governance preset
+// (Config.Governance): at every start, so that they are as the preset says
+// (applying them unchanged changes nothing).
+func (m *Main) applyGovernance(ctx context.Context) error {
+	if m.Config.Governance == "" {
+		return nil
+	}
+	ps, err := policy.Preset(m.Config.Governance, m.Config.Region)
+	if err != nil {
+		return fmt.Errorf("governance: %w", err)
+	}
+	for _, in := range ps {
+		res, err := m.Service.ApplyPolicy(ctx, in)
+		if err != nil {
+			return fmt.Errorf("governance %s: apply policy %s: %w", m.Config.Governance, in.Name, err)
+		}
+		m.Logger.Info("governance policy in force", "preset", m.Config.Governance, "policy", in.Name, "action", res.Changes[0].Action)
+	}
+	return nil
 }

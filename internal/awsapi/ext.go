@@ -23,6 +23,7 @@ import (
 //	GET    /cairn/backup-jobs/{backupJobId}/progress   -> JobProgress
 //	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
 //	GET    /cairn/verify/...                            (verify.go)
+//	PUT|GET|DELETE /cairn/policies/...                  (policies.go)
 
 // MaxTemplateBytes is the largest TemplateBody ApplyStack accepts.
 const MaxTemplateBytes = 1 << 20

@@ -520,3 +520,31 @@ func errorOf(t *testing.T, b []byte) errorBody {
 	}
 	return e
 }
+
+func (f *fakeService) ApplyPolicy(_ context.Context, in backup.ApplyPolicyInput) (*backup.PolicyResult, error) {
+	if err := f.record("ApplyPolicy", in); err != nil {
+		return nil, err
+	}
+	return &backup.PolicyResult{Policy: &backup.Policy{Name: in.Name, Type: in.Type, Document: in.Document, Options: in.Options}}, nil
+}
+
+func (f *fakeService) GetPolicy(_ context.Context, name string) (*backup.PolicyResult, error) {
+	if err := f.record("GetPolicy", name); err != nil {
+		return nil, err
+	}
+	return &backup.PolicyResult{Policy: &backup.Policy{Name: name, Type: backup.PolicyTypeTag}}, nil
+}
+
+func (f *fakeService) ListPolicies(_ context.Context, p backup.Page) ([]*backup.Policy, string, error) {
+	if err := f.record("ListPolicies", p); err != nil {
+		return nil, "", err
+	}
+	return nil, "", nil
+}
+
+func (f *fakeService) DeletePolicy(_ context.Context, name string) (*backup.PolicyResult, error) {
+	if err := f.record("DeletePolicy", name); err != nil {
+		return nil, err
+	}
+	return &backup.PolicyResult{Policy: &backup.Policy{Name: name, Type: backup.PolicyTypeTag}}, nil
+}

@@ -168,4 +168,72 @@ type Service interface {
 	StackService
 	TagService
 	VerifyService
+	PolicyService
+}
+
+// ApplyPolicyInput asks to create or update a governance policy.
+type ApplyPolicyInput struct {
+	Name     string
+	Type     PolicyType
+	Document string // the JSON document, in AWS Organizations' syntax
+	Options  PolicyOptions
+}
+
+// Actions of a PolicyChange.
+const (
+	PolicyActionCreate = "CREATE"
+	PolicyActionUpdate = "UPDATE"
+	PolicyActionDelete = "DELETE"
+	PolicyActionNone   = "NONE"
+	// PolicyActionSkip: a plan of the policy that is not for the server's
+	// region.
+	PolicyActionSkip = "SKIP"
+)
+
+// PolicyChange reports what applying or deleting a policy did to the
+// policy itself (Kind "Policy") or to one plan or selection it manages.
+type PolicyChange struct {
+	Kind   string // Policy, BackupPlan or BackupSelection
+	Name   string
+	ID     string
+	Action string
+	// VersionID is a plan's version after the change.
+	VersionID string `json:",omitempty"`
+	Message   string `json:",omitempty"`
+}
+
+// ManagedPlan is a plan a backup policy manages, with its selections'
+// names.
+type ManagedPlan struct {
+	BackupPlanID   string
+	BackupPlanName string
+	VersionID      string
+	Selections     []string
+}
+
+// PolicyResult is a policy, what it manages, and what the request
+// changed.
+type PolicyResult struct {
+	Policy  *Policy
+	Plans   []ManagedPlan  `json:",omitempty"`
+	Changes []PolicyChange `json:",omitempty"`
+}
+
+// PolicyService manages governance policies. A backup policy creates and
+// keeps up to date the plans and selections it implies in the server's
+// region; they are marked ManagedBy the policy and PlanService refuses to
+// change or delete them (ErrInvalidRequest naming the policy).
+type PolicyService interface {
+	// ApplyPolicy validates the document (errors name its path) and the
+	// options, then stores the policy and makes its plans and selections
+	// match it, all or nothing. Applying what is stored already changes
+	// nothing.
+	ApplyPolicy(ctx context.Context, in ApplyPolicyInput) (*PolicyResult, error)
+	// GetPolicy returns the policy and the plans it manages.
+	GetPolicy(ctx context.Context, name string) (*PolicyResult, error)
+	// ListPolicies returns policies by name.
+	ListPolicies(ctx context.Context, p Page) ([]*Policy, string, error)
+	// DeletePolicy removes the policy and the plans and selections it
+	// manages; their recovery points stay, under their lifecycle.
+	DeletePolicy(ctx context.Context, name string) (*PolicyResult, error)
 }

@@ -192,3 +192,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPresetSuperwerker(t *testing.T) {
+	ps, err := Preset("superwerker", "eu-central-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].Type != backup.PolicyTypeTag || ps[1].Type != backup.PolicyTypeBackup {
+		t.Fatalf("preset = %+v", ps)
+	}
+	rules, err := ParseTagPolicy(ps[0].Name, []byte(ps[0].Document), ps[0].Options)
+	if err != nil || len(rules) != 1 || rules[0].Key != "superwerker:backup" || rules[0].Options.DefaultValue != "daily" {
+		t.Fatalf("tag policy: %+v %v", rules, err)
+	}
+	if err := ValidateOptions(ps[0].Type, []byte(ps[0].Document), ps[0].Options); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := ParseBackupPolicy([]byte(ps[1].Document), Env{AccountID: "123456789012", Region: "eu-central-1"})
+	if err != nil || len(plans) != 1 || !plans[0].InRegion("eu-central-1") || plans[0].InRegion("us-east-1") ||
+		plans[0].Selections[0].IAMRoleARN != "arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole" {
+		t.Fatalf("backup policy: %+v %v", plans, err)
+	}
+	if _, err := Preset("other", "us-east-1"); err == nil {
+		t.Fatal("an unknown preset is refused")
+	}
+}

@@ -170,4 +170,4 @@ func asError(err error, e **backup.Error) bool {
 	return ok
 }
 
-func readTestdata(name string) ([]byte, error) { return os.ReadFile("testdata/" + name) }
+func readTestdata(name string) ([]byte, error) { return os.ReadFile("presets/" + name) }

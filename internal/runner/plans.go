@@ -232,6 +232,9 @@ func (s *Service) UpdateBackupPlan(ctx context.Context, id string, doc backup.Pl
 	if err != nil {
 		return nil, err
 	}
+	if cur.ManagedBy != "" && cur.DeletionDate.IsZero() {
+		return nil, refuseManaged(cur, "changed")
+	}
 	if !cur.DeletionDate.IsZero() {
 		return nil, &backup.Error{Code: backup.ErrNotFound, Type: "BackupPlan", Context: id,
 			Message: fmt.Sprintf("backup plan %s was deleted on %s and cannot be updated; create a new plan", id, cur.DeletionDate.Format(time.RFC3339))}
@@ -269,6 +272,11 @@ func (s *Service) UpdateBackupPlan(ctx context.Context, id string, doc backup.Pl
 // DeleteBackupPlan deletes a plan that has no selections and returns it
 // with its DeletionDate.
 func (s *Service) DeleteBackupPlan(ctx context.Context, id string) (*backup.BackupPlan, error) {
+	// A plan is managed by a policy from its creation on, so this check
+	// cannot race with the delete.
+	if cur, err := s.cfg.Catalog.GetBackupPlan(ctx, id, ""); err == nil && cur.ManagedBy != "" && cur.DeletionDate.IsZero() {
+		return nil, refuseManaged(cur, "deleted")
+	}
 	p, err := s.cfg.Catalog.DeleteBackupPlan(ctx, id, s.now())
 	if err != nil {
 		if backup.ErrorCode(err) == backup.ErrInvalidRequest {
@@ -296,6 +304,9 @@ func (s *Service) CreateBackupSelection(ctx context.Context, in backup.CreateBac
 	if !p.DeletionDate.IsZero() {
 		return nil, &backup.Error{Code: backup.ErrNotFound, Type: "BackupPlan", Context: in.BackupPlanID,
 			Message: fmt.Sprintf("backup plan %s was deleted; assign resources to a plan that exists", in.BackupPlanID)}
+	}
+	if p.ManagedBy != "" {
+		return nil, refuseManaged(p, "given selections")
 	}
 	if in.CreatorRequestID != "" {
 		sels, err := s.allSelections(ctx, p.ID)
@@ -333,6 +344,11 @@ func (s *Service) ListBackupSelections(ctx context.Context, planID string, p bac
 
 // DeleteBackupSelection removes a selection from its plan.
 func (s *Service) DeleteBackupSelection(ctx context.Context, planID, selectionID string) error {
+	if sel, err := s.cfg.Catalog.GetBackupSelection(ctx, planID, selectionID); err == nil && sel.ManagedBy != "" {
+		return &backup.Error{Code: backup.ErrInvalidRequest, Type: "BackupSelection", Context: selectionID,
+			Message: fmt.Sprintf("backup selection %s (%s) is managed by policy %s and cannot be deleted through the API; change the policy (cairn policy apply) or delete it (cairn policy delete %s)",
+				sel.SelectionName, selectionID, sel.ManagedBy, sel.ManagedBy)}
+	}
 	if err := s.cfg.Catalog.DeleteBackupSelection(ctx, planID, selectionID); err != nil {
 		return err
 	}
