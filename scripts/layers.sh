@@ -14,6 +14,7 @@ check() { # package, forbidden import regexp, reason[, allowed import regexp]
 	fi
 }
 check ./internal/backup "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "the domain does no I/O" "^$mod/internal/schedule$"
+check ./internal/audit "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "control evaluation is pure: the runner gathers what it evaluates" "^$mod/internal/(backup|schedule)$"
 check ./internal/schedule "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "schedules are pure and import nothing of cairn"
 for p in ./internal/blob/file ./internal/blob/s3 ./internal/blob/mem; do
 	check "$p" "^$mod/internal/(backup|vault|runner|engine)" "blob stores know only bytes and keys"

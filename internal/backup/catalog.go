@@ -289,5 +289,27 @@ type Catalog interface {
 	StackStore
 	TagStore
 	PolicyStore
+	FrameworkStore
 	Close() error
+}
+
+// FrameworkStore keeps AWS Backup Audit Manager frameworks, by name.
+type FrameworkStore interface {
+	// CreateFramework stores f. It fails with ErrAlreadyExists if a
+	// framework of that name exists, and with ErrLimitExceeded if
+	// MaxFrameworks frameworks exist or the controls of all frameworks
+	// would number more than MaxFrameworkControls; the checks and the
+	// insert are one transaction.
+	CreateFramework(ctx context.Context, f *Framework) error
+	// GetFramework returns the framework or ErrNotFound.
+	GetFramework(ctx context.Context, name string) (*Framework, error)
+	// ListFrameworks returns frameworks by name.
+	ListFrameworks(ctx context.Context, p Page) (fws []*Framework, next string, err error)
+	// UpdateFramework replaces the description, controls and idempotency
+	// token of the framework f.Name; what it was created with (ARN,
+	// CreationTime, account, region, tags) stays. ErrNotFound if there is no
+	// such framework; ErrLimitExceeded as CreateFramework.
+	UpdateFramework(ctx context.Context, f *Framework) error
+	// DeleteFramework removes the framework; ErrNotFound if absent.
+	DeleteFramework(ctx context.Context, name string) error
 }

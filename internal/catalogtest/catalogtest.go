@@ -37,6 +37,10 @@
 //   - A recovery point's lifecycle dates are those of CalculatedLifecycle
 //     and are recomputed on every write; ColdDueBy and DeleteDueBy include
 //     points due exactly then, and never match a point without the date.
+//   - Frameworks: names are unique; ListFrameworks orders by name;
+//     UpdateFramework keeps ARN, CreationTime, account, region and tags; at
+//     most backup.MaxFrameworks frameworks and backup.MaxFrameworkControls
+//     controls in all, checked in the transaction that writes.
 //   - ListVaults and ListStacks order by name; ListProtectedResources by ResourceARN, each
 //     with its latest COMPLETED point by CreationDate, whose CreationDate is
 //     the LastBackupTime.
@@ -127,6 +131,8 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"Policies", testPolicies},
 		{"PolicyManagedPlans", testPolicyManagedPlans},
 		{"PolicyApplyAtomic", testPolicyApplyAtomic},
+		{"Frameworks", testFrameworks},
+		{"FrameworkLimits", testFrameworkLimits},
 		{"Tags", testTags},
 		{"TagsConcurrent", testTagsConcurrent},
 		{"InvalidPages", testInvalidPages},
