@@ -69,6 +69,8 @@ type fakeService struct {
 	stack       *backup.Stack
 	stackResult *backup.StackResult
 	tags        map[string]string
+
+	audit fakeAudit // fake_audit_test.go
 }
 
 func (f *fakeService) record(op string, in any) error {

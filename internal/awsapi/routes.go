@@ -28,6 +28,8 @@ var routes = []route{
 	{"GET /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}/restore-metadata", "GetRecoveryPointRestoreMetadata", (*Server).getRecoveryPointRestoreMetadata},
 	{"POST /backup-vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "UpdateRecoveryPointLifecycle", (*Server).updateRecoveryPointLifecycle},
 	{"GET /resources/{$}", "ListProtectedResources", (*Server).listProtectedResources},
+	{"GET /resources/{resourceArn}", "DescribeProtectedResource", (*Server).describeProtectedResource},
+	{"GET /backup-vaults/{backupVaultName}/resources/{$}", "ListProtectedResourcesByBackupVault", (*Server).listProtectedResourcesByBackupVault},
 
 	{"PUT /restore-jobs", "StartRestoreJob", (*Server).startRestoreJob},
 	{"GET /restore-jobs/{restoreJobId}", "DescribeRestoreJob", (*Server).describeRestoreJob},
@@ -54,6 +56,12 @@ var routes = []route{
 	{"POST /untag/{resourceArn}", "UntagResource", (*Server).untagResource},
 	{"GET /tags/{resourceArn}/{$}", "ListTags", (*Server).listTags},
 
+	{"POST /audit/frameworks", "CreateFramework", (*Server).createFramework},
+	{"GET /audit/frameworks/{frameworkName}", "DescribeFramework", (*Server).describeFramework},
+	{"GET /audit/frameworks", "ListFrameworks", (*Server).listFrameworks},
+	{"PUT /audit/frameworks/{frameworkName}", "UpdateFramework", (*Server).updateFramework},
+	{"DELETE /audit/frameworks/{frameworkName}", "DeleteFramework", (*Server).deleteFramework},
+
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},
@@ -67,6 +75,7 @@ var routes = []route{
 	{"GET /cairn/restore-jobs/{restoreJobId}/progress", "GetRestoreJobProgress", (*Server).restoreJobProgress},
 	{"GET /cairn/verify/vaults/{backupVaultName}", "VerifyVault", (*Server).verifyVault},
 	{"GET /cairn/verify/vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "VerifyRecoveryPoint", (*Server).verifyRecoveryPoint},
+	{"GET /cairn/frameworks/{frameworkName}/evaluation", "EvaluateFramework", (*Server).evaluateFramework},
 }
 
 // dispatch hands an authenticated request to its operation. A path that is

@@ -136,6 +136,13 @@ type RecoveryPointStore interface {
 	// ListProtectedResources returns each resource with at least one
 	// COMPLETED recovery point, with its latest one.
 	ListProtectedResources(ctx context.Context, p Page) (res []*ProtectedResource, next string, err error)
+	// GetProtectedResource returns the resource with its latest COMPLETED
+	// recovery point, or ErrNotFound if it has none.
+	GetProtectedResource(ctx context.Context, resourceARN string) (*ProtectedResource, error)
+	// ListProtectedResourcesByVault is ListProtectedResources within one
+	// vault: each resource with a COMPLETED point there, with its latest
+	// one there.
+	ListProtectedResourcesByVault(ctx context.Context, vault string, p Page) (res []*ProtectedResource, next string, err error)
 }
 
 // RestoreJobStore keeps restore jobs.

@@ -169,6 +169,8 @@ type Service interface {
 	TagService
 	VerifyService
 	PolicyService
+	ProtectedResourceService
+	FrameworkService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.

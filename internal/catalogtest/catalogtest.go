@@ -111,6 +111,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"RecoveryPointLifecycleFilters", testRecoveryPointLifecycleFilters},
 		{"RecoveryPointPagingUnderInserts", testRecoveryPointPagingUnderInserts},
 		{"ProtectedResources", testProtectedResources},
+		{"ProtectedResourceLookups", testProtectedResourceLookups},
 		{"RestoreJobRoundTrip", testRestoreJobRoundTrip},
 		{"RestoreJobListFilters", testRestoreJobListFilters},
 		{"RestoreJobPagingUnderInserts", testRestoreJobPagingUnderInserts},

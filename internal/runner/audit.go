@@ -3,9 +3,12 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
+	"reflect"
 
 	"github.com/cairn-backup/cairn/internal/audit"
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/google/uuid"
 )
 
 // EvaluateFramework evaluates the stored framework of that name now: per
@@ -73,4 +76,128 @@ func (s *Service) auditInputs(ctx context.Context, f *backup.Framework) (*audit.
 		in.Vaults = vaults
 	}
 	return in, nil
+}
+
+// DescribeProtectedResource returns a resource with its latest COMPLETED
+// recovery point.
+func (s *Service) DescribeProtectedResource(ctx context.Context, resourceARN string) (*backup.ProtectedResource, error) {
+	return s.cfg.Catalog.GetProtectedResource(ctx, resourceARN)
+}
+
+// ListProtectedResourcesByVault lists the resources a vault protects.
+func (s *Service) ListProtectedResourcesByVault(ctx context.Context, vault string, p backup.Page) ([]*backup.ProtectedResource, string, error) {
+	if _, err := s.cfg.Catalog.GetVault(ctx, vault); err != nil {
+		return nil, "", err
+	}
+	return s.cfg.Catalog.ListProtectedResourcesByVault(ctx, vault, p)
+}
+
+// CreateFramework validates and stores a framework. It is deployed at once:
+// DeploymentStatus COMPLETED, FrameworkStatus ACTIVE.
+func (s *Service) CreateFramework(ctx context.Context, in backup.CreateFrameworkInput) (*backup.Framework, error) {
+	if err := backup.ValidateFrameworkName(in.Name); err != nil {
+		return nil, err
+	}
+	if err := backup.ValidateFrameworkDescription(in.Description); err != nil {
+		return nil, err
+	}
+	if err := backup.ValidateFrameworkControls(in.Controls); err != nil {
+		return nil, err
+	}
+	if err := backup.ValidateTags("FrameworkTags", in.Tags); err != nil {
+		return nil, err
+	}
+	f := &backup.Framework{
+		Name:             in.Name,
+		ARN:              fmt.Sprintf("arn:aws:backup:%s:%s:framework:%s-%s", s.cfg.Region, s.cfg.AccountID, in.Name, uuid.NewString()),
+		Description:      in.Description,
+		Controls:         backup.CloneControls(in.Controls),
+		CreationTime:     s.now(),
+		DeploymentStatus: backup.DeploymentCompleted,
+		FrameworkStatus:  backup.FrameworkActive,
+		IdempotencyToken: in.IdempotencyToken,
+		Tags:             maps.Clone(in.Tags),
+		AccountID:        s.cfg.AccountID,
+		Region:           s.cfg.Region,
+	}
+	err := s.cfg.Catalog.CreateFramework(ctx, f)
+	if backup.ErrorCode(err) == backup.ErrAlreadyExists && in.IdempotencyToken != "" {
+		old, gerr := s.cfg.Catalog.GetFramework(ctx, in.Name)
+		if gerr == nil && old.IdempotencyToken == in.IdempotencyToken {
+			if old.Description == f.Description && reflect.DeepEqual(old.Controls, f.Controls) && maps.Equal(old.Tags, f.Tags) {
+				return old, nil // a retry of the request that created it
+			}
+			return nil, &backup.Error{Code: backup.ErrAlreadyExists, Type: "Framework", Context: in.Name,
+				Message: fmt.Sprintf("framework %s was created with IdempotencyToken %q and other parameters; "+
+					"use UpdateFramework to change it", in.Name, in.IdempotencyToken)}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("framework created", "framework", f.Name, "controls", len(f.Controls))
+	return f, nil
+}
+
+// GetFramework returns a framework.
+func (s *Service) GetFramework(ctx context.Context, name string) (*backup.Framework, error) {
+	return s.cfg.Catalog.GetFramework(ctx, name)
+}
+
+// ListFrameworks lists frameworks by name.
+func (s *Service) ListFrameworks(ctx context.Context, p backup.Page) ([]*backup.Framework, string, error) {
+	return s.cfg.Catalog.ListFrameworks(ctx, p)
+}
+
+// UpdateFramework changes a framework's description and controls. A retry
+// (the IdempotencyToken the framework was last changed with) changes
+// nothing; that token with other parameters is a ConflictException.
+func (s *Service) UpdateFramework(ctx context.Context, in backup.UpdateFrameworkInput) (*backup.Framework, error) {
+	if err := backup.ValidateFrameworkName(in.Name); err != nil {
+		return nil, err
+	}
+	if in.Description != nil {
+		if err := backup.ValidateFrameworkDescription(*in.Description); err != nil {
+			return nil, err
+		}
+	}
+	if in.Controls != nil {
+		if err := backup.ValidateFrameworkControls(in.Controls); err != nil {
+			return nil, err
+		}
+	}
+	old, err := s.cfg.Catalog.GetFramework(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	f := backup.CloneFramework(old)
+	if in.Description != nil {
+		f.Description = *in.Description
+	}
+	if in.Controls != nil {
+		f.Controls = backup.CloneControls(in.Controls)
+	}
+	if in.IdempotencyToken != "" && in.IdempotencyToken == old.IdempotencyToken {
+		if f.Description == old.Description && reflect.DeepEqual(f.Controls, old.Controls) {
+			return old, nil
+		}
+		return nil, &backup.Error{Code: backup.ErrConflict, Type: "Framework", Context: in.Name,
+			Message: fmt.Sprintf("IdempotencyToken %q was used for another change of framework %s; use a new token", in.IdempotencyToken, in.Name)}
+	}
+	f.IdempotencyToken = in.IdempotencyToken
+	f.DeploymentStatus, f.FrameworkStatus = backup.DeploymentCompleted, backup.FrameworkActive
+	if err := s.cfg.Catalog.UpdateFramework(ctx, f); err != nil {
+		return nil, err
+	}
+	s.log.Info("framework updated", "framework", f.Name, "controls", len(f.Controls))
+	return f, nil
+}
+
+// DeleteFramework removes a framework.
+func (s *Service) DeleteFramework(ctx context.Context, name string) error {
+	if err := s.cfg.Catalog.DeleteFramework(ctx, name); err != nil {
+		return err
+	}
+	s.log.Info("framework deleted", "framework", name)
+	return nil
 }
