@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -315,6 +316,18 @@ func TestAuditFrameworks(t *testing.T) {
 	}
 	if s := d.FrameworkControls[0].ControlScope; s == nil || !slices.Equal(s.ComplianceResourceTypes, []string{"DynamoDB"}) {
 		t.Errorf("control 0's scope = %+v", s)
+	}
+
+	// FrameworkTags are the framework's tags, as ListTags and TagResource
+	// see them.
+	if _, err := c.TagResource(ctx, &bk.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"env": "prod"}}); err != nil {
+		t.Errorf("TagResource of the framework: %v", err)
+	}
+	if got := listAllTags(t, c, arn, 1); !maps.Equal(got, map[string]string{"team": "platform", "env": "prod"}) {
+		t.Errorf("ListTags of the framework = %v", got)
+	}
+	if _, err := c.ListTags(ctx, &bk.ListTagsInput{ResourceArn: aws.String(arn + "0")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("ListTags of an unknown framework: %v, want ResourceNotFoundException", err)
 	}
 
 	// The evaluation: orders is in a plan and backed up; users is backed

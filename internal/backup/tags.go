@@ -138,6 +138,8 @@ const (
 	TagKindVault         TagKind = "BackupVault"
 	TagKindPlan          TagKind = "BackupPlan"
 	TagKindRecoveryPoint TagKind = "RecoveryPoint"
+	// TagKindFramework: an Audit Manager framework, by its name.
+	TagKindFramework TagKind = "Framework"
 )
 
 // TagTarget names a resource that carries tags: a vault by its name, a
@@ -153,9 +155,10 @@ type TagTarget struct {
 //	arn:PARTITION:backup:REGION:ACCOUNT:backup-vault:NAME
 //	arn:PARTITION:backup:REGION:ACCOUNT:backup-plan:ID
 //	arn:PARTITION:backup:REGION:ACCOUNT:recovery-point:ID
+//	arn:PARTITION:backup:REGION:ACCOUNT:framework:NAME-UUID
 //
 // with a 12-digit account. ARNs of AWS Backup resources cairn does not have
-// (frameworks, report plans, legal holds, restore testing plans) are
+// (report plans, legal holds, restore testing plans) are
 // ErrNotFound; anything else is ErrInvalidParameter.
 func ParseTaggableARN(s string) (TagTarget, ARN, error) {
 	const want = "arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME, ...:backup-plan:ID or ...:recovery-point:ID"
@@ -182,7 +185,22 @@ func ParseTaggableARN(s string) (TagTarget, ARN, error) {
 		t = TagTarget{Kind: TagKindPlan, ID: id}
 	case "recovery-point":
 		t = TagTarget{Kind: TagKindRecoveryPoint, ID: id}
-	case "framework", "report-plan", "legal-hold", "restore-testing-plan":
+	case "framework":
+		// NAME-UUID: the name is what precedes "-" and the UUID (36
+		// characters) that CreateFramework appends.
+		const suffix = 1 + 36
+		name := ""
+		if len(id) > suffix && id[len(id)-suffix] == '-' {
+			name = id[:len(id)-suffix]
+		}
+		if name == "" || ValidateFrameworkName(name) != nil {
+			// Not an ARN cairn issues (...:framework:NAME-UUID): no
+			// framework of cairn's has it.
+			return TagTarget{}, ARN{}, &Error{Code: ErrNotFound, Type: string(TagKindFramework), Context: s,
+				Message: fmt.Sprintf("framework %s not found", s)}
+		}
+		return TagTarget{Kind: TagKindFramework, ID: name}, a, nil
+	case "report-plan", "legal-hold", "restore-testing-plan":
 		return TagTarget{}, ARN{}, &Error{Code: ErrNotFound, Type: kind, Context: s,
 			Message: fmt.Sprintf("%s not found: cairn has no %ss; it tags backup vaults, backup plans and recovery points", s, kind)}
 	default:

@@ -100,6 +100,10 @@ func TestParseTaggableARN(t *testing.T) {
 		"arn:aws:backup:us-east-1:123456789012:report-plan:r":                 ErrNotFound,
 		"arn:aws:backup:us-east-1:123456789012:restore-testing-plan:rtp-name": ErrNotFound,
 	}
+	fw := "arn:aws:backup:us-east-1:123456789012:framework:daily_audit-6f1b2c3d-0a1b-4c2d-8e3f-123456789abc"
+	if tt, _, err := ParseTaggableARN(fw); err != nil || tt != (TagTarget{Kind: TagKindFramework, ID: "daily_audit"}) {
+		t.Errorf("ParseTaggableARN(%q) = %+v, %v; want the framework daily_audit", fw, tt, err)
+	}
 	for s, code := range bad {
 		if _, _, err := ParseTaggableARN(s); ErrorCode(err) != code {
 			t.Errorf("ParseTaggableARN(%q) = %v, want %s", s, err, code)

@@ -151,6 +151,12 @@ func (s *Service) tagTarget(ctx context.Context, arn string) (backup.TagTarget, 
 			return t, notFoundARN(t, arn, err)
 		}
 		stored = rp.ARN
+	case backup.TagKindFramework:
+		f, err := s.cfg.Catalog.GetFramework(ctx, t.ID)
+		if err != nil {
+			return t, notFoundARN(t, arn, err)
+		}
+		stored = f.ARN
 	}
 	if stored != arn {
 		// The same name or id in another account, region or partition.
@@ -174,6 +180,12 @@ func (s *Service) currentTags(ctx context.Context, t backup.TagTarget) (map[stri
 			return nil, err
 		}
 		return p.Tags, nil
+	case backup.TagKindFramework:
+		f, err := s.cfg.Catalog.GetFramework(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		return f.Tags, nil
 	default:
 		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, t.ID)
 		if err != nil {

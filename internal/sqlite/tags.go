@@ -15,6 +15,7 @@ var tagTables = map[backup.TagKind]struct{ table, where string }{
 	backup.TagKindVault:         {"vaults", "name = ?"},
 	backup.TagKindPlan:          {"backup_plans", "id = ? AND deletion_ns IS NULL"},
 	backup.TagKindRecoveryPoint: {"recovery_points", "id = ?"},
+	backup.TagKindFramework:     {"frameworks", "name = ?"},
 }
 
 // UpdateTags reads a resource's tags, lets update change them and writes
