@@ -299,19 +299,25 @@ func validateControlParams(def *ControlDef, ps []ControlInputParameter, at strin
 		given[p.Name] = p.Value
 	}
 	values := def.ParamValues(ps)
-	for j, p := range ps {
-		pat := fmt.Sprintf("%s.ControlInputParameters[%d].ParameterValue", at, j)
-		var pd ControlParam
+	paramDef := func(name string) ControlParam {
 		for _, q := range def.Params {
-			if q.Name == p.Name {
-				pd = q
+			if q.Name == name {
+				return q
 			}
 		}
+		return ControlParam{}
+	}
+	// Units first: an integer's bounds depend on its unit.
+	for j, p := range ps {
+		if pd := paramDef(p.Name); len(pd.Values) > 0 && !slices.Contains(pd.Values, p.Value) {
+			return Errorf(ErrInvalidParameter, "%s.ControlInputParameters[%d].ParameterValue %q of %s must be one of %s",
+				at, j, p.Value, p.Name, strings.Join(pd.Values, ", "))
+		}
+	}
+	for j, p := range ps {
+		pat := fmt.Sprintf("%s.ControlInputParameters[%d].ParameterValue", at, j)
+		pd := paramDef(p.Name)
 		switch {
-		case len(pd.Values) > 0:
-			if !slices.Contains(pd.Values, p.Value) {
-				return Errorf(ErrInvalidParameter, "%s %q of %s must be one of %s", pat, p.Value, p.Name, strings.Join(pd.Values, ", "))
-			}
 		case pd.Integer:
 			n, err := strconv.ParseInt(p.Value, 10, 64)
 			if err != nil {
