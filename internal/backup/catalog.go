@@ -297,6 +297,7 @@ type Catalog interface {
 	TagStore
 	PolicyStore
 	FrameworkStore
+	GovernanceStore
 	Close() error
 }
 

@@ -136,6 +136,9 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"FrameworkLimits", testFrameworkLimits},
 		{"Tags", testTags},
 		{"TagsConcurrent", testTagsConcurrent},
+		{"GovernanceTagAttempts", testGovernanceTagAttempts},
+		{"GovernanceTagViolations", testGovernanceTagViolations},
+		{"GovernanceViolationRace", testGovernanceViolationRace},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}
