@@ -133,6 +133,8 @@ type ComplianceReport struct {
 	Enabled   bool
 	DryRun    bool
 	LastPass  time.Time
+	// Passes counts the passes this process made.
+	Passes    int
 	Resources []TableCompliance
 }
 
