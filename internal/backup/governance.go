@@ -130,9 +130,9 @@ type TableCompliance struct {
 // ComplianceReport is every table's verdict, source by source and table
 // by table in name order, as of the worker's last pass.
 type ComplianceReport struct {
-	Enabled   bool
-	DryRun    bool
-	LastPass  time.Time
+	Enabled  bool
+	DryRun   bool
+	LastPass time.Time
 	// Passes counts the passes this process made.
 	Passes    int
 	Resources []TableCompliance
