@@ -66,6 +66,9 @@ type Config struct {
 	// and backup policies, the backup policy's regions naming Region.
 	// Empty applies none.
 	Governance string `yaml:"governance"`
+	// Tagging is the governance worker: the tags every table must carry
+	// and what is done about tables without them (docs/governance.md).
+	Tagging TaggingConfig `yaml:"tagging"`
 
 	// Running the server (docs/operations.md). Zero values take the
 	// defaults below.
@@ -300,6 +303,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: compression %q must be zstd, gzip or none", c.Compression)
 	}
 	if err := c.Storage.validate(c.DataDir); err != nil {
+		return err
+	}
+	if err := c.Tagging.validate(); err != nil {
 		return err
 	}
 	names := map[string]bool{"default": true}

@@ -7,6 +7,7 @@
 //	cairn point    list, describe and delete recovery points
 //	cairn plan     list and show backup plans with their next runs
 //	cairn explain  say which plans back a table up, and why
+//	cairn compliance  every table's governance verdict
 //	cairn apply    apply or delete a CloudFormation template (a stack)
 //	cairn catalog  back the catalog up, or rebuild it from the vaults
 //
@@ -132,7 +133,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	cat := catalogCmd(stdout, stderr)
 	cat.GroupID = "server"
 	root.AddCommand(cat)
-	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.applyCmd(), c.policyCmd()} {
+	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.complianceCmd(), c.applyCmd(), c.policyCmd()} {
 		cmd.GroupID = "client"
 		root.AddCommand(cmd)
 	}

@@ -249,7 +249,8 @@ func (c *cli) explainCmd() *cobra.Command {
 		Short: "Say which plans back a table up, and why",
 		Long: `Say whether TABLE (a name or a table ARN) is backed up by a plan: every
 selection with whether it matches the table and why (ARN, tag conditions),
-then the rules of the selections that match.`,
+then the rules of the selections that match, and the table's governance
+verdict (see cairn compliance).`,
 		Example: "  cairn explain orders\n  cairn explain arn:aws:dynamodb:us-east-1:000000000000:table/orders",
 		Args:    exactArgs(1, "the TABLE"),
 	})
@@ -262,10 +263,16 @@ then the rules of the selections that match.`,
 		if err := ext.do(ctx, http.MethodGet, "/cairn/explain", url.Values{"resourceArn": {c.tableARN(args[0])}}, nil, &e); err != nil {
 			return err
 		}
+		g, gerr := governanceOf(ctx, ext, c.tableARN(args[0]))
 		if c.out.json() {
-			return printJSON(c.stdout, e)
+			return printJSON(c.stdout, struct {
+				awsapi.Explanation
+				Governance *awsapi.ResourceCompliance `json:"Governance,omitempty"`
+			}{e, g})
 		}
 		c.printExplanation(&e)
+		fmt.Fprintln(c.stdout)
+		c.printGovernance(g, gerr)
 		return nil
 	})
 	return cmd

@@ -28,6 +28,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/clock"
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/cairn-backup/cairn/internal/governance"
 	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/runner"
 	"github.com/cairn-backup/cairn/internal/sqlite"
@@ -45,6 +46,10 @@ type serverFlags struct {
 	tlsCert       string
 	tlsKey        string
 	governance    string
+	// Governance (governance.go).
+	tagging         string
+	taggingInterval time.Duration
+	dryRun          bool
 }
 
 func (f *serverFlags) register(fs *pflag.FlagSet) {
@@ -57,6 +62,9 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve the API over HTTPS; needs --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.governance, "governance", "", "apply a preset of governance policies at start: superwerker (docs/governance.md)")
+	fs.StringVar(&f.tagging, "tagging", "", "tag every table as a preset's rule says: superwerker (superwerker:backup=daily; see docs/governance.md)")
+	fs.DurationVar(&f.taggingInterval, "tagging-interval", 0, "time between the governance worker's discovery passes (default 10s)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "governance: report what would be tagged or reset, and write nothing")
 }
 
 // newServerCmd is `cairn server`.
@@ -110,6 +118,15 @@ func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
 	if f.shutdownGrace != 0 {
 		cfg.ShutdownGrace = f.shutdownGrace
 	}
+	if f.tagging != "" {
+		cfg.Tagging.Preset = f.tagging
+	}
+	if f.taggingInterval != 0 {
+		cfg.Tagging.Interval = f.taggingInterval
+	}
+	if f.dryRun {
+		cfg.Tagging.DryRun = true
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return &exitError{2, fmt.Errorf("--log-level: %w", err)}
@@ -158,6 +175,8 @@ type Main struct {
 	Addr    string
 	Keys    keyPair
 	Service *runner.Service
+	// Governance is the governance worker, nil without tagging rules.
+	Governance *governance.Worker
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog
@@ -253,8 +272,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Service.Start()
+	if err := m.startGovernance(sources); err != nil {
+		return err
+	}
+	var compliance backup.ComplianceService
+	if m.Governance != nil {
+		compliance = m.Governance
+	}
 	api, err := awsapi.New(awsapi.Config{
-		Service: m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
+		Compliance: compliance,
+		Service:    m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxUnverifiedBodies: m.Config.MaxUnverifiedBodies,
 		Credentials: func(id string) (string, bool) {
 			if id == m.Keys.AccessKeyID {
@@ -293,6 +320,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // Then the API stops, the catalog is closed and the data dir unlocked.
 func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
+	m.stopGovernance()
 	if m.Service != nil {
 		errs = append(errs, m.Service.Shutdown(ctx))
 	}
@@ -313,6 +341,7 @@ func (m *Main) Close() error {
 
 // closeAll stops serving and releases what Open took, in reverse order.
 func (m *Main) closeAll() error {
+	m.stopGovernance()
 	var errs []error
 	if m.http != nil && m.done != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -20,6 +20,7 @@ import (
 //	DELETE /cairn/stacks/{stackName}                   -> StackChangesOutput
 //	GET    /cairn/stacks/{stackName}                   -> GetStackOutput
 //	GET    /cairn/explain?resourceArn=ARN              -> Explanation
+//	GET    /cairn/compliance[?resourceName=TABLE]      -> ComplianceOutput (compliance.go)
 //	GET    /cairn/backup-jobs/{backupJobId}/progress   -> JobProgress
 //	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
 //	GET    /cairn/verify/...                            (verify.go)

@@ -60,6 +60,9 @@ type Config struct {
 	// Memory for them stays under MaxUnverifiedBodies times the largest
 	// body (8 MiB under /cairn/, 1 MiB elsewhere).
 	MaxUnverifiedBodies int
+	// Compliance answers GET /cairn/compliance (the governance worker);
+	// nil when governance is off.
+	Compliance backup.ComplianceService
 }
 
 // Defaults of Config.
@@ -114,6 +117,8 @@ type Server struct {
 	// bodies holds one token per body being read before its signature is
 	// checked.
 	bodies chan struct{}
+	// compliance is Config.Compliance.
+	compliance backup.ComplianceService
 }
 
 // New returns a Server for cfg, or an error naming the field of cfg at fault.
@@ -127,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 		accountID: cfg.AccountID,
 		log:       cfg.Logger,
 		mux:       http.NewServeMux(),
+
+		compliance: cfg.Compliance,
 	}
 	if s.region == "" {
 		s.region = DefaultRegion
