@@ -116,9 +116,13 @@ func (c *cli) printCompliance(out *awsapi.ComplianceOutput) error {
 	if err := t.write(c.stdout); err != nil {
 		return err
 	}
-	counts := map[string]int{}
+	counts, tables := map[string]int{}, 0
 	for _, r := range out.Resources {
+		if r.ResourceArn == "" {
+			continue // a source that never answered
+		}
 		counts[r.ComplianceType]++
+		tables++
 	}
 	var parts []string
 	for _, v := range []string{"COMPLIANT", "NON_COMPLIANT", "OPTED_OUT", "UNKNOWN", "NOT_APPLICABLE"} {
@@ -131,7 +135,7 @@ func (c *cli) printCompliance(out *awsapi.ComplianceOutput) error {
 	if out.DryRun {
 		dry = "; dry run: nothing is written"
 	}
-	_, err := fmt.Fprintf(c.stdout, "\n%d tables: %s (pass %d at %s%s)\n", len(out.Resources), orDash(strings.Join(parts, ", ")),
+	_, err := fmt.Fprintf(c.stdout, "\n%d tables: %s (pass %d at %s%s)\n", tables, orDash(strings.Join(parts, ", ")),
 		out.Passes, whenShort(&lp), dry)
 	return err
 }
