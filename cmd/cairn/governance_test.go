@@ -271,3 +271,53 @@ func TestGovernanceKillDuringPass(t *testing.T) {
 		t.Fatalf("%d of %d tables tagged after the restart", got, n)
 	}
 }
+
+// The tagging section: the preset and rules of one's own become the
+// worker's rules; a bad value is refused with the field at fault named.
+func TestConfigTagging(t *testing.T) {
+	write := func(body string) string {
+		p := filepath.Join(t.TempDir(), "cairn.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	c, err := loadConfig(write(`tagging:
+  preset: superwerker
+  interval: 2s
+  rules:
+    - name: team
+      key: backup
+      allowed: [none, daily, hourly]
+      default: daily
+      mode: remediate
+      exclude_tables: ["tmp-*"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := c.Tagging.rules()
+	if err != nil || len(rules) != 2 || rules[0].Key != "superwerker:backup" || rules[1].Key != "backup" ||
+		rules[1].Mode != "remediate" || rules[1].EnforcedFor[0] != "dynamodb:table" {
+		t.Fatalf("rules %+v, %v", rules, err)
+	}
+	for want, body := range map[string]string{
+		"tagging.interval":                    "tagging:\n  interval: 10ms\n",
+		`tagging.preset "superwerk"`:          "tagging:\n  preset: superwerk\n",
+		`tagging.rules[0]`:                    "tagging:\n  rules:\n    - {name: a, key: k, allowed: [x], default: y}\n",
+		`mode "fix": use report or remediate`: "tagging:\n  rules:\n    - {name: a, key: k, default: y, mode: fix}\n",
+	} {
+		c, err := loadConfig(write(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.setDefaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", strings.TrimSpace(body), err, want)
+		}
+	}
+}

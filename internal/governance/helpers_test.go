@@ -68,7 +68,7 @@ func newEnv(t *testing.T, tune func(*governance.Config), rules ...governance.Rul
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.cat.Close() })
-	e.addSuperwerkerPlan()
+	addPlan(e.t, e.cat)
 	if len(rules) == 0 {
 		rules = []governance.Rule{governance.Superwerker()}
 	}
@@ -88,23 +88,24 @@ func newEnv(t *testing.T, tune func(*governance.Config), rules ...governance.Rul
 	return e
 }
 
-func (e *env) addSuperwerkerPlan() {
-	ctx := e.t.Context()
+// addPlan stores superwerker's plan and tag selection in cat.
+func addPlan(t testing.TB, cat *sqlite.Catalog) {
+	ctx := context.Background()
 	plan := &backup.BackupPlan{ID: "plan-sw", ARN: "arn:aws:backup:us-east-1:000000000000:backup-plan:plan-sw",
 		VersionID: "v1", AccountID: "000000000000", Region: "us-east-1", CreationDate: t0.Add(-48 * time.Hour),
 		PlanDocument: backup.PlanDocument{BackupPlanName: "superwerker-backup", Rules: []backup.BackupRule{{
 			RuleID: "r1", RuleName: "backup-daily", TargetBackupVaultName: "Default",
 			ScheduleExpression: "cron(0 5 ? * * *)", StartWindowMinutes: 60, CompletionWindowMinutes: 120,
 			Lifecycle: backup.Lifecycle{DeleteAfterDays: 30}}}}}
-	if err := e.cat.CreateBackupPlan(ctx, plan); err != nil {
-		e.t.Fatal(err)
+	if err := cat.CreateBackupPlan(ctx, plan); err != nil {
+		t.Fatal(err)
 	}
 	sel := &backup.BackupSelection{SelectionID: "sel-sw", BackupPlanID: "plan-sw", CreationDate: t0.Add(-48 * time.Hour),
 		SelectionDocument: backup.SelectionDocument{SelectionName: "backup-daily",
 			IAMRoleARN: "arn:aws:iam::000000000000:role/service-role/AWSBackupDefaultServiceRole",
 			ListOfTags: []backup.TagCondition{{ConditionType: backup.ConditionStringEquals, ConditionKey: "superwerker:backup", ConditionValue: "daily"}}}}
-	if err := e.cat.CreateBackupSelection(ctx, sel); err != nil {
-		e.t.Fatal(err)
+	if err := cat.CreateBackupSelection(ctx, sel); err != nil {
+		t.Fatal(err)
 	}
 }
 
