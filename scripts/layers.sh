@@ -28,4 +28,5 @@ check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "th
 check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
 check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)" "a rebuild reads vaults and writes through backup.Catalog"
 check ./internal/policy "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "policies are parsed purely, on the domain's types" "^$mod/internal/(backup|schedule)$"
+check ./internal/governance "^$mod/internal/(sqlite|runner|awsapi|engine|vault|blob)" "governance reads backups through backup.Service and records through backup.GovernanceStore; the runner alone writes job state"
 exit $fail

@@ -27,10 +27,10 @@ import (
 // (default 10,000) with tags, against dynalite, and in the same iteration
 // its floor: the bare loop of ListTables and ListTagsOfResource through the
 // SDK, with as many calls in flight (governance.DefaultWorkers). Rounds
-// alternate which goes first. It reports both rates, their ratio and the
+// alternate which goes first (run an even number of them). It reports both rates, their ratio and the
 // DynamoDB calls each makes per pass (docs/benchmarks.md).
 //
-//	CAIRN_BENCH_TABLES=10000 go test ./internal/governance -run '^$' -bench DiscoveryPass -benchtime 3x -timeout 2h
+//	CAIRN_BENCH_TABLES=10000 go test ./internal/governance -run '^$' -bench DiscoveryPass -benchtime 4x -timeout 2h
 func BenchmarkDiscoveryPass(b *testing.B) {
 	n := 10000
 	if v := os.Getenv("CAIRN_BENCH_TABLES"); v != "" {
@@ -98,6 +98,7 @@ func BenchmarkDiscoveryPass(b *testing.B) {
 				b.Fatalf("pass judged %d tables, want %d", len(r.Resources), n)
 			}
 		}
+		bt, pt := bareTime, passTime
 		if i%2 == 0 {
 			bare()
 			pass()
@@ -105,6 +106,9 @@ func BenchmarkDiscoveryPass(b *testing.B) {
 			pass()
 			bare()
 		}
+		bt, pt = bareTime-bt, passTime-pt
+		b.Logf("round %d (%s first): bare loop %.2f s, cairn pass %.2f s, ratio %.2f", i+1, map[bool]string{true: "bare", false: "cairn"}[i%2 == 0],
+			bt.Seconds(), pt.Seconds(), bt.Seconds()/pt.Seconds())
 	}
 	b.StopTimer()
 	rounds := float64(b.N)

@@ -36,6 +36,9 @@ func (w *Worker) discover(ctx context.Context, src *source) ([]table, error) {
 					var tags map[string]string
 					tags, err = readTags(ctx, src.inv, arn)
 					out[i] = table{name: names[i], arn: arn, tags: tags}
+					if errors.Is(err, errors.ErrUnsupported) {
+						out[i].noTags, err = err.Error(), nil
+					}
 				}
 				switch {
 				case errors.Is(err, dynamodb.ErrTableNotFound): // deleted since it was listed
@@ -64,13 +67,11 @@ func (w *Worker) discover(ctx context.Context, src *source) ([]table, error) {
 	return res, nil
 }
 
-// readTags returns a table's tags as a map; a server without tagging gives
-// none.
+// readTags returns a table's tags as a map. A server that does not
+// implement ListTagsOfResource, or refuses it, gives an error matching
+// errors.ErrUnsupported.
 func readTags(ctx context.Context, inv dynamodb.Inventory, arn string) (map[string]string, error) {
 	tags, err := inv.ListTags(ctx, arn)
-	if errors.Is(err, errors.ErrUnsupported) {
-		return map[string]string{}, nil
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package governance_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -421,5 +423,28 @@ func TestRuleValidate(t *testing.T) {
 	r := governance.Superwerker()
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// noTagsInventory is a source that refuses ListTagsOfResource, as a
+// DynamoDB-compatible server without tagging does.
+type noTagsInventory struct{ dynamodb.Inventory }
+
+func (noTagsInventory) ListTags(ctx context.Context, arn string) ([]dynamodb.Tag, error) {
+	return nil, fmt.Errorf("list tags of %s: %w", arn, errors.ErrUnsupported)
+}
+
+// A table whose tags the source will not list is UNKNOWN and never written.
+func TestSourceWithoutTagging(t *testing.T) {
+	e := newEnv(t, func(c *governance.Config) { c.Sources[0].Inventory = noTagsInventory{c.Sources[0].Inventory} })
+	arn := e.createTable("untaggable", nil)
+	e.pass()
+	e.pass()
+	if e.fault.Calls() != 0 {
+		t.Fatalf("TagResource called %d times", e.fault.Calls())
+	}
+	wantTags(t, e.tags(arn), map[string]string{})
+	if v := e.verdict("untaggable"); v.Verdict != backup.VerdictUnknown || !strings.Contains(v.Reason, "does not list the table's tags") {
+		t.Fatalf("verdict = %+v", v)
 	}
 }

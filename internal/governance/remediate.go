@@ -71,6 +71,9 @@ func (w *Worker) remediate(ctx context.Context, src *source, t *table, r *Rule, 
 	if errors.Is(err, dynamodb.ErrTableNotFound) {
 		return false, "table deleted meanwhile"
 	}
+	if errors.Is(err, errors.ErrUnsupported) {
+		return false, "the source no longer lists the table's tags"
+	}
 	if err == nil {
 		cur, has := fresh[r.Key]
 		if (has && !t.hasKey(r.Key)) || (has && cur != t.tags[r.Key]) {

@@ -32,7 +32,8 @@ type Rule struct {
 	Name string
 	// Key is the tag key tables must carry.
 	Key string
-	// Allowed are the values the key may have; empty allows any.
+	// Allowed are the values the key may have; empty allows any, and a
+	// value ending in '*' allows any value with that prefix.
 	Allowed []string
 	// Default is the value a table without the key gets; it must be
 	// allowed.
@@ -79,6 +80,8 @@ func (r *Rule) Validate() error {
 		return fmt.Errorf("governance rule %s: key %q: the aws: prefix is reserved by AWS", r.Name, r.Key)
 	case r.Default == "":
 		return fmt.Errorf("governance rule %s: default is required (the value untagged tables get)", r.Name)
+	case strings.Contains(r.Default, "*"):
+		return fmt.Errorf("governance rule %s: default %q: a default value cannot hold a wildcard", r.Name, r.Default)
 	case !r.allowed(r.Default):
 		return fmt.Errorf("governance rule %s: default %q is not one of the allowed values %v", r.Name, r.Default, r.Allowed)
 	case r.OptOut != "" && !r.allowed(r.OptOut):
@@ -94,9 +97,18 @@ func (r *Rule) Validate() error {
 	return nil
 }
 
-// allowed reports whether v is an allowed value.
+// allowed reports whether v is an allowed value. As in AWS tag policies,
+// an allowed value ending in '*' allows every value with that prefix.
 func (r *Rule) allowed(v string) bool {
-	return len(r.Allowed) == 0 || slices.Contains(r.Allowed, v)
+	if len(r.Allowed) == 0 {
+		return true
+	}
+	for _, a := range r.Allowed {
+		if p, ok := strings.CutSuffix(a, "*"); ok && strings.HasPrefix(v, p) || a == v {
+			return true
+		}
+	}
+	return false
 }
 
 // mode is r.Mode with its default.

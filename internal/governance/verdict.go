@@ -17,10 +17,42 @@ type coverage struct {
 	points map[string]*backup.ProtectedResource // by resource ARN
 	// byARN holds each resource's covering plans, filled by resolve.
 	byARN map[string][]*backup.BackupPlan
+	// rules caches what each rule's schedule says at the pass's time.
+	rules map[*backup.BackupRule]ruleTimes
+}
+
+// ruleTimes is a rule's next run and how old its resources' last backup
+// may be: its period plus its start and completion windows.
+type ruleTimes struct {
+	next time.Time
+	due  time.Duration
+}
+
+func (c *coverage) ruleTimes(r *backup.BackupRule, now time.Time) ruleTimes {
+	if rt, ok := c.rules[r]; ok {
+		return rt
+	}
+	var rt ruleTimes
+	if s, err := backup.ParseSchedule(r.ScheduleExpression, r.ScheduleExpressionTimezone); err == nil {
+		rt.next = s.Next(now)
+		if n2 := s.Next(rt.next); !rt.next.IsZero() && !n2.IsZero() {
+			start, complete := r.StartWindowMinutes, r.CompletionWindowMinutes
+			if start == 0 {
+				start = backup.DefaultStartWindowMinutes
+			}
+			if complete == 0 {
+				complete = backup.DefaultCompletionWindowMinutes
+			}
+			rt.due = n2.Sub(rt.next) + time.Duration(start+complete)*time.Minute
+		}
+	}
+	c.rules[r] = rt
+	return rt
 }
 
 func (w *Worker) loadCoverage(ctx context.Context) (*coverage, error) {
-	c := &coverage{points: map[string]*backup.ProtectedResource{}, byARN: map[string][]*backup.BackupPlan{}}
+	c := &coverage{points: map[string]*backup.ProtectedResource{}, byARN: map[string][]*backup.BackupPlan{},
+		rules: map[*backup.BackupRule]ruleTimes{}}
 	f := backup.BackupPlanFilter{Page: backup.Page{MaxResults: 1000}}
 	for {
 		plans, next, err := w.cfg.Backups.ListBackupPlans(ctx, f)
@@ -97,33 +129,15 @@ func (c *coverage) of(arn string, now time.Time) tableCoverage {
 		tc.lastBackup, tc.lastPoint = p.LastBackupTime, p.LastRecoveryPointARN
 	}
 	for _, p := range c.byARN[arn] {
-		for _, r := range p.Rules {
+		for i := range p.Rules {
+			r := &p.Rules[i]
 			tc.plans = append(tc.plans, p.BackupPlanName+"/"+r.RuleName)
-			s, err := backup.ParseSchedule(r.ScheduleExpression, r.ScheduleExpressionTimezone)
-			if err != nil {
-				continue
+			rt := c.ruleTimes(r, now)
+			if !rt.next.IsZero() && (tc.nextRun.IsZero() || rt.next.Before(tc.nextRun)) {
+				tc.nextRun = rt.next
 			}
-			n1 := s.Next(now)
-			if n1.IsZero() {
-				continue
-			}
-			if tc.nextRun.IsZero() || n1.Before(tc.nextRun) {
-				tc.nextRun = n1
-			}
-			n2 := s.Next(n1)
-			if n2.IsZero() {
-				continue
-			}
-			start, complete := r.StartWindowMinutes, r.CompletionWindowMinutes
-			if start == 0 {
-				start = backup.DefaultStartWindowMinutes
-			}
-			if complete == 0 {
-				complete = backup.DefaultCompletionWindowMinutes
-			}
-			due := n2.Sub(n1) + time.Duration(start+complete)*time.Minute
-			if tc.due == 0 || due < tc.due {
-				tc.due, tc.dueRule = due, p.BackupPlanName+"/"+r.RuleName
+			if rt.due != 0 && (tc.due == 0 || rt.due < tc.due) {
+				tc.due, tc.dueRule = rt.due, p.BackupPlanName+"/"+r.RuleName
 			}
 		}
 	}

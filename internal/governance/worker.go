@@ -312,6 +312,9 @@ func (w *Worker) Pass(ctx context.Context) error {
 		c := cov.of(e.row.ResourceARN, now)
 		e.row.Plans, e.row.LastBackupTime, e.row.LastRecoveryPointARN, e.row.NextRun = c.plans, c.lastBackup, c.lastPoint, c.nextRun
 		e.row.Verdict, e.row.Reason = decide(e.states, c, e.first, now)
+		if e.unknown != "" {
+			e.row.Verdict, e.row.Reason = backup.VerdictUnknown, e.unknown
+		}
 		rows = append(rows, e.row)
 	}
 	slices.SortStableFunc(rows, func(a, b backup.TableCompliance) int {
@@ -366,6 +369,8 @@ type evaluation struct {
 	tags   map[string]string
 	states []tagState
 	first  time.Time
+	// unknown, when set, is why the table cannot be judged.
+	unknown string
 }
 
 // handle applies every rule to one table.
@@ -378,6 +383,11 @@ func (w *Worker) handle(ctx context.Context, src *source, t *table, open []*back
 	}
 	w.mu.Unlock()
 	e := &evaluation{first: first, row: backup.TableCompliance{Source: src.Name, ResourceARN: t.arn, ResourceName: t.name, EvaluatedAt: now}}
+	if t.noTags != "" {
+		e.row.Rule, e.row.TagKey = w.cfg.Rules[0].Name, w.cfg.Rules[0].Key
+		e.unknown = "the source does not list the table's tags: " + t.noTags
+		return e
+	}
 	for i := range w.cfg.Rules {
 		r := &w.cfg.Rules[i]
 		st := w.applyRule(ctx, src, t, r, open, now)
@@ -404,6 +414,10 @@ func hasKey(m map[string]string, k string) bool {
 type table struct {
 	name, arn string
 	tags      map[string]string
+	// noTags says why the source would not list the table's tags (it
+	// does not implement ListTagsOfResource, or refuses it); such a table
+	// is UNKNOWN and never written to.
+	noTags string
 }
 
 // tagKind is what a rule found on a table.
