@@ -26,7 +26,9 @@ opt-out value, e.g. superwerker:backup=none), UNKNOWN (the source does not
 answer) or NOT_APPLICABLE (excluded), with the reason, the tag's value, the
 plans that cover the table, its last successful backup and its age, and the
 next scheduled run. TABLE (a name or ARN) shows that table only. The server
-runs governance when it has tagging rules (see docs/governance.md).`,
+judges tables once a tag policy is stored (cairn policy apply, cairn server
+--governance superwerker) or the config file has tagging rules (see
+docs/governance.md).`,
 		Example: `  cairn compliance
   cairn compliance --verdict NON_COMPLIANT
   cairn compliance orders --output json`,
@@ -70,7 +72,7 @@ runs governance when it has tagging rules (see docs/governance.md).`,
 
 func (c *cli) printCompliance(out *awsapi.ComplianceOutput) error {
 	if !out.Enabled {
-		_, err := fmt.Fprintln(c.stdout, "Governance is off: the server has no tagging rules (see docs/governance.md).")
+		_, err := fmt.Fprintln(c.stdout, "Governance is off: the server has no tag policy nor tagging rule (cairn policy apply, cairn server --governance superwerker; see docs/governance.md).")
 		return err
 	}
 	now := time.Now()

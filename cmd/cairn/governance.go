@@ -9,14 +9,11 @@ import (
 )
 
 // TaggingConfig is the governance worker's configuration (the config
-// file's tagging section; docs/governance.md): the rules that say which tag
-// every table must carry, and how often tables are discovered.
+// file's tagging section; docs/governance.md): how often tables are
+// discovered, and required tags beyond those of the stored tag policies
+// (cairn policy apply, --governance superwerker).
 type TaggingConfig struct {
-	// Preset turns on a built-in rule set: "superwerker" (key
-	// superwerker:backup, allowed none and daily, default daily). Its
-	// rules come before Rules.
-	Preset string `yaml:"preset"`
-	// Rules are required tags.
+	// Rules are required tags besides the tag policies'.
 	Rules []TagRuleConfig `yaml:"rules"`
 	// Interval between discovery passes; default 10s, at least 1s.
 	Interval time.Duration `yaml:"interval"`
@@ -41,16 +38,9 @@ type TagRuleConfig struct {
 	DryRun         bool     `yaml:"dry_run"`
 }
 
-// rules returns the configured rules, the preset's first.
+// rules returns the configured rules.
 func (c TaggingConfig) rules() ([]governance.Rule, error) {
 	var out []governance.Rule
-	switch c.Preset {
-	case "":
-	case "superwerker":
-		out = append(out, governance.Superwerker())
-	default:
-		return nil, fmt.Errorf("config: tagging.preset %q: the one preset is superwerker", c.Preset)
-	}
 	for i, rc := range c.Rules {
 		r := governance.Rule{Name: rc.Name, Key: rc.Key, Allowed: rc.Allowed, Default: rc.Default, OptOut: rc.OptOut,
 			EnforcedFor: rc.EnforcedFor, Mode: governance.Mode(rc.Mode), ExcludeTables: rc.ExcludeTables,
@@ -75,10 +65,11 @@ func (c TaggingConfig) validate() error {
 	return err
 }
 
-// startGovernance starts the governance worker when rules are configured.
+// startGovernance starts the governance worker. Its passes do nothing
+// until a rule is configured or a tag policy stored.
 func (m *Main) startGovernance(sources []*runner.Source) error {
 	rules, err := m.Config.Tagging.rules()
-	if err != nil || len(rules) == 0 {
+	if err != nil {
 		return err
 	}
 	var srcs []governance.Source
@@ -86,7 +77,7 @@ func (m *Main) startGovernance(sources []*runner.Source) error {
 		srcs = append(srcs, governance.Source{Name: s.Name, Inventory: s.Client, Tagger: s.Client})
 	}
 	w, err := governance.New(governance.Config{
-		Rules: rules, Sources: srcs, Backups: m.Service, Store: m.catalog, Clock: m.Clock,
+		Rules: rules, Policies: m.Service, Sources: srcs, Backups: m.Service, Store: m.catalog, Clock: m.Clock,
 		Logger: m.Logger.With("component", "governance"), Interval: m.Config.Tagging.Interval,
 		DryRun: m.Config.Tagging.DryRun, Rate: m.Config.Tagging.Rate,
 	})

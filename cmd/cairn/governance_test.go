@@ -108,24 +108,16 @@ func row(out awsapi.ComplianceOutput, table string) *awsapi.ResourceCompliance {
 }
 
 // superwerker's lab on cairn, from the outside: a real cairn server
-// process with the superwerker rule, tables made and tagged with the real
+// process started with governance: superwerker (its tag and backup
+// policies), tables made and tagged with the real
 // AWS CLI against dynalite. A new table carries superwerker:backup=daily
 // within two passes, its other tags intact; weekly is reported; none is
 // OPTED_OUT; cairn compliance and cairn explain show the verdict.
 func TestGovernanceAWSCLIEndToEnd(t *testing.T) {
 	dyn := testbed.Dynalite(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	g := startGovProc(t, dir, dyn.Endpoint, "tagging:\n  preset: superwerker\n  interval: 1s\n")
+	g := startGovProc(t, dir, dyn.Endpoint, "governance: superwerker\ntagging:\n  interval: 1s\n")
 	waitFor(t, "a first governance pass", func() bool { return g.compliance(t, "").Passes >= 1 })
-	// superwerker's backup plan, through the AWS CLI.
-	a := &awsCLI{t: t, bin: testbed.AWSCLI(t), endpoint: "http://" + g.addr,
-		env: testbed.Env("AWS_ACCESS_KEY_ID="+g.ext.creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+g.ext.creds.SecretAccessKey)}
-	plan := jsonStr(a.ok("create-backup-plan", "--backup-plan", `{"BackupPlanName":"superwerker-backup","Rules":[{"RuleName":"backup-daily",
-		"TargetBackupVaultName":"Default","ScheduleExpression":"cron(0 5 ? * * *)","Lifecycle":{"DeleteAfterDays":30}}]}`), "BackupPlanId")
-	a.ok("create-backup-selection", "--backup-plan-id", plan, "--backup-selection", `{"SelectionName":"backup-daily",
-		"IamRoleArn":"arn:aws:iam::000000000000:role/service-role/AWSBackupDefaultServiceRole",
-		"ListOfTags":[{"ConditionType":"STRINGEQUALS","ConditionKey":"superwerker:backup","ConditionValue":"daily"}]}`)
-
 	awsDDB(t, dyn.Endpoint, "create-table", "--table-name", "orders",
 		"--attribute-definitions", "AttributeName=pk,AttributeType=S", "--key-schema", "AttributeName=pk,KeyType=HASH",
 		"--billing-mode", "PAY_PER_REQUEST")
@@ -221,7 +213,7 @@ func TestGovernanceKillDuringPass(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "data")
 	// A low call rate makes the pass long enough to be cut.
-	g := startGovProc(t, dir, dyn.Endpoint, "tagging:\n  preset: superwerker\n  interval: 1s\n  rate: 40\n")
+	g := startGovProc(t, dir, dyn.Endpoint, "governance: superwerker\ntagging:\n  interval: 1s\n  rate: 40\n")
 	g.waitLog(t, "governance tagged a table")
 	g.kill(t)
 
@@ -256,7 +248,7 @@ func TestGovernanceKillDuringPass(t *testing.T) {
 		t.Fatal("no table was tagged before the kill")
 	}
 
-	g = startGovProc(t, dir, dyn.Endpoint, "tagging:\n  preset: superwerker\n  interval: 1s\n")
+	g = startGovProc(t, dir, dyn.Endpoint, "governance: superwerker\ntagging:\n  interval: 1s\n")
 	waitFor(t, "every table tagged after the restart", func() bool {
 		out := g.compliance(t, "")
 		done := 0
@@ -272,7 +264,7 @@ func TestGovernanceKillDuringPass(t *testing.T) {
 	}
 }
 
-// The tagging section: the preset and rules of one's own become the
+// The tagging section: rules of one's own become the
 // worker's rules; a bad value is refused with the field at fault named.
 func TestConfigTagging(t *testing.T) {
 	write := func(body string) string {
@@ -283,7 +275,6 @@ func TestConfigTagging(t *testing.T) {
 		return p
 	}
 	c, err := loadConfig(write(`tagging:
-  preset: superwerker
   interval: 2s
   rules:
     - name: team
@@ -301,13 +292,13 @@ func TestConfigTagging(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules, err := c.Tagging.rules()
-	if err != nil || len(rules) != 2 || rules[0].Key != "superwerker:backup" || rules[1].Key != "backup" ||
-		rules[1].Mode != "remediate" || rules[1].EnforcedFor[0] != "dynamodb:table" {
+	if err != nil || len(rules) != 1 || rules[0].Key != "backup" ||
+		rules[0].Mode != "remediate" || rules[0].EnforcedFor[0] != "dynamodb:table" {
 		t.Fatalf("rules %+v, %v", rules, err)
 	}
 	for want, body := range map[string]string{
 		"tagging.interval":                    "tagging:\n  interval: 10ms\n",
-		`tagging.preset "superwerk"`:          "tagging:\n  preset: superwerk\n",
+		`tagging.rules[0]: governance rule a: mode remediate needs a default`: "tagging:\n  rules:\n    - {name: a, key: k, mode: remediate}\n",
 		`tagging.rules[0]`:                    "tagging:\n  rules:\n    - {name: a, key: k, allowed: [x], default: y}\n",
 		`mode "fix": use report or remediate`: "tagging:\n  rules:\n    - {name: a, key: k, default: y, mode: fix}\n",
 	} {

@@ -47,7 +47,6 @@ type serverFlags struct {
 	tlsKey        string
 	governance    string
 	// Governance (governance.go).
-	tagging         string
 	taggingInterval time.Duration
 	dryRun          bool
 }
@@ -62,7 +61,6 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve the API over HTTPS; needs --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.governance, "governance", "", "apply a preset of governance policies at start: superwerker (docs/governance.md)")
-	fs.StringVar(&f.tagging, "tagging", "", "tag every table as a preset's rule says: superwerker (superwerker:backup=daily; see docs/governance.md)")
 	fs.DurationVar(&f.taggingInterval, "tagging-interval", 0, "time between the governance worker's discovery passes (default 10s)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "governance: report what would be tagged or reset, and write nothing")
 }
@@ -118,9 +116,6 @@ func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
 	if f.shutdownGrace != 0 {
 		cfg.ShutdownGrace = f.shutdownGrace
 	}
-	if f.tagging != "" {
-		cfg.Tagging.Preset = f.tagging
-	}
 	if f.taggingInterval != 0 {
 		cfg.Tagging.Interval = f.taggingInterval
 	}
@@ -175,7 +170,7 @@ type Main struct {
 	Addr    string
 	Keys    keyPair
 	Service *runner.Service
-	// Governance is the governance worker, nil without tagging rules.
+	// Governance is the governance worker (tagging and compliance).
 	Governance *governance.Worker
 
 	lock     *datadir.Lock

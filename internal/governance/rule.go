@@ -36,7 +36,7 @@ type Rule struct {
 	// value ending in '*' allows any value with that prefix.
 	Allowed []string
 	// Default is the value a table without the key gets; it must be
-	// allowed.
+	// allowed. Empty: tables without the key are reported, not tagged.
 	Default string
 	// OptOut is the allowed value that takes a table out of backups
 	// (superwerker's "none"); its tables are OPTED_OUT. Empty: none.
@@ -48,7 +48,8 @@ type Rule struct {
 	// Mode is what to do with a value not allowed; default ModeReport.
 	Mode Mode
 	// ExcludeTables are table name patterns (path.Match syntax: *, ?,
-	// [a-z]) the rule leaves alone; ExcludeSources names sources.
+	// [a-z]) the rule leaves alone; ExcludeSources are source name
+	// patterns.
 	ExcludeTables  []string
 	ExcludeSources []string
 	// DryRun reports what would be written and writes nothing.
@@ -78,11 +79,11 @@ func (r *Rule) Validate() error {
 		return fmt.Errorf("governance rule %s: key is required", r.Name)
 	case strings.HasPrefix(strings.ToLower(r.Key), "aws:"):
 		return fmt.Errorf("governance rule %s: key %q: the aws: prefix is reserved by AWS", r.Name, r.Key)
-	case r.Default == "":
-		return fmt.Errorf("governance rule %s: default is required (the value untagged tables get)", r.Name)
+	case r.Default == "" && r.Mode == ModeRemediate:
+		return fmt.Errorf("governance rule %s: mode remediate needs a default value to reset to", r.Name)
 	case strings.Contains(r.Default, "*"):
 		return fmt.Errorf("governance rule %s: default %q: a default value cannot hold a wildcard", r.Name, r.Default)
-	case !r.allowed(r.Default):
+	case r.Default != "" && !r.allowed(r.Default):
 		return fmt.Errorf("governance rule %s: default %q is not one of the allowed values %v", r.Name, r.Default, r.Allowed)
 	case r.OptOut != "" && !r.allowed(r.OptOut):
 		return fmt.Errorf("governance rule %s: opt_out %q is not one of the allowed values %v", r.Name, r.OptOut, r.Allowed)
@@ -121,13 +122,16 @@ func (r *Rule) mode() Mode {
 
 // enforced reports whether the rule writes tags on DynamoDB tables.
 func (r *Rule) enforced() bool {
-	return slices.Contains(r.EnforcedFor, ResourceTypeTable) || slices.Contains(r.EnforcedFor, "dynamodb:*")
+	return slices.Contains(r.EnforcedFor, ResourceTypeTable) || slices.Contains(r.EnforcedFor, "dynamodb:*") ||
+		slices.Contains(r.EnforcedFor, "dynamodb:ALL_SUPPORTED")
 }
 
 // excluded says why the rule leaves table of source alone, or "".
 func (r *Rule) excluded(source, table string) string {
-	if slices.Contains(r.ExcludeSources, source) {
-		return fmt.Sprintf("source %s excluded by rule %s", source, r.Name)
+	for _, p := range r.ExcludeSources {
+		if ok, _ := path.Match(p, source); ok {
+			return fmt.Sprintf("source %s excluded by rule %s", source, r.Name)
+		}
 	}
 	for _, p := range r.ExcludeTables {
 		if ok, _ := path.Match(p, table); ok {

@@ -42,7 +42,10 @@ type Backups interface {
 
 // Config wires a Worker. Zero values take the documented defaults.
 type Config struct {
-	Rules   []Rule
+	// Rules are configured rules; the rules of the tag policies Policies
+	// holds are added at every pass.
+	Rules    []Rule
+	Policies Policies
 	Sources []Source
 	Backups Backups
 	Store   backup.GovernanceStore
@@ -70,18 +73,18 @@ type Config struct {
 
 // Validate checks the config and names the field at fault.
 func (c *Config) Validate() error {
-	if len(c.Rules) == 0 {
-		return errors.New("governance: no rules")
+	if len(c.Rules) == 0 && c.Policies == nil {
+		return errors.New("governance: no rules and no policies")
 	}
-	names := map[string]bool{}
+	keys := map[string]bool{}
 	for i := range c.Rules {
 		if err := c.Rules[i].Validate(); err != nil {
 			return err
 		}
-		if names[c.Rules[i].Name] {
-			return fmt.Errorf("governance rule %s: defined twice", c.Rules[i].Name)
+		if keys[c.Rules[i].Key] {
+			return fmt.Errorf("governance rule %s: a rule for key %s is defined already", c.Rules[i].Name, c.Rules[i].Key)
 		}
-		names[c.Rules[i].Name] = true
+		keys[c.Rules[i].Key] = true
 	}
 	switch {
 	case c.Backups == nil:
@@ -101,6 +104,10 @@ type Worker struct {
 	sources []*source
 
 	passMu sync.Mutex // one pass at a time
+	// passRules are the rules of the pass in progress; lastRules those
+	// last read from the policies. Both under passMu.
+	passRules []Rule
+	lastRules []Rule
 
 	mu       sync.Mutex
 	report   *backup.ComplianceReport
@@ -178,9 +185,6 @@ func New(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
-// Rules returns the rules the worker applies.
-func (w *Worker) Rules() []Rule { return slices.Clone(w.cfg.Rules) }
-
 // Start runs a pass at once and then every interval, until Stop.
 func (w *Worker) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,11 +228,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (w *Worker) Compliance(_ context.Context, resourceName string) (*backup.ComplianceReport, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := &backup.ComplianceReport{Enabled: true, DryRun: w.cfg.DryRun, Passes: w.passes}
+	out := &backup.ComplianceReport{Enabled: len(w.cfg.Rules) > 0, DryRun: w.cfg.DryRun, Passes: w.passes}
 	if w.report == nil {
 		return out, nil
 	}
-	out.LastPass = w.report.LastPass
+	out.Enabled, out.LastPass = w.report.Enabled, w.report.LastPass
 	for _, r := range w.report.Resources {
 		if resourceName == "" || r.ResourceName == resourceName || r.ResourceARN == resourceName {
 			out.Resources = append(out.Resources, r)
@@ -244,6 +248,15 @@ func (w *Worker) Pass(ctx context.Context) error {
 	w.passMu.Lock()
 	defer w.passMu.Unlock()
 	now := w.cfg.Clock.Now()
+	w.passRules = w.rules(ctx)
+	if len(w.passRules) == 0 {
+		// Governance is off until a rule or a tag policy exists.
+		w.mu.Lock()
+		w.passes++
+		w.report = &backup.ComplianceReport{LastPass: now, Passes: w.passes}
+		w.mu.Unlock()
+		return nil
+	}
 	cov, err := w.loadCoverage(ctx)
 	if err != nil {
 		return err
@@ -384,12 +397,12 @@ func (w *Worker) handle(ctx context.Context, src *source, t *table, open []*back
 	w.mu.Unlock()
 	e := &evaluation{first: first, row: backup.TableCompliance{Source: src.Name, ResourceARN: t.arn, ResourceName: t.name, EvaluatedAt: now}}
 	if t.noTags != "" {
-		e.row.Rule, e.row.TagKey = w.cfg.Rules[0].Name, w.cfg.Rules[0].Key
+		e.row.Rule, e.row.TagKey = w.passRules[0].Name, w.passRules[0].Key
 		e.unknown = "the source does not list the table's tags: " + t.noTags
 		return e
 	}
-	for i := range w.cfg.Rules {
-		r := &w.cfg.Rules[i]
+	for i := range w.passRules {
+		r := &w.passRules[i]
 		st := w.applyRule(ctx, src, t, r, open, now)
 		if e.row.Rule == "" && st.kind != tagExcluded {
 			e.row.Rule, e.row.TagKey = r.Name, r.Key
@@ -398,7 +411,7 @@ func (w *Worker) handle(ctx context.Context, src *source, t *table, open []*back
 		e.states = append(e.states, st)
 	}
 	if e.row.Rule == "" {
-		e.row.Rule, e.row.TagKey = w.cfg.Rules[0].Name, w.cfg.Rules[0].Key
+		e.row.Rule, e.row.TagKey = w.passRules[0].Name, w.passRules[0].Key
 	}
 	e.row.TagValue, e.row.HasTag = t.tags[e.row.TagKey], t.hasKey(e.row.TagKey)
 	e.tags = t.tags
@@ -484,6 +497,11 @@ func (w *Worker) applyRule(ctx context.Context, src *source, t *table, r *Rule, 
 	if !r.enforced() {
 		st.kind = tagBad
 		st.reason += fmt.Sprintf("; rule %s is not enforced for %s, so cairn does not write it", r.Name, ResourceTypeTable)
+		return st
+	}
+	if r.Default == "" {
+		st.kind = tagBad
+		st.reason += fmt.Sprintf("; rule %s has no default value, so cairn does not write it", r.Name)
 		return st
 	}
 	ok, note := w.remediate(ctx, src, t, r, st.reason, now)
