@@ -297,7 +297,7 @@ func TestConfigTagging(t *testing.T) {
 		t.Fatalf("rules %+v, %v", rules, err)
 	}
 	for want, body := range map[string]string{
-		"tagging.interval":                    "tagging:\n  interval: 10ms\n",
+		"tagging.interval": "tagging:\n  interval: 10ms\n",
 		`tagging.rules[0]: governance rule a: mode remediate needs a default`: "tagging:\n  rules:\n    - {name: a, key: k, mode: remediate}\n",
 		`tagging.rules[0]`:                    "tagging:\n  rules:\n    - {name: a, key: k, allowed: [x], default: y}\n",
 		`mode "fix": use report or remediate`: "tagging:\n  rules:\n    - {name: a, key: k, default: y, mode: fix}\n",

@@ -46,11 +46,11 @@ type Config struct {
 	// holds are added at every pass.
 	Rules    []Rule
 	Policies Policies
-	Sources []Source
-	Backups Backups
-	Store   backup.GovernanceStore
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	Sources  []Source
+	Backups  Backups
+	Store    backup.GovernanceStore
+	Clock    clock.Clock
+	Logger   *slog.Logger
 	// Interval is the time between passes; default 10s.
 	Interval time.Duration
 	// DryRun makes every rule a dry run (the server's --dry-run).
