@@ -30,6 +30,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/governance"
 	"github.com/cairn-backup/cairn/internal/policy"
+	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
@@ -172,6 +173,8 @@ type Main struct {
 	Service *runner.Service
 	// Governance is the governance worker (tagging and compliance).
 	Governance *governance.Worker
+	// Reports runs the report plans (internal/report), behind Service.
+	Reports *report.Service
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog
@@ -243,6 +246,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	m.Reports, err = report.New(report.Config{
+		Catalog: m.catalog, OpenStore: m.openStore, DataDir: m.Config.DataDir, Storage: m.Config.Storage.policy(),
+		Region: m.Config.Region, AccountID: m.Config.AccountID, Clock: m.Clock, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
 	m.Service, err = runner.New(runner.Config{
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
 		Storage: m.Config.Storage.policy(),
@@ -251,11 +261,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
 		StartupVaultTimeout: m.Config.StartupVaultTimeout,
 		Clock:               m.Clock,
+		Reports:             m.Reports,
 	})
 	if err != nil {
 		return err
 	}
 	if err := m.Service.Recover(ctx); err != nil {
+		return err
+	}
+	if err := m.Reports.Recover(ctx); err != nil {
 		return err
 	}
 	if err := m.Service.EnsureDefaultVault(ctx); err != nil {
@@ -274,6 +288,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Governance != nil {
 		compliance = m.Governance
 	}
+	m.Reports.Start()
 	api, err := awsapi.New(awsapi.Config{
 		Compliance: compliance,
 		Service:    m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
@@ -350,6 +365,9 @@ func (m *Main) closeAll() error {
 		errs = append(errs, m.listener.Close())
 	}
 	m.listener = nil
+	if m.Reports != nil {
+		errs = append(errs, m.Reports.Close())
+	}
 	if m.Service != nil {
 		errs = append(errs, m.Service.Close())
 	}

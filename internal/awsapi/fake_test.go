@@ -41,6 +41,10 @@ type call struct {
 // canned values; errs makes a method fail. Lists page through their slice
 // with the index of the next item as token.
 type fakeService struct {
+	// ReportService answers the report plan operations (reportplans_test.go
+	// sets it); nil panics, which tests of validation never reach.
+	backup.ReportService
+
 	mu    sync.Mutex
 	calls []call
 	errs  map[string]error

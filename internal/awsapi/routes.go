@@ -62,6 +62,16 @@ var routes = []route{
 	{"PUT /audit/frameworks/{frameworkName}", "UpdateFramework", (*Server).updateFramework},
 	{"DELETE /audit/frameworks/{frameworkName}", "DeleteFramework", (*Server).deleteFramework},
 
+	// Audit Manager's report plans and report jobs (reportplans.go).
+	{"POST /audit/report-plans", "CreateReportPlan", (*Server).createReportPlan},
+	{"GET /audit/report-plans/{reportPlanName}", "DescribeReportPlan", (*Server).describeReportPlan},
+	{"GET /audit/report-plans", "ListReportPlans", (*Server).listReportPlans},
+	{"PUT /audit/report-plans/{reportPlanName}", "UpdateReportPlan", (*Server).updateReportPlan},
+	{"DELETE /audit/report-plans/{reportPlanName}", "DeleteReportPlan", (*Server).deleteReportPlan},
+	{"POST /audit/report-jobs/{reportPlanName}", "StartReportJob", (*Server).startReportJob},
+	{"GET /audit/report-jobs/{reportJobId}", "DescribeReportJob", (*Server).describeReportJob},
+	{"GET /audit/report-jobs", "ListReportJobs", (*Server).listReportJobs},
+
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},

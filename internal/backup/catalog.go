@@ -298,6 +298,8 @@ type Catalog interface {
 	PolicyStore
 	FrameworkStore
 	GovernanceStore
+	// Audit Manager's report plans and jobs (report.go).
+	ReportStore
 	Close() error
 }
 

@@ -171,6 +171,8 @@ type Service interface {
 	PolicyService
 	ProtectedResourceService
 	FrameworkService
+	// Audit Manager's report plans and jobs (report.go).
+	ReportService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.

@@ -72,6 +72,7 @@
 //     ErrAlreadyExists). ApplyPolicy and DeletePolicy store the policy and
 //     its plan and selection changes together or not at all; plans and
 //     selections keep the ManagedBy they were created with.
+//   - Report plans and report jobs: see reports.go.
 package catalogtest
 
 import (
@@ -139,6 +140,8 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"GovernanceTagAttempts", testGovernanceTagAttempts},
 		{"GovernanceTagViolations", testGovernanceTagViolations},
 		{"GovernanceViolationRace", testGovernanceViolationRace},
+		{"ReportPlans", testReportPlans},
+		{"ReportJobs", testReportJobs},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

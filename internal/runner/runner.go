@@ -107,6 +107,9 @@ type Config struct {
 	// default 10s. What it cannot finish in time is skipped, logged and
 	// retried in the background.
 	StartupVaultTimeout time.Duration
+	// Reports runs report plans and report jobs (internal/report); nil
+	// makes them unavailable.
+	Reports backup.ReportService
 }
 
 // Defaults of Config.
