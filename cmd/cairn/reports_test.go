@@ -6,10 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -419,5 +422,158 @@ func TestReportDaily(t *testing.T) {
 	// A second tick the same day, as a second server would: still two.
 	if jobs := tick(time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)); len(jobs) != 2 {
 		t.Fatalf("after a second tick on the 10th: %d jobs", len(jobs))
+	}
+}
+
+// holdingS3 is an S3 endpoint that, while holding, takes the start of each
+// object upload and then waits forever: a report job is caught in the
+// middle of delivering a file. Otherwise it stores objects.
+type holdingS3 struct {
+	mu      sync.Mutex
+	holding bool
+	objects map[string]int // key -> size
+	deleted []string
+	started chan string // the key of each held upload, once it began
+	quit    chan struct{}
+}
+
+func (h *holdingS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+	switch {
+	case len(parts) == 1 || parts[1] == "":
+		w.WriteHeader(http.StatusOK) // HeadBucket, CreateBucket
+	case r.Method == http.MethodPut:
+		h.mu.Lock()
+		holding := h.holding
+		h.mu.Unlock()
+		if holding {
+			buf := make([]byte, 16)
+			io.ReadFull(r.Body, buf)
+			select {
+			case h.started <- parts[1]:
+			default:
+			}
+			select { // until the client is gone
+			case <-r.Context().Done():
+			case <-h.quit:
+			}
+			return
+		}
+		n, _ := io.Copy(io.Discard, r.Body)
+		h.mu.Lock()
+		h.objects[parts[1]] = int(n)
+		h.mu.Unlock()
+		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+		w.WriteHeader(http.StatusOK)
+	case r.Method == http.MethodDelete:
+		h.mu.Lock()
+		delete(h.objects, parts[1])
+		h.deleted = append(h.deleted, parts[1])
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// TestKillDuringReportJob SIGKILLs the server while a report job is
+// delivering its file to an S3 endpoint. After a restart the job is
+// FAILED with a reason (never COMPLETED), no object of it exists, the
+// report completed before the kill is intact, and a new job completes.
+func TestKillDuringReportJob(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	h := &holdingS3{objects: map[string]int{}, started: make(chan string, 4), quit: make(chan struct{})}
+	fake := httptest.NewServer(h)
+	t.Cleanup(fake.Close)
+	t.Cleanup(func() { close(h.quit) })
+	dir := filepath.Join(t.TempDir(), "data")
+	extra := "storage:\n  s3_endpoints:\n    - name: slow\n      url: " + fake.URL + "\n      access_key_id: k\n      secret_access_key: s\n"
+	p := startProcWith(t, dir, dyn.Endpoint, extra)
+	c, err := procClient(dir, p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	mk := func(name string, tags map[string]string) {
+		t.Helper()
+		if _, err := c.CreateReportPlan(ctx, &bk.CreateReportPlanInput{ReportPlanName: aws.String(name),
+			ReportDeliveryChannel: &bktypes.ReportDeliveryChannel{S3BucketName: aws.String("reports"), Formats: []string{"CSV", "JSON"}},
+			ReportSetting:         &bktypes.ReportSetting{ReportTemplate: aws.String("BACKUP_JOB_REPORT")}, ReportPlanTags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("local", nil)
+	mk("remote", map[string]string{"cairn:s3-endpoint": "slow"})
+	start := func(name string) string {
+		t.Helper()
+		out, err := c.StartReportJob(ctx, &bk.StartReportJobInput{ReportPlanName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.ReportJobId)
+	}
+	done := waitReportJob(t, c, start("local"))
+	if aws.ToString(done.Status) != "COMPLETED" {
+		t.Fatalf("local report: %+v", done)
+	}
+
+	h.mu.Lock()
+	h.holding = true
+	h.mu.Unlock()
+	killed := start("remote")
+	select {
+	case key := <-h.started:
+		if !strings.Contains(key, killed) {
+			t.Fatalf("held upload %s is not of job %s", key, killed)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the report job never began its upload")
+	}
+	j, err := c.DescribeReportJob(ctx, &bk.DescribeReportJobInput{ReportJobId: aws.String(killed)})
+	if err != nil || aws.ToString(j.ReportJob.Status) != "RUNNING" {
+		t.Fatalf("report job during its upload: %+v %v", j, err)
+	}
+	p.kill(t)
+	h.mu.Lock()
+	h.holding = false
+	h.mu.Unlock()
+
+	p = startProcWith(t, dir, dyn.Endpoint, extra)
+	c, _ = procClient(dir, p.addr)
+	j, err = c.DescribeReportJob(ctx, &bk.DescribeReportJobInput{ReportJobId: aws.String(killed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := aws.ToString(j.ReportJob.Status); s != "FAILED" || !strings.Contains(aws.ToString(j.ReportJob.StatusMessage), "stopped while the report job ran") ||
+		len(j.ReportJob.ReportDestination.S3Keys) != 0 {
+		t.Fatalf("killed report job after the restart: %s %q %+v", s, aws.ToString(j.ReportJob.StatusMessage), j.ReportJob.ReportDestination)
+	}
+	h.mu.Lock()
+	for k := range h.objects {
+		if strings.Contains(k, killed) {
+			t.Errorf("an object of the killed job exists: %s", k)
+		}
+	}
+	h.mu.Unlock()
+	l, err := c.ListReportJobs(ctx, &bk.ListReportJobsInput{ByStatus: aws.String("RUNNING")})
+	if err != nil || len(l.ReportJobs) != 0 {
+		t.Fatalf("RUNNING report jobs after the restart: %+v %v", l, err)
+	}
+	// The report completed before the kill is whole.
+	d, err := c.DescribeReportJob(ctx, &bk.DescribeReportJobInput{ReportJobId: done.ReportJobId})
+	if err != nil || aws.ToString(d.ReportJob.Status) != "COMPLETED" {
+		t.Fatalf("the report made before the kill: %+v %v", d, err)
+	}
+	var files []string
+	for _, k := range d.ReportJob.ReportDestination.S3Keys {
+		files = append(files, filepath.Join(dir, "reports", "reports", filepath.FromSlash(k)))
+	}
+	readReports(t, "BACKUP_JOB_REPORT", files, "backupJobId", nil, nil)
+	// And the plan works again.
+	again := waitReportJob(t, c, start("remote"))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if aws.ToString(again.Status) != "COMPLETED" || len(again.ReportDestination.S3Keys) != 2 || h.objects[again.ReportDestination.S3Keys[0]] == 0 {
+		t.Fatalf("report job after the restart: %+v %+v; objects %v", again, again.ReportDestination, h.objects)
 	}
 }
