@@ -577,3 +577,121 @@ func TestKillDuringReportJob(t *testing.T) {
 		t.Fatalf("report job after the restart: %+v %+v; objects %v", again, again.ReportDestination, h.objects)
 	}
 }
+
+// TestReportPlansAWSCLIAndBoto3: the real AWS CLI and boto3 create,
+// describe, update, run and delete report plans; the CLI's report is read
+// back by Python's csv module.
+func TestReportPlansAWSCLIAndBoto3(t *testing.T) {
+	ddb := testbed.Dynalite(t)
+	m := testServer(t, t.TempDir(), ddb.Endpoint)
+	cli := newAWSCLI(t, m, m.Keys.AccessKeyID, m.Keys.SecretAccessKey)
+	must := func(args ...string) map[string]any {
+		t.Helper()
+		out, errOut, code := cli.run(args...)
+		if code != 0 {
+			t.Fatalf("aws backup %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		}
+		var v map[string]any
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("aws backup %s: %v\n%s", args[0], err, out)
+			}
+		}
+		return v
+	}
+	created := must("create-report-plan", "--report-plan-name", "cli_plan", "--report-plan-description", "from the CLI",
+		"--report-delivery-channel", `{"S3BucketName":"cli-reports","S3KeyPrefix":"audit","Formats":["CSV","JSON"]}`,
+		"--report-setting", "ReportTemplate=BACKUP_JOB_REPORT", "--report-plan-tags", "team=platform")
+	if arn, _ := created["ReportPlanArn"].(string); !strings.HasPrefix(arn, "arn:aws:backup:us-east-1:000000000000:report-plan:cli_plan-") {
+		t.Fatalf("create-report-plan: %v", created)
+	}
+	d := must("describe-report-plan", "--report-plan-name", "cli_plan")["ReportPlan"].(map[string]any)
+	if d["DeploymentStatus"] != "COMPLETED" || d["ReportPlanDescription"] != "from the CLI" {
+		t.Fatalf("describe-report-plan: %v", d)
+	}
+	id := must("start-report-job", "--report-plan-name", "cli_plan")["ReportJobId"].(string)
+	var job map[string]any
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		job = must("describe-report-job", "--report-job-id", id)["ReportJob"].(map[string]any)
+		if job["Status"] == "COMPLETED" || job["Status"] == "FAILED" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if job["Status"] != "COMPLETED" || job["ReportTemplate"] != "BACKUP_JOB_REPORT" {
+		t.Fatalf("describe-report-job: %v", job)
+	}
+	var files []string
+	for _, k := range job["ReportDestination"].(map[string]any)["S3Keys"].([]any) {
+		files = append(files, filepath.Join(m.Config.DataDir, "reports", "cli-reports", filepath.FromSlash(k.(string))))
+	}
+	readReports(t, "BACKUP_JOB_REPORT", files, "backupJobId", nil, nil)
+	if jobs := must("list-report-jobs", "--by-report-plan-name", "cli_plan", "--by-status", "COMPLETED")["ReportJobs"].([]any); len(jobs) != 1 {
+		t.Fatalf("list-report-jobs: %v", jobs)
+	}
+	must("update-report-plan", "--report-plan-name", "cli_plan", "--report-setting", "ReportTemplate=RESTORE_JOB_REPORT")
+	if plans := must("list-report-plans")["ReportPlans"].([]any); len(plans) != 1 ||
+		plans[0].(map[string]any)["ReportSetting"].(map[string]any)["ReportTemplate"] != "RESTORE_JOB_REPORT" {
+		t.Fatalf("list-report-plans after the update: %v", plans)
+	}
+	_, errOut, code := cli.run("create-report-plan", "--report-plan-name", "controls",
+		"--report-delivery-channel", "S3BucketName=cli-reports", "--report-setting", "ReportTemplate=CONTROL_COMPLIANCE_REPORT")
+	if code == 0 || !strings.Contains(errOut, "InvalidParameterValueException") || !strings.Contains(errOut, "audit frameworks") {
+		t.Fatalf("a compliance template: exit %d\n%s", code, errOut)
+	}
+	_, errOut, code = cli.run("start-report-job", "--report-plan-name", "missing_plan")
+	if code == 0 || !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Fatalf("start-report-job of a missing plan: exit %d\n%s", code, errOut)
+	}
+	must("delete-report-plan", "--report-plan-name", "cli_plan")
+	if plans := must("list-report-plans")["ReportPlans"].([]any); len(plans) != 0 {
+		t.Fatalf("list-report-plans after delete: %v", plans)
+	}
+
+	out, err := exec.Command(boto3(t), "-c", boto3ReportScript, "http://"+m.Addr, m.Keys.AccessKeyID, m.Keys.SecretAccessKey,
+		filepath.Join(m.Config.DataDir, "reports")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, out)
+	}
+}
+
+const boto3ReportScript = `
+import csv, json, os, sys, time, boto3, botocore
+endpoint, key, secret, root = sys.argv[1:5]
+c = boto3.client("backup", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+arn = c.create_report_plan(ReportPlanName="boto_plan", IdempotencyToken="plan-token",
+    ReportDeliveryChannel={"S3BucketName": "boto-reports", "Formats": ["JSON", "CSV"]},
+    ReportSetting={"ReportTemplate": "COPY_JOB_REPORT"})["ReportPlanArn"]
+again = c.create_report_plan(ReportPlanName="boto_plan", IdempotencyToken="plan-token",
+    ReportDeliveryChannel={"S3BucketName": "boto-reports", "Formats": ["JSON", "CSV"]},
+    ReportSetting={"ReportTemplate": "COPY_JOB_REPORT"})["ReportPlanArn"]
+assert arn == again, (arn, again)
+try:
+    c.create_report_plan(ReportPlanName="boto_plan", ReportDeliveryChannel={"S3BucketName": "boto-reports"},
+        ReportSetting={"ReportTemplate": "COPY_JOB_REPORT"})
+    sys.exit("a second plan of the name was accepted")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "AlreadyExistsException", e.response
+ids = {c.start_report_job(ReportPlanName="boto_plan", IdempotencyToken="job-token")["ReportJobId"] for _ in range(3)}
+assert len(ids) == 1, ids
+jid = ids.pop()
+for _ in range(600):
+    job = c.describe_report_job(ReportJobId=jid)["ReportJob"]
+    if job["Status"] in ("COMPLETED", "FAILED"):
+        break
+    time.sleep(0.1)
+assert job["Status"] == "COMPLETED", job
+assert job["ReportPlanArn"] == arn and job["CompletionTime"] >= job["CreationTime"], job
+keys = job["ReportDestination"]["S3Keys"]
+assert [k.rsplit(".", 1)[1] for k in keys] == ["json", "csv"], keys
+with open(os.path.join(root, "boto-reports", keys[0])) as f:
+    assert json.load(f) == {"reportItems": []}
+with open(os.path.join(root, "boto-reports", keys[1]), newline="") as f:
+    rows = list(csv.reader(f))
+assert rows[0][:5] == ["reportTimePeriodStart", "reportTimePeriodEnd", "accountId", "region", "copyJobId"] and len(rows) == 1, rows
+plans = c.list_report_plans(MaxResults=1)["ReportPlans"]
+assert plans[0]["ReportPlanName"] == "boto_plan" and plans[0]["LastSuccessfulExecutionTime"], plans
+jobs = c.list_report_jobs(ByReportPlanName="boto_plan")["ReportJobs"]
+assert [j["ReportJobId"] for j in jobs] == [jid], jobs
+c.delete_report_plan(ReportPlanName="boto_plan")
+print("ok")
+`
