@@ -200,7 +200,10 @@ func ParseTaggableARN(s string) (TagTarget, ARN, error) {
 				Message: fmt.Sprintf("framework %s not found", s)}
 		}
 		return TagTarget{Kind: TagKindFramework, ID: name}, a, nil
-	case "report-plan", "legal-hold", "restore-testing-plan":
+	case "report-plan":
+		return TagTarget{}, ARN{}, &Error{Code: ErrNotFound, Type: kind, Context: s,
+			Message: fmt.Sprintf("%s: cairn does not list or change a report plan's tags (they are those CreateReportPlan gave it); it tags backup vaults, backup plans, recovery points and frameworks", s)}
+	case "legal-hold", "restore-testing-plan":
 		return TagTarget{}, ARN{}, &Error{Code: ErrNotFound, Type: kind, Context: s,
 			Message: fmt.Sprintf("%s not found: cairn has no %ss; it tags backup vaults, backup plans and recovery points", s, kind)}
 	default:
