@@ -331,6 +331,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
 	m.stopGovernance()
+	if m.Reports != nil {
+		// Report jobs are short: they get the grace period to finish.
+		m.Reports.Shutdown(ctx)
+	}
 	if m.Service != nil {
 		errs = append(errs, m.Service.Shutdown(ctx))
 	}

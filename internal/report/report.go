@@ -746,16 +746,35 @@ func (s *Service) Tick(ctx context.Context) error {
 // Wait blocks until no job runs; for tests.
 func (s *Service) Wait() { s.jobs.Wait() }
 
+// Shutdown stops gracefully: no new job starts (StartReportJob is refused
+// with ErrUnavailable, the daily loop stops) and the running jobs get until
+// ctx ends to finish; then it stops them as Close does.
+func (s *Service) Shutdown(ctx context.Context) {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("report jobs still running at the end of the grace period are stopped; they end FAILED at the next start")
+	}
+	s.cancel()
+	s.wg.Wait()
+}
+
 // Close stops the daily loop and the running jobs; jobs cut short stay
 // RUNNING for Recover to end at the next start.
 func (s *Service) Close() error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
 	}
-	s.closed = true
-	close(s.stop)
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,8 @@ type fixture struct {
 	svc   *report.Service
 	// wrap, if set, wraps every store the service opens.
 	wrap func(blob.Store) blob.Store
+	// hold, if set, runs before a job delivers.
+	hold func(ctx context.Context, j *backup.ReportJob)
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -49,6 +52,11 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) service(t *testing.T) *report.Service {
 	t.Helper()
 	svc, err := report.New(report.Config{Catalog: f.cat, DataDir: f.dir, Clock: f.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BeforeDeliver: func(ctx context.Context, j *backup.ReportJob) {
+			if f.hold != nil {
+				f.hold(ctx, j)
+			}
+		},
 		OpenStore: func(ctx context.Context, st backup.VaultStorage) (blob.Store, error) {
 			s, err := fileblob.New(st.Path)
 			if err != nil || f.wrap == nil {
@@ -310,5 +318,44 @@ func TestDailyOncePerDay(t *testing.T) {
 	jobs, _, _ := f.cat.ListReportJobs(ctx, backup.ReportJobFilter{ReportPlanARN: p.ARN})
 	if len(jobs) != 0 {
 		t.Fatalf("a plan created today got a daily job: %+v", jobs)
+	}
+}
+
+// TestShutdownLetsJobsFinish: Shutdown refuses new jobs at once and waits
+// for the running one, which completes.
+func TestShutdownLetsJobsFinish(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	f.plan(t, backup.ReportBackupJobs, "CSV")
+	started, release := make(chan string, 1), make(chan struct{})
+	f.hold = func(_ context.Context, j *backup.ReportJob) {
+		select {
+		case started <- j.ID:
+		default:
+		}
+		<-release
+	}
+	if _, err := f.svc.StartReportJob(ctx, "plan_back", ""); err != nil {
+		t.Fatal(err)
+	}
+	id := <-started
+	stopped := make(chan struct{})
+	go func() { f.svc.Shutdown(context.Background()); close(stopped) }()
+	for {
+		_, err := f.svc.StartReportJob(ctx, "plan_back", "")
+		if backup.ErrorCode(err) == backup.ErrUnavailable {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Shutdown had not begun yet: that job runs after the held one.
+		runtime.Gosched()
+	}
+	close(release)
+	<-stopped
+	j, err := f.cat.GetReportJob(ctx, id)
+	if err != nil || j.Status != backup.ReportJobCompleted {
+		t.Fatalf("the job running at Shutdown: %+v %v", j, err)
 	}
 }
