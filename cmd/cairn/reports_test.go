@@ -288,9 +288,9 @@ func TestReportPlans(t *testing.T) {
 		in         *bk.CreateReportPlanInput
 		code, says string
 	}{
-		{&bk.CreateReportPlanInput{ReportPlanName: aws.String("ctl"), ReportDeliveryChannel: &bktypes.ReportDeliveryChannel{S3BucketName: aws.String("audit-reports")},
-			ReportSetting: &bktypes.ReportSetting{ReportTemplate: aws.String("CONTROL_COMPLIANCE_REPORT")}},
-			"InvalidParameterValueException", "evaluation of audit frameworks"},
+		{&bk.CreateReportPlanInput{ReportPlanName: aws.String("scan"), ReportDeliveryChannel: &bktypes.ReportDeliveryChannel{S3BucketName: aws.String("audit-reports")},
+			ReportSetting: &bktypes.ReportSetting{ReportTemplate: aws.String("SCAN_JOB_REPORT")}},
+			"InvalidParameterValueException", "malware"},
 		{&bk.CreateReportPlanInput{ReportPlanName: aws.String("1bad"), ReportDeliveryChannel: &bktypes.ReportDeliveryChannel{S3BucketName: aws.String("audit-reports")},
 			ReportSetting: &bktypes.ReportSetting{ReportTemplate: aws.String("BACKUP_JOB_REPORT")}},
 			"InvalidParameterValueException", "a letter first"},
@@ -634,9 +634,9 @@ func TestReportPlansAWSCLIAndBoto3(t *testing.T) {
 		t.Fatalf("list-report-plans after the update: %v", plans)
 	}
 	_, errOut, code := cli.run("create-report-plan", "--report-plan-name", "controls",
-		"--report-delivery-channel", "S3BucketName=cli-reports", "--report-setting", "ReportTemplate=CONTROL_COMPLIANCE_REPORT")
-	if code == 0 || !strings.Contains(errOut, "InvalidParameterValueException") || !strings.Contains(errOut, "audit frameworks") {
-		t.Fatalf("a compliance template: exit %d\n%s", code, errOut)
+		"--report-delivery-channel", "S3BucketName=cli-reports", "--report-setting", "ReportTemplate=SCAN_JOB_REPORT")
+	if code == 0 || !strings.Contains(errOut, "InvalidParameterValueException") || !strings.Contains(errOut, "malware") {
+		t.Fatalf("the scan template: exit %d\n%s", code, errOut)
 	}
 	_, errOut, code = cli.run("start-report-job", "--report-plan-name", "missing_plan")
 	if code == 0 || !strings.Contains(errOut, "ResourceNotFoundException") {

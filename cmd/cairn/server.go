@@ -249,6 +249,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Reports, err = report.New(report.Config{
 		Catalog: m.catalog, OpenStore: m.openStore, DataDir: m.Config.DataDir, Storage: m.Config.Storage.policy(),
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Clock: m.Clock, Logger: log,
+		Evaluate: frameworkEvaluator(func() backup.FrameworkService { return m.Service }),
 	})
 	if err != nil {
 		return err

@@ -232,7 +232,7 @@ func (s *Service) validate(d *backup.ReportDeliveryChannel, st *backup.ReportSet
 	}
 	if (st.ReportTemplate == backup.ReportControlCompliance || st.ReportTemplate == backup.ReportResourceCompliance) && !s.complianceSupported() {
 		return &backup.Error{Code: backup.ErrInvalidParameter, Type: "Parameter", Context: "ReportSetting.ReportTemplate",
-			Message: fmt.Sprintf("ReportSetting.ReportTemplate: %s reports the evaluation of audit frameworks, which this cairn server does not have yet; "+
+			Message: fmt.Sprintf("ReportSetting.ReportTemplate: %s reports the evaluation of audit frameworks, which this cairn server was not started with; "+
 				"use BACKUP_JOB_REPORT, RESTORE_JOB_REPORT or COPY_JOB_REPORT", st.ReportTemplate)}
 	}
 	return nil
