@@ -162,9 +162,9 @@ type ReportStore interface {
 	// SetReportPlanExecution records a job's attempt (and success) on its
 	// plan; times only move forward. A missing plan is not an error.
 	SetReportPlanExecution(ctx context.Context, arn string, attempted, succeeded time.Time) error
-	// DeleteReportPlan removes the plan; ErrNotFound if absent, ErrConflict
-	// while one of its jobs is CREATED or RUNNING (checked in the same
-	// transaction).
+	// DeleteReportPlan removes the plan and frees its idempotency token;
+	// ErrNotFound if absent, ErrConflict while one of its jobs is CREATED or
+	// RUNNING (checked in the same transaction).
 	DeleteReportPlan(ctx context.Context, name string) error
 
 	// CreateReportJob stores j. It fails with ErrNotFound if its plan

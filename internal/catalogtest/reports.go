@@ -18,7 +18,7 @@ import (
 //     check. Update changes description, setting and delivery only;
 //     execution times only move forward.
 //   - A plan is not deleted while one of its jobs is CREATED or RUNNING
-//     (ErrConflict). A job of a plan that is gone is ErrNotFound and takes
+//     (ErrConflict); deleting it frees its idempotency token. A job of a plan that is gone is ErrNotFound and takes
 //     no token. One daily job per plan and ScheduledDay (ErrAlreadyExists),
 //     also when created concurrently.
 //   - Job listings are newest first; they filter by plan ARN, status,
@@ -116,6 +116,12 @@ func testReportPlans(t *testing.T, c backup.Catalog) {
 	must(t, c.DeleteReportPlan(ctx(t), "plan_01"), "DeleteReportPlan")
 	wantCode(t, c.DeleteReportPlan(ctx(t), "plan_01"), backup.ErrNotFound, "DeleteReportPlan again")
 	must(t, c.CreateReportPlan(ctx(t), newReportPlan("plan_01", at(time.Hour))), "CreateReportPlan under the quota again")
+
+	// Deleting a plan frees its token.
+	must(t, c.DeleteReportPlan(ctx(t), "daily"), "DeleteReportPlan daily")
+	again = newReportPlan("daily_again", at(2*time.Hour))
+	again.IdempotencyToken = "tok-1"
+	must(t, c.CreateReportPlan(ctx(t), again), "CreateReportPlan with the token of a deleted plan")
 }
 
 func testReportJobs(t *testing.T, c backup.Catalog) {

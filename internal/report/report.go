@@ -182,7 +182,12 @@ func (s *Service) CreateReportPlan(ctx context.Context, in backup.CreateReportPl
 	err = s.cfg.Catalog.CreateReportPlan(ctx, p)
 	var tu *backup.TokenInUseError
 	if errors.As(err, &tu) {
-		return s.planByToken(ctx, token, hash)
+		if p, err := s.planByToken(ctx, token, hash); p != nil || err != nil {
+			return p, err
+		}
+		// Its plan was deleted in between: the token is free again.
+		return nil, &backup.Error{Code: backup.ErrConflict, Type: "IdempotencyToken", Context: token,
+			Message: fmt.Sprintf("report plan %s, made with IdempotencyToken %q, is being deleted; retry", tu.JobID, token)}
 	}
 	if err != nil {
 		return nil, err

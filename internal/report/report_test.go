@@ -359,3 +359,33 @@ func TestShutdownLetsJobsFinish(t *testing.T) {
 		t.Fatalf("the job running at Shutdown: %+v %v", j, err)
 	}
 }
+
+// TestPlanTokens: a retry with a plan's token returns the plan; the token
+// with other parameters is refused; once the plan is deleted the token
+// makes a new one.
+func TestPlanTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	in := backup.CreateReportPlanInput{Name: "p", IdempotencyToken: "tok",
+		Delivery: backup.ReportDeliveryChannel{S3BucketName: "reports"}, Setting: backup.ReportSetting{ReportTemplate: backup.ReportBackupJobs}}
+	a, err := f.svc.CreateReportPlan(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.CreateReportPlan(ctx, in)
+	if err != nil || b.ARN != a.ARN {
+		t.Fatalf("retry: %v %v", b, err)
+	}
+	other := in
+	other.Description = "other"
+	if _, err := f.svc.CreateReportPlan(ctx, other); backup.ErrorCode(err) != backup.ErrInvalidRequest || !strings.Contains(err.Error(), "report plan p") {
+		t.Fatalf("the token with other parameters: %v", err)
+	}
+	if err := f.svc.DeleteReportPlan(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.svc.CreateReportPlan(ctx, in)
+	if err != nil || c.ARN == a.ARN {
+		t.Fatalf("after delete: %v %v", c, err)
+	}
+}

@@ -217,6 +217,11 @@ func (c *Catalog) DeleteReportPlan(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM report_plans WHERE name = ?", name); err != nil {
 		return fmt.Errorf("sqlite: delete report plan %s: %w", name, err)
 	}
+	// The plan's idempotency token goes with it: a new plan of the name may
+	// be created with it.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM idempotency_tokens WHERE kind = ? AND job_id = ?", kindReportPlan, name); err != nil {
+		return fmt.Errorf("sqlite: delete report plan %s: its idempotency token: %w", name, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: delete report plan %s: commit: %w", name, err)
 	}
