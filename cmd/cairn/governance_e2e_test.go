@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,6 +247,13 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	if jobs := scheduledJobs(t, l.aws, labARN("orders")); len(jobs) != 1 {
 		t.Fatalf("orders (opted out) has %d jobs after the second day's run, want 1: %v", len(jobs), jobs)
 	}
+	l.pass()
+	if r := l.verdict("customers"); r.ComplianceType != "COMPLIANT" || r.LastRecoveryPointArn != second {
+		t.Fatalf("customers after its second backup (%s): %+v", second, r)
+	}
+	if r := l.verdict("orders"); r.ComplianceType != "OPTED_OUT" || len(r.BackupPlans) != 0 {
+		t.Fatalf("orders the day after it opted out: %+v", r)
+	}
 
 	// 30 days later the first points have expired; the second day's stays.
 	l.clk.Set(time.Date(2026, 3, 31, 6, 0, 0, 0, time.UTC))
@@ -268,6 +276,11 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	}
 	if len(points) != 1 || points[second] != "COMPLETED" {
 		t.Fatalf("after 30 days: %v, want the second day's point of customers (%s) only", points, second)
+	}
+	// Nothing ran since: customers' last backup is too old now.
+	l.pass()
+	if r := l.verdict("customers"); r.ComplianceType != "NON_COMPLIANT" || !strings.Contains(r.Reason, "last COMPLETED recovery point is 29d00h old") {
+		t.Fatalf("customers without a backup for 29 days: %+v", r)
 	}
 }
 
