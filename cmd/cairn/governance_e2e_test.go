@@ -21,6 +21,7 @@ type govLab struct {
 	t   *testing.T
 	m   *Main
 	clk *clock.Fake
+	cfg Config
 	ddb string // dynalite's endpoint
 	aws *awsCLI
 }
@@ -46,7 +47,7 @@ func newGovLab(t *testing.T, governance string) *govLab {
 		t.Fatalf("open server: %v", err)
 	}
 	cliEnv(t, m)
-	return &govLab{t: t, m: m, clk: clk, ddb: dyn.Endpoint, aws: newAWSCLI(t, m, m.Keys.AccessKeyID, m.Keys.SecretAccessKey)}
+	return &govLab{t: t, m: m, clk: clk, cfg: cfg, ddb: dyn.Endpoint, aws: newAWSCLI(t, m, m.Keys.AccessKeyID, m.Keys.SecretAccessKey)}
 }
 
 func labARN(table string) string { return "arn:aws:dynamodb:us-east-1:000000000000:table/" + table }
@@ -310,8 +311,20 @@ func waitJobs(t *testing.T, a *awsCLI, resourceARN string, n int) []map[string]a
 
 // superwerker's lab with `cairn server --governance superwerker` (here the
 // config key governance: superwerker).
+// The preset applies exactly superwerker's policies at every start: the
+// remediate option the lab set is report again after a restart.
 func TestSuperwerkerLabPreset(t *testing.T) {
-	superwerkerLab(t, newGovLab(t, "superwerker"))
+	l := newGovLab(t, "superwerker")
+	superwerkerLab(t, l)
+	closeMain(t, l.m)
+	m, err := openMain(t, l.cfg, l.clk)
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	cliEnv(t, m)
+	if out, _ := cairnOK(t, "policy", "list"); !strings.Contains(out, "default=daily report") {
+		t.Fatalf("after a restart with the preset:\n%s", out)
+	}
 }
 
 // superwerker's lab with its two policy documents applied through `cairn
