@@ -44,21 +44,30 @@ func scheduledJobs(t *testing.T, a *awsCLI, resourceARN string) []map[string]any
 // a final state and returns it.
 func waitScheduledJob(t *testing.T, a *awsCLI, resourceARN string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
+	return waitJobs(t, a, resourceARN, 1)[0]
+}
+
+// waitJobs polls list-backup-jobs until the resource has n jobs, all in a
+// final state, and returns them.
+func waitJobs(t *testing.T, a *awsCLI, resourceARN string, n int) []map[string]any {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		jobs := scheduledJobs(t, a, resourceARN)
-		if len(jobs) > 1 {
-			t.Fatalf("%s has %d jobs, want one: %v", resourceARN, len(jobs), jobs)
+		if len(jobs) > n {
+			t.Fatalf("%s has %d jobs, want %d: %v", resourceARN, len(jobs), n, jobs)
 		}
-		if len(jobs) == 1 {
-			switch jsonStr(jobs[0], "State") {
+		final := 0
+		for _, j := range jobs {
+			switch jsonStr(j, "State") {
 			case "COMPLETED", "FAILED", "ABORTED", "EXPIRED", "PARTIAL":
-				return jobs[0]
+				final++
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
+		if final == n {
+			return jobs
+		}
 	}
-	t.Fatalf("no finished scheduled job for %s", resourceARN)
+	t.Fatalf("%s never had %d finished jobs", resourceARN, n)
 	return nil
 }
 

@@ -285,32 +285,6 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	}
 }
 
-// waitJobs polls list-backup-jobs until the resource has n jobs, all in a
-// final state, and returns them.
-func waitJobs(t *testing.T, a *awsCLI, resourceARN string, n int) []map[string]any {
-	t.Helper()
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		jobs := scheduledJobs(t, a, resourceARN)
-		if len(jobs) > n {
-			t.Fatalf("%s has %d jobs, want %d: %v", resourceARN, len(jobs), n, jobs)
-		}
-		final := 0
-		for _, j := range jobs {
-			switch jsonStr(j, "State") {
-			case "COMPLETED", "FAILED", "ABORTED", "EXPIRED", "PARTIAL":
-				final++
-			}
-		}
-		if final == n {
-			return jobs
-		}
-	}
-	t.Fatalf("%s never had %d finished jobs", resourceARN, n)
-	return nil
-}
-
-// superwerker's lab with `cairn server --governance superwerker` (here the
-// config key governance: superwerker).
 // The preset applies exactly superwerker's policies at every start: the
 // remediate option the lab set is report again after a restart.
 func TestSuperwerkerLabPreset(t *testing.T) {
