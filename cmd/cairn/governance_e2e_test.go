@@ -207,6 +207,10 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	if v := l.tagValue("orders", others); v != "weekly" {
 		t.Fatalf("report mode changed weekly to %q", v)
 	}
+	out, _ := cairnOK(t, "compliance", "--verdict", "NON_COMPLIANT")
+	if rows := tableRows(t, out, "TABLE SOURCE TAG VERDICT"); !strings.Contains(out, "\n1 tables: 1 NON_COMPLIANT") || rows[0][0] != "orders" || rows[0][2] != "weekly" || rows[0][3] != "NON_COMPL" {
+		t.Fatalf("cairn compliance --verdict NON_COMPLIANT:\n%s", out)
+	}
 
 	// The tag policy says remediate: the next pass resets it to daily.
 	cairnOK(t, "policy", "apply", "-f", superwerkerTags, "--type", "TAG_POLICY", "--name", "superwerker-backup-tags",
