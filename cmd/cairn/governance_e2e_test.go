@@ -189,6 +189,11 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	if lc, _ := rp["Lifecycle"].(map[string]any); jsonStr(rp, "Status") != "COMPLETED" || jsonNum(lc, "DeleteAfterDays") != 30 {
 		t.Fatalf("orders' first point: %v", rp)
 	}
+	pr := l.aws.ok("describe-protected-resource", "--resource-arn", labARN("orders"))
+	if jsonStr(pr, "LastRecoveryPointArn") != first["orders"] || jsonStr(pr, "ResourceName") != "orders" ||
+		jsonStr(pr, "ResourceType") != "DynamoDB" || jsonStr(pr, "LastBackupVaultArn") != "arn:aws:backup:us-east-1:000000000000:backup-vault:Default" {
+		t.Fatalf("describe-protected-resource orders: %v", pr)
+	}
 	l.pass()
 	if r := l.verdict("orders"); r.ComplianceType != "COMPLIANT" || r.LastRecoveryPointArn != first["orders"] ||
 		!r.NextRunTime.Time().Equal(time.Date(2026, 3, 3, 5, 0, 0, 0, time.UTC)) {
