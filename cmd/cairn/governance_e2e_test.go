@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -318,4 +320,112 @@ func TestSuperwerkerLabPolicies(t *testing.T) {
 		"--default-value", "daily")
 	cairnOK(t, "policy", "apply", "-f", superwerkerBackups, "--type", "BACKUP_POLICY", "--name", "superwerker-backup")
 	superwerkerLab(t, l)
+}
+
+// The blog's motivating example on cairn: inventory tables backed up
+// daily and sales tables hourly, each chosen by tag, with the real AWS CLI
+// against a server on a fake clock. Two Audit Manager frameworks say what
+// each group needs (protected by a plan, a recovery point no older than a
+// day or an hour, a plan that runs that often and keeps points 35 days);
+// a CONTROL_COMPLIANCE_REPORT of both, read with Python's csv and json,
+// shows every control COMPLIANT after the 05:00 runs. At 07:30, with the
+// 06:00 and 07:00 hourly runs missed, the sales framework's recovery point
+// control is NON_COMPLIANT and the inventory one still COMPLIANT.
+func TestBlogComplianceReport(t *testing.T) {
+	l := newGovLab(t, "")
+	l.clk.Set(time.Date(2026, 3, 2, 4, 59, 0, 0, time.UTC))
+	cairnOK(t, "apply", "-f", blogTemplatePath, "--stack-name", "inventory", "--parameter", "TagKey=backup",
+		"--parameter", "TagValue=daily", "--parameter", "LifecycleMoveToColdStorageAfterDays=30", "--parameter", "LifecycleDeleteAfterDays=120")
+	hourly := jsonStr(l.aws.ok("create-backup-plan", "--backup-plan", `{"BackupPlanName":"sales-hourly","Rules":[{"RuleName":"EveryHour",
+		"TargetBackupVaultName":"Default","ScheduleExpression":"cron(0 * ? * * *)","StartWindowMinutes":60,"Lifecycle":{"DeleteAfterDays":35}}]}`), "BackupPlanId")
+	l.aws.ok("create-backup-selection", "--backup-plan-id", hourly, "--backup-selection", `{"SelectionName":"hourly-tables",
+		"IamRoleArn":"arn:aws:iam::000000000000:role/backup","ListOfTags":[{"ConditionType":"STRINGEQUALS","ConditionKey":"backup","ConditionValue":"hourly"}]}`)
+	daily := ""
+	for _, p := range jsonList(t, l.aws.ok("list-backup-plans"), "BackupPlansList") {
+		if jsonStr(p, "BackupPlanName") == "BackupPlan_inventory" {
+			daily = jsonStr(p, "BackupPlanId")
+		}
+	}
+	tables := map[string]string{"inventory-eu": "daily", "inventory-us": "daily", "sales-eu": "hourly", "sales-us": "hourly"}
+	for table, value := range tables {
+		category, _, _ := strings.Cut(table, "-")
+		awsDDB(t, l.ddb, "create-table", "--table-name", table,
+			"--attribute-definitions", "AttributeName=pk,AttributeType=S", "--key-schema", "AttributeName=pk,KeyType=HASH",
+			"--billing-mode", "PAY_PER_REQUEST")
+		awsDDB(t, l.ddb, "put-item", "--table-name", table, "--item", `{"pk":{"S":"item-1"}}`)
+		awsDDB(t, l.ddb, "tag-resource", "--resource-arn", labARN(table), "--tags", "Key=backup,Value="+value, "Key=category,Value="+category)
+	}
+	// An untagged table nobody asked to protect is out of both scopes.
+	awsDDB(t, l.ddb, "create-table", "--table-name", "scratch",
+		"--attribute-definitions", "AttributeName=pk,AttributeType=S", "--key-schema", "AttributeName=pk,KeyType=HASH",
+		"--billing-mode", "PAY_PER_REQUEST")
+
+	// 05:00: both rules run; one job per tagged table.
+	l.at(time.Date(2026, 3, 2, 5, 0, 30, 0, time.UTC))
+	for table := range tables {
+		if j := waitScheduledJob(t, l.aws, labARN(table)); jsonStr(j, "State") != "COMPLETED" {
+			t.Fatalf("%s's 05:00 job: %v", table, j)
+		}
+	}
+	if jobs := scheduledJobs(t, l.aws, labARN("scratch")); len(jobs) != 0 {
+		t.Fatalf("the untagged table was backed up: %v", jobs)
+	}
+
+	framework := func(name, unit, planID, category string) string {
+		scope := fmt.Sprintf(`{"Tags":{"category":%q}}`, category)
+		controls := fmt.Sprintf(`[
+		  {"ControlName":"BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN","ControlScope":%s},
+		  {"ControlName":"BACKUP_LAST_RECOVERY_POINT_CREATED","ControlScope":%s,"ControlInputParameters":[
+		    {"ParameterName":"recoveryPointAgeUnit","ParameterValue":%q},{"ParameterName":"recoveryPointAgeValue","ParameterValue":"1"}]},
+		  {"ControlName":"BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK","ControlScope":{"ComplianceResourceIds":[%q]},
+		   "ControlInputParameters":[{"ParameterName":"requiredFrequencyUnit","ParameterValue":%q},
+		    {"ParameterName":"requiredFrequencyValue","ParameterValue":"1"},{"ParameterName":"requiredRetentionDays","ParameterValue":"35"}]}]`,
+			scope, scope, unit, planID, unit)
+		return jsonStr(l.aws.ok("create-framework", "--framework-name", name, "--framework-controls", controls), "FrameworkArn")
+	}
+	inventory := framework("inventory_daily", "days", daily, "inventory")
+	sales := framework("sales_hourly", "hours", hourly, "sales")
+	l.aws.ok("create-report-plan", "--report-plan-name", "blog_compliance",
+		"--report-delivery-channel", `{"S3BucketName":"audit","S3KeyPrefix":"blog","Formats":["CSV","JSON"]}`,
+		"--report-setting", fmt.Sprintf(`{"ReportTemplate":"CONTROL_COMPLIANCE_REPORT","FrameworkArns":[%q,%q]}`, inventory, sales))
+
+	// report makes a report of both frameworks now and checks, with
+	// Python's csv and json, that both files hold the rows whose column
+	// idColumn has each of ids, each such row with the values of want. It
+	// returns the number of rows.
+	report := func(idColumn string, ids []string, want map[string]string) string {
+		t.Helper()
+		id := jsonStr(l.aws.ok("start-report-job", "--report-plan-name", "blog_compliance"), "ReportJobId")
+		var job map[string]any
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			job, _ = l.aws.ok("describe-report-job", "--report-job-id", id)["ReportJob"].(map[string]any)
+			if s := jsonStr(job, "Status"); s == "COMPLETED" || s == "FAILED" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("report job %s did not end: %v", id, job)
+			}
+		}
+		dest, _ := job["ReportDestination"].(map[string]any)
+		keys, _ := dest["S3Keys"].([]any)
+		if jsonStr(job, "Status") != "COMPLETED" || len(keys) != 2 {
+			t.Fatalf("report job: %v", job)
+		}
+		var files []string
+		for _, k := range keys {
+			files = append(files, filepath.Join(l.m.Config.DataDir, "reports", "audit", filepath.FromSlash(k.(string))))
+		}
+		return readReports(t, "CONTROL_COMPLIANCE_REPORT", files, idColumn, ids, want)
+	}
+	l.clk.Set(time.Date(2026, 3, 2, 5, 30, 0, 0, time.UTC))
+	if n := report("frameworkName", []string{"inventory_daily", "sales_hourly"},
+		map[string]string{"controlComplianceStatus": "COMPLIANT", "numResourcesNonCompliant": "0"}); n != "6" {
+		t.Fatalf("the report has %s rows, want 6 (3 controls of 2 frameworks)", n)
+	}
+
+	// 07:30, the 06:00 and 07:00 runs missed: sales' points are 2.5 hours
+	// old, the one control that asks for an hour fails, nothing else.
+	l.clk.Set(time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC))
+	report("controlComplianceStatus", []string{"NON_COMPLIANT"}, map[string]string{"frameworkName": "sales_hourly",
+		"controlName": "BACKUP_LAST_RECOVERY_POINT_CREATED", "numResourcesNonCompliant": "2", "numResourcesCompliant": "0"})
 }
