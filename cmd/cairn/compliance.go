@@ -104,12 +104,7 @@ func (c *cli) printCompliance(out *awsapi.ComplianceOutput) error {
 				next = whenShort(&nt)
 			}
 		}
-		verdict := r.ComplianceType
-		if !c.out.wide {
-			verdict = strings.Replace(verdict, "NON_COMPLIANT", "NON_COMPL", 1)
-			verdict = strings.Replace(verdict, "NOT_APPLICABLE", "N/A", 1)
-		}
-		cells := []string{r.ResourceName, r.Source, tag, verdict, last, next}
+		cells := []string{r.ResourceName, r.Source, tag, r.ComplianceType, last, next}
 		if c.out.wide {
 			cells = append(cells, orDash(strings.Join(r.BackupPlans, ", ")))
 		}

@@ -215,7 +215,7 @@ func superwerkerLab(t *testing.T, l *govLab) {
 		t.Fatalf("report mode changed weekly to %q", v)
 	}
 	out, _ := cairnOK(t, "compliance", "--verdict", "NON_COMPLIANT")
-	if rows := tableRows(t, out, "TABLE SOURCE TAG VERDICT"); !strings.Contains(out, "\n1 tables: 1 NON_COMPLIANT") || rows[0][0] != "orders" || rows[0][2] != "weekly" || rows[0][3] != "NON_COMPL" {
+	if rows := tableRows(t, out, "TABLE SOURCE TAG VERDICT"); !strings.Contains(out, "\n1 tables: 1 NON_COMPLIANT") || rows[0][0] != "orders" || rows[0][2] != "weekly" || rows[0][3] != "NON_COMPLIANT" {
 		t.Fatalf("cairn compliance --verdict NON_COMPLIANT:\n%s", out)
 	}
 
