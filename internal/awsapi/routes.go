@@ -72,6 +72,11 @@ var routes = []route{
 	{"GET /audit/report-jobs/{reportJobId}", "DescribeReportJob", (*Server).describeReportJob},
 	{"GET /audit/report-jobs", "ListReportJobs", (*Server).listReportJobs},
 
+	// Job summaries (summaries.go).
+	{"GET /audit/backup-job-summaries", "ListBackupJobSummaries", (*Server).listBackupJobSummaries},
+	{"GET /audit/restore-job-summaries", "ListRestoreJobSummaries", (*Server).listRestoreJobSummaries},
+	{"GET /audit/copy-job-summaries", "ListCopyJobSummaries", (*Server).listCopyJobSummaries},
+
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},

@@ -300,6 +300,8 @@ type Catalog interface {
 	GovernanceStore
 	// Audit Manager's report plans and jobs (report.go).
 	ReportStore
+	// Counts for the job summaries (summary.go).
+	JobSummaryStore
 	Close() error
 }
 

@@ -173,6 +173,8 @@ type Service interface {
 	FrameworkService
 	// Audit Manager's report plans and jobs (report.go).
 	ReportService
+	// The List*JobSummaries operations (summary.go).
+	JobSummaryService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.
