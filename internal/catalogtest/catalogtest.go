@@ -142,6 +142,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"GovernanceViolationRace", testGovernanceViolationRace},
 		{"ReportPlans", testReportPlans},
 		{"ReportJobs", testReportJobs},
+		{"JobCounts", testJobCounts},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}
