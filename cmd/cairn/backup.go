@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
@@ -133,15 +134,16 @@ func (c *cli) printBackupJob(j *bk.DescribeBackupJobOutput) error {
 
 func (c *cli) backupListCmd() *cobra.Command {
 	var (
-		state, vault, table string
-		limit               int
+		state, vault, table, since string
+		limit                      int
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List backup jobs, newest first",
-		Long:  "List backup jobs, newest first, optionally only those in a state, of a vault or of a table.",
+		Long:  "List backup jobs, newest first, optionally only those in a state, of a vault or of a table, or created since a time ago.",
 		Example: `  cairn backup list
-  cairn backup list --state FAILED --table orders`,
+  cairn backup list --state FAILED --table orders
+  cairn backup list --since 24h`,
 		Args: noArgs,
 	}
 	fs := cmd.Flags()
@@ -149,11 +151,19 @@ func (c *cli) backupListCmd() *cobra.Command {
 	fs.StringVar(&vault, "vault", "", "only jobs of this vault")
 	fs.StringVar(&table, "table", "", "only jobs of this table (name or ARN)")
 	fs.IntVar(&limit, "limit", 50, "at most this many jobs")
+	fs.StringVar(&since, "since", "", sinceHelp)
 	cmd.RunE = c.runE(func(ctx context.Context, _ []string) error {
+		after, err := parseSince(cmd, since, time.Now())
+		if err != nil {
+			return err
+		}
 		if err := c.connect(); err != nil {
 			return err
 		}
 		in := &bk.ListBackupJobsInput{}
+		if !after.IsZero() {
+			in.ByCreatedAfter = aws.Time(after)
+		}
 		if state != "" {
 			in.ByState = types.BackupJobState(strings.ToUpper(state))
 		}

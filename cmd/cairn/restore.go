@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	bk "github.com/aws/aws-sdk-go-v2/service/backup"
@@ -123,23 +124,31 @@ func (c *cli) printRestoreJob(j *bk.DescribeRestoreJobOutput) error {
 
 func (c *cli) restoreListCmd() *cobra.Command {
 	var (
-		status string
-		limit  int
+		status, since string
+		limit         int
 	)
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List restore jobs, newest first",
-		Long:    "List restore jobs, newest first, optionally only those with a status.",
-		Example: "  cairn restore list\n  cairn restore list --status FAILED",
+		Long:    "List restore jobs, newest first, optionally only those with a status or created since a time ago.",
+		Example: "  cairn restore list\n  cairn restore list --status FAILED\n  cairn restore list --since 7d",
 		Args:    noArgs,
 	}
 	cmd.Flags().StringVar(&status, "status", "", "only jobs with this status (PENDING, RUNNING, COMPLETED, FAILED, ABORTED)")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many jobs")
+	cmd.Flags().StringVar(&since, "since", "", sinceHelp)
 	cmd.RunE = c.runE(func(ctx context.Context, _ []string) error {
+		after, err := parseSince(cmd, since, time.Now())
+		if err != nil {
+			return err
+		}
 		if err := c.connect(); err != nil {
 			return err
 		}
 		in := &bk.ListRestoreJobsInput{}
+		if !after.IsZero() {
+			in.ByCreatedAfter = aws.Time(after)
+		}
 		if status != "" {
 			in.ByStatus = types.RestoreJobStatus(strings.ToUpper(status))
 		}

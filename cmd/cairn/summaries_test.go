@@ -98,6 +98,44 @@ func TestAWSCLIJobSummaries(t *testing.T) {
 	}
 }
 
+// TestCLIListSince: cairn backup list and restore list --since keep only the
+// jobs created within the duration, and refuse a duration that is not one.
+func TestCLIListSince(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	m := testServer(t, t.TempDir(), dyn.Endpoint)
+	cliEnv(t, m)
+	createTable(t, ddbClient(dyn.Endpoint), "since-a", ddbjson.TypeS, false)
+	out, _ := cairnOK(t, "backup", "start", "since-a")
+	rpARN := kvValue(t, out, "Recovery point")
+	if _, _, err := cairnCLI(t, "backup", "start", "since-absent"); err == nil { // FAILED: no such table
+		t.Fatal("backup start since-absent succeeded")
+	}
+	cairnOK(t, "restore", "start", rpARN, "--table", "since-a-copy")
+
+	if rows := tableRows(t, first(cairnOK(t, "backup", "list", "--since", "1h")), "JOB ID STATE TABLE VAULT DONE SIZE CREATED MESSAGE"); len(rows) != 2 {
+		t.Errorf("backup list --since 1h: %v, want 2 jobs", rows)
+	}
+	if rows := tableRows(t, first(cairnOK(t, "backup", "list", "--since", "7d", "--state", "FAILED")), "JOB ID STATE TABLE VAULT DONE SIZE CREATED MESSAGE"); len(rows) != 1 || rows[0][2] != "since-absent" {
+		t.Errorf("backup list --since 7d --state FAILED: %v", rows)
+	}
+	if rows := tableRows(t, first(cairnOK(t, "restore", "list", "--since", "36h")), "JOB ID STATUS CREATED TABLE DONE VALIDATION CREATED MESSAGE"); len(rows) != 1 {
+		t.Errorf("restore list --since 36h: %v, want 1 job", rows)
+	}
+	// Every job was created more than a millisecond ago: each took a round trip and a poll.
+	for _, cmd := range []string{"backup", "restore"} {
+		if out, _ := cairnOK(t, cmd, "list", "--since", "1ms"); strings.TrimSpace(out) != "(none)" {
+			t.Errorf("%s list --since 1ms: %q, want (none)", cmd, out)
+		}
+	}
+	for _, bad := range []string{"-5m", "soon", "0d", "1.5d"} {
+		cairnFails(t, 2, []string{"--since", bad}, "backup", "list", "--since", bad)
+		cairnFails(t, 2, []string{"--since", bad}, "restore", "list", "--since", bad)
+	}
+}
+
+// first returns the first of two strings.
+func first(a, _ string) string { return a }
+
 func equalRows[T comparable](a, b []T) bool {
 	if len(a) != len(b) {
 		return false
