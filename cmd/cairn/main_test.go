@@ -28,6 +28,13 @@ import (
 // with dynalite at ddbEndpoint as the "local" source.
 func testServer(t *testing.T, dir, ddbEndpoint string) *Main {
 	t.Helper()
+	return testServerWith(t, dir, ddbEndpoint, nil)
+}
+
+// testServerWith is testServer with adjust (if not nil) applied to the
+// server before it opens.
+func testServerWith(t *testing.T, dir, ddbEndpoint string, adjust func(*Main)) *Main {
+	t.Helper()
 	m := &Main{
 		Config: Config{Listen: "127.0.0.1:0", DataDir: dir, Sources: []SourceConfig{{
 			Name: "local", Region: "us-east-1", Endpoint: ddbEndpoint, AccessKeyID: "test", SecretAccessKey: "test",
@@ -36,6 +43,9 @@ func testServer(t *testing.T, dir, ddbEndpoint string) *Main {
 	}
 	if os.Getenv("CAIRN_TEST_LOG") != "" {
 		m.Logger = slog.Default()
+	}
+	if adjust != nil {
+		adjust(m)
 	}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatalf("open server: %v", err)

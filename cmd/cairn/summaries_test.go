@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-backup/cairn/internal/clock"
 	"github.com/cairn-backup/cairn/internal/ddbjson"
 	"github.com/cairn-backup/cairn/internal/testbed"
 )
@@ -17,7 +18,11 @@ import (
 func TestAWSCLIJobSummaries(t *testing.T) {
 	dyn := testbed.Dynalite(t)
 	testbed.AWSCLI(t)
-	m := testServer(t, t.TempDir(), dyn.Endpoint)
+	// The server's clock stands still at noon UTC, so that every job falls
+	// on one day whenever the test runs (a real clock at midnight would
+	// split them over two days' buckets).
+	clk := clock.NewFake(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	m := testServerWith(t, t.TempDir(), dyn.Endpoint, func(m *Main) { m.Clock = clk })
 	aws := newAWSCLI(t, m, m.Keys.AccessKeyID, m.Keys.SecretAccessKey)
 	db := ddbClient(dyn.Endpoint)
 	const arn = "arn:aws:dynamodb:us-east-1:000000000000:table/"
@@ -44,7 +49,7 @@ func TestAWSCLIJobSummaries(t *testing.T) {
 		"--restore-job-id", jsonStr(r, "RestoreJobId")); jsonStr(done, "Status") != "COMPLETED" {
 		t.Fatalf("restore: %v", done)
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
+	today := clk.Now().UTC().Truncate(24 * time.Hour)
 
 	type row struct {
 		State, Category string
@@ -102,7 +107,11 @@ func TestAWSCLIJobSummaries(t *testing.T) {
 // jobs created within the duration, and refuse a duration that is not one.
 func TestCLIListSince(t *testing.T) {
 	dyn := testbed.Dynalite(t)
-	m := testServer(t, t.TempDir(), dyn.Endpoint)
+	// The server's clock stands still at noon UTC, so that every job falls
+	// on one day whenever the test runs (a real clock at midnight would
+	// split them over two days' buckets).
+	clk := clock.NewFake(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	m := testServerWith(t, t.TempDir(), dyn.Endpoint, func(m *Main) { m.Clock = clk })
 	cliEnv(t, m)
 	createTable(t, ddbClient(dyn.Endpoint), "since-a", ddbjson.TypeS, false)
 	out, _ := cairnOK(t, "backup", "start", "since-a")
