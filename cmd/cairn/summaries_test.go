@@ -107,11 +107,7 @@ func TestAWSCLIJobSummaries(t *testing.T) {
 // jobs created within the duration, and refuse a duration that is not one.
 func TestCLIListSince(t *testing.T) {
 	dyn := testbed.Dynalite(t)
-	// The server's clock stands still at noon UTC, so that every job falls
-	// on one day whenever the test runs (a real clock at midnight would
-	// split them over two days' buckets).
-	clk := clock.NewFake(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
-	m := testServerWith(t, t.TempDir(), dyn.Endpoint, func(m *Main) { m.Clock = clk })
+	m := testServer(t, t.TempDir(), dyn.Endpoint)
 	cliEnv(t, m)
 	createTable(t, ddbClient(dyn.Endpoint), "since-a", ddbjson.TypeS, false)
 	out, _ := cairnOK(t, "backup", "start", "since-a")
