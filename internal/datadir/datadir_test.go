@@ -49,13 +49,17 @@ func TestAcquireTwiceInOneProcess(t *testing.T) {
 	defer l2.Release()
 }
 
-// TestHelperHolder is not a test: run as a child process by
-// TestOtherProcess, it holds the lock until its stdin closes.
-func TestHelperHolder(t *testing.T) {
-	dir := os.Getenv("DATADIR_TEST_HOLD")
-	if dir == "" {
-		t.Skip("helper process")
+// TestMain runs the package's tests, or, in the child process that
+// TestOtherProcess starts (DATADIR_TEST_HOLD set), holds the lock on that
+// directory until its stdin closes.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("DATADIR_TEST_HOLD"); dir != "" {
+		holdLock(dir)
 	}
+	os.Exit(m.Run())
+}
+
+func holdLock(dir string) {
 	l, err := datadir.Acquire(dir, "helper")
 	if err != nil {
 		fmt.Println("error:", err)
@@ -71,7 +75,7 @@ func TestHelperHolder(t *testing.T) {
 // holder killed with SIGKILL leaves no stale lock.
 func TestOtherProcess(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHolder$")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DATADIR_TEST_HOLD="+dir)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
