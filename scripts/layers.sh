@@ -30,4 +30,5 @@ check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)"
 check ./internal/policy "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "policies are parsed purely, on the domain's types" "^$mod/internal/(backup|schedule)$"
 check ./internal/governance "^$mod/internal/(sqlite|runner|awsapi|engine|vault|blob)" "governance reads backups through backup.Service and records through backup.GovernanceStore; the runner alone writes job state"
 check ./internal/report "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob/(file|s3|mem))$" "reports go through backup.Catalog and blob.Store; cmd/ wires the adapters"
+check ./internal/notify "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "notifications read the outbox through the catalog interface and never write job state"
 exit $fail
