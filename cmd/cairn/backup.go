@@ -191,7 +191,9 @@ func (c *cli) backupListCmd() *cobra.Command {
 	return cmd
 }
 
-// backupJobsTable is cairn backup list's table.
+// backupJobsTable is cairn backup list's table. A job's message (a
+// failure's reason) is a line of its own under the job's row, or with
+// --wide a column.
 func (c *cli) backupJobsTable(jobs []types.BackupJob) *table {
 	if c.out.wide {
 		t := newTable("JOB ID", "STATE", "TABLE", "VAULT", "DONE", "READ", "SIZE", "CREATED", "COMPLETED", "RECOVERY POINT ARN", "MESSAGE")
@@ -203,11 +205,11 @@ func (c *cli) backupJobsTable(jobs []types.BackupJob) *table {
 		return t
 	}
 	t := newFitTable(c.width(), column{head: "JOB ID"}, column{head: "STATE"}, column{head: "TABLE", flex: true, min: 12},
-		column{head: "VAULT", flex: true, min: 8}, column{head: "DONE"}, column{head: "SIZE"}, column{head: "CREATED"},
-		column{head: "MESSAGE", flex: true, min: 10, text: true})
+		column{head: "VAULT", flex: true, min: 8}, column{head: "DONE"}, column{head: "SIZE"}, column{head: "CREATED"})
 	for _, j := range jobs {
 		t.row(c.shortID(aws.ToString(j.BackupJobId)), string(j.State), aws.ToString(j.ResourceName), aws.ToString(j.BackupVaultName),
-			aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BackupSizeInBytes)), whenShort(j.CreationDate), orDash(aws.ToString(j.StatusMessage)))
+			aws.ToString(j.PercentDone)+"%", humanBytes(aws.ToInt64(j.BackupSizeInBytes)), whenShort(j.CreationDate))
+		t.note(aws.ToString(j.StatusMessage))
 	}
 	return t
 }

@@ -44,6 +44,10 @@ type Config struct {
 	// LifecycleInterval is how often recovery points are moved to cold
 	// storage or deleted as their lifecycle says; default 1m, at least 1s.
 	LifecycleInterval time.Duration `yaml:"lifecycle_interval"`
+	// JobHistoryDays is how many days backup, restore and copy jobs are
+	// kept after they end; 0 (the default) keeps them for ever. AWS Backup
+	// keeps 30 days.
+	JobHistoryDays int `yaml:"job_history_days"`
 	// Sources are DynamoDB endpoints beyond the default one, which the AWS
 	// SDK's standard configuration gives (AWS_REGION,
 	// AWS_ENDPOINT_URL_DYNAMODB, profiles, the credential chain) and which
@@ -298,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LifecycleInterval != 0 && c.LifecycleInterval < time.Second {
 		return fmt.Errorf("config: lifecycle_interval %v is too short; use at least 1s (or leave it out for 1m)", c.LifecycleInterval)
+	}
+	if c.JobHistoryDays < 0 || c.JobHistoryDays > 36500 {
+		return fmt.Errorf("config: job_history_days %d must be between 1 and 36500 (or 0 to keep every job)", c.JobHistoryDays)
 	}
 	if comp, err := backup.ParseCompression(c.Compression); err != nil || comp != c.Compression {
 		return fmt.Errorf("config: compression %q must be zstd, gzip or none", c.Compression)

@@ -20,17 +20,19 @@ func TestConfigIntervals(t *testing.T) {
 		}
 		return p
 	}
-	c, err := loadConfig(write("scheduler_interval: 30s\nlifecycle_interval: 5m\n"))
+	c, err := loadConfig(write("scheduler_interval: 30s\nlifecycle_interval: 5m\njob_history_days: 365\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.setDefaults()
-	if err := c.Validate(); err != nil || c.SchedulerInterval != 30*time.Second || c.LifecycleInterval != 5*time.Minute {
+	if err := c.Validate(); err != nil || c.SchedulerInterval != 30*time.Second || c.LifecycleInterval != 5*time.Minute ||
+		c.JobHistoryDays != 365 {
 		t.Fatalf("config %+v, %v", c, err)
 	}
 	for key, body := range map[string]string{
 		"scheduler_interval": "scheduler_interval: 500ms\n",
 		"lifecycle_interval": "lifecycle_interval: 1ns\n",
+		"job_history_days":   "job_history_days: -1\n",
 	} {
 		c, err := loadConfig(write(body))
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
@@ -61,7 +62,34 @@ type column struct {
 type table struct {
 	cols  []column
 	rows  [][]string
-	width int // 0: no limit
+	notes map[int]string // a line of prose under a row, by row index
+	width int            // 0: no limit
+}
+
+// notePrefix starts the line a note is printed on, under its row.
+const notePrefix = "  ↳ "
+
+// note puts text on a line of its own under the last row (a failed job's
+// reason, which a column would cut to a few letters). Like every cell it
+// is printed on one line; it is never cut, since the end of a reason
+// often says what to do (a terminal wraps the line).
+func (t *table) note(text string) {
+	if text == "" || len(t.rows) == 0 {
+		return
+	}
+	if t.notes == nil {
+		t.notes = map[int]string{}
+	}
+	t.notes[len(t.rows)-1] = text
+}
+
+// oneLine turns every run of white space and control characters in s into
+// one space, so that a cell or a note never breaks a table's lines.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || (unicode.IsSpace(r) && r != ' ') }) {
+		return strings.TrimSpace(s)
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 }
 
 func newTable(head ...string) *table {
@@ -75,7 +103,12 @@ func newTable(head ...string) *table {
 // newFitTable makes a table that fits width columns (0: no limit).
 func newFitTable(width int, cols ...column) *table { return &table{cols: cols, width: width} }
 
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		cells[i] = oneLine(c)
+	}
+	t.rows = append(t.rows, cells)
+}
 
 func (t *table) write(w io.Writer) error {
 	if len(t.rows) == 0 {
@@ -144,8 +177,12 @@ func (t *table) write(w io.Writer) error {
 		heads[i] = c.head
 	}
 	line(heads)
-	for _, r := range t.rows {
+	for i, r := range t.rows {
 		line(r)
+		if n, ok := t.notes[i]; ok {
+			b.WriteString(notePrefix + oneLine(n))
+			b.WriteByte('\n')
+		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err

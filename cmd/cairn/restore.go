@@ -170,7 +170,8 @@ func (c *cli) restoreListCmd() *cobra.Command {
 	return cmd
 }
 
-// restoreJobsTable is cairn restore list's table.
+// restoreJobsTable is cairn restore list's table; a job's message is a
+// line under its row (a column with --wide).
 func (c *cli) restoreJobsTable(jobs []types.RestoreJobsListMember) *table {
 	if c.out.wide {
 		t := newTable("JOB ID", "STATUS", "CREATED TABLE", "DONE", "VALIDATION", "CREATED", "COMPLETED", "RECOVERY POINT ARN", "MESSAGE")
@@ -182,10 +183,11 @@ func (c *cli) restoreJobsTable(jobs []types.RestoreJobsListMember) *table {
 		return t
 	}
 	t := newFitTable(c.width(), column{head: "JOB ID"}, column{head: "STATUS"}, column{head: "CREATED TABLE", flex: true, min: 13},
-		column{head: "DONE"}, column{head: "VALIDATION"}, column{head: "CREATED"}, column{head: "MESSAGE", flex: true, min: 10, text: true})
+		column{head: "DONE"}, column{head: "VALIDATION"}, column{head: "CREATED"})
 	for _, j := range jobs {
 		t.row(c.shortID(aws.ToString(j.RestoreJobId)), string(j.Status), orDash(backup.TableNameFromARN(aws.ToString(j.CreatedResourceArn))),
-			aws.ToString(j.PercentDone)+"%", orDash(string(j.ValidationStatus)), whenShort(j.CreationDate), orDash(aws.ToString(j.StatusMessage)))
+			aws.ToString(j.PercentDone)+"%", orDash(string(j.ValidationStatus)), whenShort(j.CreationDate))
+		t.note(aws.ToString(j.StatusMessage))
 	}
 	return t
 }

@@ -260,6 +260,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
+		JobHistory:          time.Duration(m.Config.JobHistoryDays) * 24 * time.Hour,
 		StartupVaultTimeout: m.Config.StartupVaultTimeout,
 		Clock:               m.Clock,
 		Reports:             m.Reports,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -117,13 +118,26 @@ func TestCLIListSince(t *testing.T) {
 	}
 	cairnOK(t, "restore", "start", rpARN, "--table", "since-a-copy")
 
-	if rows := tableRows(t, first(cairnOK(t, "backup", "list", "--since", "1h")), "JOB ID STATE TABLE VAULT DONE SIZE CREATED MESSAGE"); len(rows) != 2 {
+	if rows := tableRows(t, first(cairnOK(t, "backup", "list", "--since", "1h")), "JOB ID STATE TABLE VAULT DONE SIZE CREATED"); len(rows) != 2 {
 		t.Errorf("backup list --since 1h: %v, want 2 jobs", rows)
 	}
-	if rows := tableRows(t, first(cairnOK(t, "backup", "list", "--since", "7d", "--state", "FAILED")), "JOB ID STATE TABLE VAULT DONE SIZE CREATED MESSAGE"); len(rows) != 1 || rows[0][2] != "since-absent" {
+	failed := first(cairnOK(t, "backup", "list", "--since", "7d", "--state", "FAILED"))
+	if rows := tableRows(t, failed, "JOB ID STATE TABLE VAULT DONE SIZE CREATED"); len(rows) != 1 || rows[0][2] != "since-absent" {
 		t.Errorf("backup list --since 7d --state FAILED: %v", rows)
 	}
-	if rows := tableRows(t, first(cairnOK(t, "restore", "list", "--since", "36h")), "JOB ID STATUS CREATED TABLE DONE VALIDATION CREATED MESSAGE"); len(rows) != 1 {
+	// The failure's reason, whole and on one line, under the job's row.
+	var listed struct {
+		BackupJobs []struct{ StatusMessage string }
+	}
+	if err := json.Unmarshal([]byte(first(cairnOK(t, "backup", "list", "--state", "FAILED", "--output", "json"))), &listed); err != nil || len(listed.BackupJobs) != 1 {
+		t.Fatalf("backup list --output json: %v %+v", err, listed)
+	}
+	reason := listed.BackupJobs[0].StatusMessage
+	lines := strings.Split(strings.TrimRight(failed, "\n"), "\n")
+	if reason == "" || len(lines) != 3 || lines[2] != notePrefix+reason {
+		t.Errorf("backup list --state FAILED does not show the reason %q on the line under the job:\n%s", reason, failed)
+	}
+	if rows := tableRows(t, first(cairnOK(t, "restore", "list", "--since", "36h")), "JOB ID STATUS CREATED TABLE DONE VALIDATION CREATED"); len(rows) != 1 {
 		t.Errorf("restore list --since 36h: %v, want 1 job", rows)
 	}
 	// Every job was created more than a millisecond ago: each took a round trip and a poll.

@@ -302,6 +302,8 @@ type Catalog interface {
 	ReportStore
 	// Counts for the job summaries (summary.go).
 	JobSummaryStore
+	// Pruning of old jobs (history.go).
+	JobHistoryStore
 	Close() error
 }
 

@@ -73,6 +73,7 @@
 //     its plan and selection changes together or not at all; plans and
 //     selections keep the ManagedBy they were created with.
 //   - Report plans and report jobs: see reports.go.
+//   - Job history: see history.go.
 package catalogtest
 
 import (
@@ -143,6 +144,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"ReportPlans", testReportPlans},
 		{"ReportJobs", testReportJobs},
 		{"JobCounts", testJobCounts},
+		{"JobHistoryPrune", testJobHistoryPrune},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

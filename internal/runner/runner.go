@@ -110,6 +110,10 @@ type Config struct {
 	// Reports runs report plans and report jobs (internal/report); nil
 	// makes them unavailable.
 	Reports backup.ReportService
+	// JobHistory is how long backup, restore and copy jobs are kept after
+	// they end (the server's job_history_days); 0 keeps them for ever.
+	// PruneHistory deletes older ones, on the lifecycle worker's interval.
+	JobHistory time.Duration
 }
 
 // Defaults of Config.

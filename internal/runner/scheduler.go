@@ -25,8 +25,9 @@ const (
 )
 
 // Start runs the scheduler (Tick every Config.SchedulerInterval), the
-// lifecycle worker (LifecycleTick every Config.LifecycleInterval) and the
-// retry of deletions that failed (RetryDeletes, as often) in the background
+// lifecycle worker (LifecycleTick every Config.LifecycleInterval), the
+// retry of deletions that failed (RetryDeletes, as often) and, with a
+// Config.JobHistory, the pruning of old jobs (PruneHistory, as often) in the background
 // until Shutdown or Close. Call it after Recover; calling it again does
 // nothing.
 func (s *Service) Start() {
@@ -40,6 +41,10 @@ func (s *Service) Start() {
 	go s.every(s.cfg.SchedulerInterval, "scheduler", s.Tick)
 	go s.every(s.cfg.LifecycleInterval, "lifecycle", s.LifecycleTick)
 	go s.every(s.cfg.LifecycleInterval, "deletes", s.RetryDeletes)
+	if s.cfg.JobHistory > 0 {
+		s.wg.Add(1)
+		go s.every(s.cfg.LifecycleInterval, "history", s.PruneHistory)
+	}
 }
 
 // every calls pass now and then every interval until Shutdown begins,
