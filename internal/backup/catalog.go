@@ -304,6 +304,9 @@ type Catalog interface {
 	JobSummaryStore
 	// Pruning of old jobs (history.go).
 	JobHistoryStore
+	// The outbox of events, their deliveries and the vaults'
+	// notification configurations (outbox.go).
+	OutboxStore
 	Close() error
 }
 

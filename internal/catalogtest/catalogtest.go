@@ -74,6 +74,7 @@
 //     selections keep the ManagedBy they were created with.
 //   - Report plans and report jobs: see reports.go.
 //   - Job history: see history.go.
+//   - The outbox, deliveries and vault notifications: see outbox.go.
 package catalogtest
 
 import (
@@ -145,6 +146,11 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"ReportJobs", testReportJobs},
 		{"JobCounts", testJobCounts},
 		{"JobHistoryPrune", testJobHistoryPrune},
+		// The outbox (outbox.go).
+		{"OutboxJobEvents", testOutboxJobEvents},
+		{"OutboxPointAndPlanEvents", testOutboxPointAndPlanEvents},
+		{"OutboxDeliveries", testOutboxDeliveries},
+		{"VaultNotifications", testVaultNotifications},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

@@ -152,7 +152,7 @@ func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	if err != nil {
 		return err
 	}
-	err = c.insertWithToken(ctx, kindBackupJob, j.IdempotencyToken, j.ID, insertJob, args)
+	err = c.insertWithToken(ctx, kindBackupJob, j.IdempotencyToken, j.ID, insertJob, args, backup.BackupJobEvents(nil, j, c.clockNow()))
 	switch {
 	case isTokenInUse(err):
 		return err
@@ -181,14 +181,19 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	if err != nil {
 		return err
 	}
-	res, err := c.write.ExecContext(ctx, `UPDATE backup_jobs SET
+	res, err := updateWithEvents(ctx, c, kindBackupJob, j.ID, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", scanJob, `UPDATE backup_jobs SET
 		account_id = ?2, region = ?3, vault_name = ?4, vault_arn = ?5, recovery_point_arn = ?6,
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10,
 		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
 		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
 		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25,
 		scheduled_ns = ?26, complete_by_ns = ?27, rule_id = ?28
-		WHERE id = ?1`, args...)
+		WHERE id = ?1`, args, func(before *backup.BackupJob) []backup.Event {
+		return backup.BackupJobEvents(before, j, c.clockNow())
+	})
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if isUniqueViolation(err) {
 		return uniqueJobError(err, j)
 	}

@@ -85,7 +85,7 @@ func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 		return err
 	}
 	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, "INSERT INTO copy_jobs ("+copyCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.CopyJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -110,13 +110,18 @@ func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.write.ExecContext(ctx, `UPDATE copy_jobs SET
+	res, err := updateWithEvents(ctx, c, kindCopyJob, j.ID, "SELECT "+copyCols+" FROM copy_jobs WHERE id = ?", scanCopy, `UPDATE copy_jobs SET
 		account_id = ?2, region = ?3, source_vault_arn = ?4, source_recovery_point_arn = ?5,
 		destination_vault_arn = ?6, destination_recovery_point_arn = ?7,
 		resource_arn = ?8, resource_type = ?9, resource_name = ?10, iam_role_arn = ?11,
 		state = ?13, status_message = ?14, backup_size_bytes = ?15, creation_ns = ?16, completion_ns = ?17,
 		lifecycle = ?18, created_by = ?19
-		WHERE id = ?1`, args...)
+		WHERE id = ?1`, args, func(before *backup.CopyJob) []backup.Event {
+		return backup.CopyJobEvents(before, j, c.clockNow())
+	})
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: update copy job %s: %w", j.ID, err)
 	}

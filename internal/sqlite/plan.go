@@ -137,7 +137,7 @@ func createPlanTx(ctx context.Context, tx *sql.Tx, p *backup.BackupPlan, created
 		VALUES (?, ?, ?, ?)`, p.ID, p.VersionID, created, doc); err != nil {
 		return fmt.Errorf("sqlite: create backup plan %s: %w", p.ID, err)
 	}
-	return nil
+	return appendEvents(ctx, tx, backup.PlanEvents(nil, p))
 }
 
 // GetBackupPlan returns version versionID of plan id, or its latest version
@@ -314,7 +314,7 @@ func updatePlanTx(ctx context.Context, tx *sql.Tx, p *backup.BackupPlan, created
 	if err != nil {
 		return fmt.Errorf("sqlite: update backup plan %s: %w", p.ID, err)
 	}
-	return nil
+	return appendEvents(ctx, tx, backup.PlanEvents(&backup.BackupPlan{ID: p.ID}, p))
 }
 
 // SetPlanLastExecution records at as the plan's LastExecutionDate unless a

@@ -144,14 +144,19 @@ func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 	if err != nil {
 		return err
 	}
-	res, err := c.write.ExecContext(ctx, `UPDATE recovery_points SET
+	res, err := updateWithEvents(ctx, c, kindRecoveryPoint, p.ID, "SELECT "+pointCols+" FROM recovery_points WHERE id = ?", scanPoint, `UPDATE recovery_points SET
 		arn = ?2, account_id = ?3, region = ?4, vault_name = ?5, vault_arn = ?6,
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10, backup_job_id = ?11,
 		status = ?12, status_message = ?13, storage_class = ?14, creation_ns = ?15, completion_ns = ?16,
 		backup_size_bytes = ?17, item_count = ?18, content_checksum = ?19,
 		lifecycle = ?20, created_by = ?22, backup_plan_id = ?23, is_encrypted = ?24, restore_metadata = ?25,
 		source_vault_arn = ?26, cold_ns = ?27, delete_ns = ?28
-		WHERE id = ?1`, args...) // ?21, the tags, is not used
+		WHERE id = ?1`, args, func(before *backup.RecoveryPoint) []backup.Event {
+		return backup.RecoveryPointEvents(before, p, c.clockNow())
+	}) // ?21, the tags, is not used
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if isForeignKeyViolation(err) {
 		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
 	}

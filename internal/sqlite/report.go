@@ -284,7 +284,7 @@ func (c *Catalog) CreateReportJob(ctx context.Context, j *backup.ReportJob) erro
 	// a plan being deleted is refused, not orphaned.
 	query := "INSERT INTO report_jobs (" + reportJobCols + `)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM report_plans WHERE arn = ?)`
-	err = c.insertWithToken(ctx, kindReportJob, j.IdempotencyToken, j.ID, query, append(args, j.ReportPlanARN))
+	err = c.insertWithToken(ctx, kindReportJob, j.IdempotencyToken, j.ID, query, append(args, j.ReportPlanARN), nil)
 	switch {
 	case isTokenInUse(err):
 		return err

@@ -79,7 +79,7 @@ func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 		return err
 	}
 	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, "INSERT INTO restore_jobs ("+restoreCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.RestoreJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -104,13 +104,18 @@ func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 	if err != nil {
 		return err
 	}
-	res, err := c.write.ExecContext(ctx, `UPDATE restore_jobs SET
+	res, err := updateWithEvents(ctx, c, kindRestoreJob, j.ID, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = ?", scanRestore, `UPDATE restore_jobs SET
 		account_id = ?2, region = ?3, recovery_point_arn = ?4, vault_arn = ?5, resource_type = ?6,
 		iam_role_arn = ?7, metadata = ?8, copy_source_tags = ?9,
 		status = ?11, status_message = ?12, percent_done = ?13, backup_size_bytes = ?14, items_restored = ?15,
 		creation_ns = ?16, completion_ns = ?17, expected_completion_ns = ?18,
 		created_resource_arn = ?19, validation_status = ?20, validation_status_message = ?21
-		WHERE id = ?1`, args...)
+		WHERE id = ?1`, args, func(before *backup.RestoreJob) []backup.Event {
+		return backup.RestoreJobEvents(before, j, c.clockNow())
+	})
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: update restore job %s: %w", j.ID, err)
 	}

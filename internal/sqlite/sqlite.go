@@ -52,6 +52,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
 	"modernc.org/sqlite"
@@ -64,8 +65,9 @@ var migrations embed.FS
 // Catalog is a backup.Catalog kept in a SQLite database. It is safe for
 // concurrent use.
 type Catalog struct {
-	write *sql.DB // exactly one connection: writes are serialised here
-	read  *sql.DB // read-only connections; the same as write in memory
+	write *sql.DB          // exactly one connection: writes are serialised here
+	read  *sql.DB          // read-only connections; the same as write in memory
+	now   func() time.Time // stamps events (SetClock); nil: the system clock
 }
 
 var _ backup.Catalog = (*Catalog)(nil)

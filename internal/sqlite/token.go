@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -13,8 +14,11 @@ import (
 // idempotency_tokens. A token another job of kind holds fails the whole
 // transaction with *backup.TokenInUseError; an error of the insert itself
 // is returned as it is, for the caller to map.
-func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query string, args []any) error {
-	if token == "" {
+//
+// The events the new job causes (evs) are recorded in the same
+// transaction.
+func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query string, args []any, evs []backup.Event) error {
+	if token == "" && len(evs) == 0 {
 		_, err := c.write.ExecContext(ctx, query, args...)
 		return err
 	}
@@ -23,7 +27,26 @@ func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query st
 		return fmt.Errorf("sqlite: create %s %s: %w", kind, id, err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, "INSERT INTO idempotency_tokens (kind, token, job_id) VALUES (?, ?, ?)", kind, token, id)
+	if token != "" {
+		if err := takeToken(ctx, tx, kind, token, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return err
+	}
+	if err := appendEvents(ctx, tx, evs); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create %s %s: commit: %w", kind, id, err)
+	}
+	return nil
+}
+
+// takeToken records that job id of kind holds token, within tx.
+func takeToken(ctx context.Context, tx *sql.Tx, kind, token, id string) error {
+	_, err := tx.ExecContext(ctx, "INSERT INTO idempotency_tokens (kind, token, job_id) VALUES (?, ?, ?)", kind, token, id)
 	if isPrimaryKeyViolation(err) {
 		var holder string
 		if err := tx.QueryRowContext(ctx, "SELECT job_id FROM idempotency_tokens WHERE kind = ? AND token = ?", kind, token).Scan(&holder); err != nil {
@@ -33,12 +56,6 @@ func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query st
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s %s: idempotency token: %w", kind, id, err)
-	}
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: create %s %s: commit: %w", kind, id, err)
 	}
 	return nil
 }

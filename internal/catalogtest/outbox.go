@@ -1,0 +1,315 @@
+package catalogtest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+// The outbox: events recorded with the change that causes them, the
+// deliveries the sender plans and records, and the vaults' notification
+// configurations.
+//
+//   - A job's change records its events (backup.BackupJobEvents and its
+//     siblings) in the same transaction: a change the catalog refuses
+//     records none. Each event gets an ID unique in the catalog.
+//   - UnplannedEvents returns events in the order they were recorded;
+//     PlanDeliveries is done once per event.
+
+// drain returns the unplanned events and plans each with no target, so
+// that the next call sees only newer ones.
+func drain(t *testing.T, c backup.Catalog) []backup.Event {
+	t.Helper()
+	evs, err := c.UnplannedEvents(ctx(t), 1000)
+	must(t, err, "UnplannedEvents")
+	for _, ev := range evs {
+		must(t, c.PlanDeliveries(ctx(t), ev.ID, nil, at(0)), "PlanDeliveries "+ev.ID)
+	}
+	return evs
+}
+
+// wantEvents fails t unless evs have exactly the types want, in order, and
+// each has an ID, a time and the given job.
+func wantEvents(t *testing.T, what string, evs []backup.Event, jobID string, want ...backup.EventType) {
+	t.Helper()
+	var got []backup.EventType
+	for _, ev := range evs {
+		got = append(got, ev.Type)
+		if ev.ID == "" || ev.Time.IsZero() {
+			t.Errorf("%s: event %s has no ID or no time: %+v", what, ev.Type, ev)
+		}
+		if jobID != "" && ev.JobID != jobID {
+			t.Errorf("%s: event %s is of job %q, want %q", what, ev.Type, ev.JobID, jobID)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: events %v, want %v", what, got, want)
+	}
+}
+
+func testOutboxJobEvents(t *testing.T, c backup.Catalog) {
+	seen := map[string]bool{}
+	check := func(what, jobID string, want ...backup.EventType) []backup.Event {
+		t.Helper()
+		evs := drain(t, c)
+		wantEvents(t, what, evs, jobID, want...)
+		for _, ev := range evs {
+			if seen[ev.ID] {
+				t.Fatalf("%s: event ID %s given twice", what, ev.ID)
+			}
+			seen[ev.ID] = true
+		}
+		return evs
+	}
+
+	j := newJob("job-1", "orders", at(0))
+	j.State, j.CompletionDate, j.StatusMessage = backup.JobCreated, time.Time{}, ""
+	must(t, c.CreateBackupJob(ctx(t), j), "CreateBackupJob")
+	check("a created job", "job-1")
+	j.State = backup.JobRunning
+	must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob to RUNNING")
+	evs := check("a job that starts", "job-1", backup.EventBackupJobStarted)
+	if ev := evs[0]; ev.VaultName != "vault-a" || ev.ResourceARN != tableARN("orders") || ev.State != "RUNNING" || ev.JobType != backup.JobTypeBackup {
+		t.Errorf("started event: %+v", ev)
+	}
+	j.PercentDone = 50
+	must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob of progress")
+	check("progress", "job-1")
+
+	// A change the catalog refuses records nothing.
+	other := newJob("job-2", "orders", at(time.Second))
+	other.State, other.CompletionDate = backup.JobCreated, time.Time{}
+	must(t, c.CreateBackupJob(ctx(t), other), "CreateBackupJob")
+	other.State = backup.JobRunning
+	wantCode(t, c.UpdateBackupJob(ctx(t), other), backup.ErrConflict, "UpdateBackupJob to a second running job")
+	check("a refused change", "")
+
+	j.State, j.StatusMessage, j.CompletionDate = backup.JobFailed, "table not found", at(time.Minute)
+	must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob to FAILED")
+	evs = check("a job that fails", "job-1", backup.EventBackupJobCompleted, backup.EventBackupJobFailed)
+	for _, ev := range evs {
+		if ev.State != "FAILED" || ev.StatusMessage != "table not found" || !ev.Time.Equal(at(time.Minute)) {
+			t.Errorf("failed job's event %s: state %s, message %q, time %s", ev.Type, ev.State, ev.StatusMessage, ev.Time)
+		}
+	}
+	must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob of an ended job")
+	check("an ended job written again", "job-1")
+
+	other.State, other.CompletionDate = backup.JobExpired, at(2*time.Minute)
+	must(t, c.UpdateBackupJob(ctx(t), other), "UpdateBackupJob to EXPIRED")
+	check("an expired job", "job-2", backup.EventBackupJobCompleted, backup.EventBackupJobExpired)
+	must(t, c.CreateBackupJob(ctx(t), newJob("job-3", "customers", at(time.Hour))), "CreateBackupJob COMPLETED")
+	check("a job created COMPLETED", "job-3", backup.EventBackupJobCompleted, backup.EventBackupJobSuccessful)
+	wantCode(t, c.UpdateBackupJob(ctx(t), newJob("missing", "orders", at(0))), backup.ErrNotFound, "UpdateBackupJob of a missing job")
+
+	r := newRestore("restore-1", at(0))
+	r.Status, r.CompletionDate = backup.RestorePending, time.Time{}
+	must(t, c.CreateRestoreJob(ctx(t), r), "CreateRestoreJob")
+	check("a pending restore", "restore-1")
+	r.Status = backup.RestoreRunning
+	must(t, c.UpdateRestoreJob(ctx(t), r), "UpdateRestoreJob to RUNNING")
+	evs = check("a restore that starts", "restore-1", backup.EventRestoreJobStarted)
+	if evs[0].VaultName != "vault-a" || evs[0].JobType != backup.JobTypeRestore {
+		t.Errorf("restore event: vault %q, job type %q", evs[0].VaultName, evs[0].JobType)
+	}
+	r.Status, r.CompletionDate = backup.RestoreCompleted, at(time.Hour)
+	must(t, c.UpdateRestoreJob(ctx(t), r), "UpdateRestoreJob to COMPLETED")
+	check("a restore that completes", "restore-1", backup.EventRestoreJobCompleted, backup.EventRestoreJobSuccessful)
+
+	cp := newCopy("copy-1", "orders", at(0))
+	cp.State, cp.CompletionDate = backup.CopyCreated, time.Time{}
+	must(t, c.CreateCopyJob(ctx(t), cp), "CreateCopyJob")
+	cp.State = backup.CopyRunning
+	must(t, c.UpdateCopyJob(ctx(t), cp), "UpdateCopyJob to RUNNING")
+	cp.State, cp.CompletionDate = backup.CopyFailed, at(time.Hour)
+	must(t, c.UpdateCopyJob(ctx(t), cp), "UpdateCopyJob to FAILED")
+	evs = check("a copy that fails", "copy-1", backup.EventCopyJobStarted, backup.EventCopyJobFailed)
+	if evs[1].VaultName != "vault-a" || evs[1].DestinationVaultARN != vaultARN("vault-b") {
+		t.Errorf("copy event: vault %q, destination %q", evs[1].VaultName, evs[1].DestinationVaultARN)
+	}
+}
+
+func testOutboxPointAndPlanEvents(t *testing.T, c backup.Catalog) {
+	must(t, c.CreateVault(ctx(t), newVault("vault-a")), "CreateVault")
+	p := newPoint("rp-1", "vault-a", "orders", at(0))
+	p.Status = backup.RecoveryPointCreating
+	must(t, c.CreateRecoveryPoint(ctx(t), p), "CreateRecoveryPoint")
+	p.Status = backup.RecoveryPointCompleted
+	must(t, c.UpdateRecoveryPoint(ctx(t), p), "UpdateRecoveryPoint to COMPLETED")
+	wantEvents(t, "a point being made", drain(t, c), "")
+	p.Lifecycle = backup.Lifecycle{DeleteAfterDays: 7}
+	must(t, c.UpdateRecoveryPoint(ctx(t), p), "UpdateRecoveryPoint of its lifecycle")
+	evs := drain(t, c)
+	wantEvents(t, "a new lifecycle", evs, "", backup.EventRecoveryPointModified)
+	if evs[0].RecoveryPointARN != pointARN("rp-1") || evs[0].VaultName != "vault-a" {
+		t.Errorf("modified event: %+v", evs[0])
+	}
+	must(t, c.UpdateRecoveryPoint(ctx(t), p), "UpdateRecoveryPoint unchanged")
+	wantEvents(t, "an unchanged point", drain(t, c), "")
+
+	plan := newPlan("plan-1", "daily", at(0))
+	must(t, c.CreateBackupPlan(ctx(t), plan), "CreateBackupPlan")
+	evs = drain(t, c)
+	wantEvents(t, "a new plan", evs, "", backup.EventBackupPlanCreated, backup.EventBackupPlanCreated)
+	if evs[0].VaultName != "vault-a" || evs[1].VaultName != "vault-b" || evs[0].CreatedBy == nil || evs[0].CreatedBy.BackupPlanID != "plan-1" {
+		t.Errorf("plan events: %+v", evs)
+	}
+	v2 := nextVersion(plan, "v2", "daily", at(time.Hour))
+	v2.Rules = v2.Rules[:1]
+	v2.Rules[0].TargetBackupVaultName = "vault-c"
+	must(t, c.UpdateBackupPlan(ctx(t), v2), "UpdateBackupPlan")
+	evs = drain(t, c)
+	wantEvents(t, "a new version", evs, "", backup.EventBackupPlanModified)
+	if evs[0].VaultName != "vault-c" || evs[0].CreatedBy.BackupPlanVersion != "v2" {
+		t.Errorf("modified plan's event: %+v", evs[0])
+	}
+	wantCode(t, c.UpdateBackupPlan(ctx(t), nextVersion(plan, "v2", "daily", at(2*time.Hour))), backup.ErrAlreadyExists, "UpdateBackupPlan to a taken version")
+	wantEvents(t, "a refused version", drain(t, c), "")
+}
+
+func testOutboxDeliveries(t *testing.T, c backup.Catalog) {
+	var ids []string
+	for i, vault := range []string{"vault-a", "vault-b", "vault-a"} {
+		ev := &backup.Event{Type: backup.EventTest, Time: at(time.Duration(i) * time.Second), VaultName: vault}
+		must(t, c.AppendEvent(ctx(t), ev), "AppendEvent")
+		if ev.ID == "" {
+			t.Fatal("AppendEvent gave the event no ID")
+		}
+		ids = append(ids, ev.ID)
+	}
+	wantCode(t, c.AppendEvent(ctx(t), &backup.Event{ID: ids[0], Type: backup.EventTest, Time: at(0)}), backup.ErrAlreadyExists, "AppendEvent of a taken ID")
+	evs, err := c.UnplannedEvents(ctx(t), 2)
+	must(t, err, "UnplannedEvents")
+	if len(evs) != 2 || evs[0].ID != ids[0] || evs[1].ID != ids[1] || evs[0].Type != backup.EventTest {
+		t.Fatalf("UnplannedEvents(2): %+v, want %v first", evs, ids[:2])
+	}
+	targets := []backup.DeliveryTarget{{Kind: "sns", Name: "topic"}, {Kind: "webhook", Name: "ops"}}
+	must(t, c.PlanDeliveries(ctx(t), ids[0], targets, at(time.Minute)), "PlanDeliveries")
+	must(t, c.PlanDeliveries(ctx(t), ids[0], targets[:1], at(2*time.Minute)), "PlanDeliveries again")
+	must(t, c.PlanDeliveries(ctx(t), ids[1], targets[:1], at(time.Minute)), "PlanDeliveries")
+	must(t, c.PlanDeliveries(ctx(t), ids[2], nil, at(time.Minute)), "PlanDeliveries without targets")
+	wantCode(t, c.PlanDeliveries(ctx(t), "missing", targets, at(0)), backup.ErrNotFound, "PlanDeliveries of a missing event")
+	if evs, err := c.UnplannedEvents(ctx(t), 10); err != nil || len(evs) != 0 {
+		t.Fatalf("UnplannedEvents after planning: %v, %v", evs, err)
+	}
+
+	due, err := c.DueDeliveries(ctx(t), at(time.Minute-1), 10)
+	must(t, err, "DueDeliveries")
+	if len(due) != 0 {
+		t.Fatalf("DueDeliveries before they are due: %d", len(due))
+	}
+	due, err = c.DueDeliveries(ctx(t), at(time.Minute), 10)
+	must(t, err, "DueDeliveries")
+	if len(due) != 3 {
+		t.Fatalf("DueDeliveries: %d, want 3", len(due))
+	}
+	for _, d := range due {
+		if d.Status != backup.DeliveryPending || d.Event.ID != d.EventID || !d.CreatedAt.Equal(at(time.Minute)) || !d.NextAttemptAt.Equal(at(time.Minute)) {
+			t.Errorf("due delivery: %+v", d)
+		}
+	}
+
+	// A failed attempt waits; a delivered one and an undeliverable one are done.
+	d := *due[0]
+	d.Attempts, d.LastError, d.LastAttemptAt, d.NextAttemptAt = 1, "connection refused", at(time.Minute), at(time.Hour)
+	must(t, c.UpdateDelivery(ctx(t), &d), "UpdateDelivery")
+	d2 := *due[1]
+	d2.Status, d2.Attempts, d2.LastAttemptAt, d2.DeliveredAt, d2.NextAttemptAt = backup.DeliveryDelivered, 1, at(time.Minute), at(time.Minute), time.Time{}
+	must(t, c.UpdateDelivery(ctx(t), &d2), "UpdateDelivery")
+	d3 := *due[2]
+	d3.Status, d3.Attempts, d3.LastError, d3.NextAttemptAt = backup.DeliveryUndeliverable, 3, "403 Forbidden", time.Time{}
+	must(t, c.UpdateDelivery(ctx(t), &d3), "UpdateDelivery")
+	bad := d3
+	bad.Status = "LOST"
+	wantCode(t, c.UpdateDelivery(ctx(t), &bad), backup.ErrInvalidParameter, "UpdateDelivery to an unknown status")
+	bad = d3
+	bad.TargetName = "nobody"
+	wantCode(t, c.UpdateDelivery(ctx(t), &bad), backup.ErrNotFound, "UpdateDelivery of a missing delivery")
+
+	due, err = c.DueDeliveries(ctx(t), at(30*time.Minute), 10)
+	must(t, err, "DueDeliveries")
+	if len(due) != 0 {
+		t.Fatalf("DueDeliveries after the attempts: %d, want 0", len(due))
+	}
+	due, err = c.DueDeliveries(ctx(t), at(time.Hour), 10)
+	must(t, err, "DueDeliveries")
+	if len(due) != 1 || due[0].Attempts != 1 || due[0].LastError != "connection refused" || !due[0].LastAttemptAt.Equal(at(time.Minute)) {
+		t.Fatalf("DueDeliveries an hour on: %+v", due)
+	}
+
+	all, next, err := c.ListDeliveries(ctx(t), backup.DeliveryFilter{})
+	must(t, err, "ListDeliveries")
+	if len(all) != 3 || next != "" {
+		t.Fatalf("ListDeliveries: %d, next %q", len(all), next)
+	}
+	counts, err := c.DeliveryCounts(ctx(t))
+	must(t, err, "DeliveryCounts")
+	if counts[backup.DeliveryPending] != 1 || counts[backup.DeliveryDelivered] != 1 || counts[backup.DeliveryUndeliverable] != 1 {
+		t.Errorf("DeliveryCounts: %v", counts)
+	}
+	got, _, err := c.ListDeliveries(ctx(t), backup.DeliveryFilter{VaultName: "vault-b"})
+	must(t, err, "ListDeliveries by vault")
+	if len(got) != 1 || got[0].EventID != ids[1] {
+		t.Errorf("ListDeliveries of vault-b: %+v", got)
+	}
+	got, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{Status: backup.DeliveryUndeliverable})
+	must(t, err, "ListDeliveries by status")
+	if len(got) != 1 || got[0].LastError != "403 Forbidden" || got[0].Attempts != 3 {
+		t.Errorf("undeliverable deliveries: %+v", got)
+	}
+	got, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{EventID: ids[0]})
+	must(t, err, "ListDeliveries by event")
+	if len(got) != 2 {
+		t.Errorf("deliveries of %s: %d, want 2", ids[0], len(got))
+	}
+	var paged []*backup.Delivery
+	p := backup.DeliveryFilter{Page: backup.Page{MaxResults: 2}}
+	for {
+		page, next, err := c.ListDeliveries(ctx(t), p)
+		must(t, err, "ListDeliveries page")
+		paged = append(paged, page...)
+		if next == "" {
+			break
+		}
+		p.NextToken = next
+	}
+	if len(paged) != 3 {
+		t.Errorf("paged deliveries: %d, want 3", len(paged))
+	}
+	_, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{Page: backup.Page{NextToken: "bogus"}})
+	wantCode(t, err, backup.ErrInvalidParameter, "ListDeliveries with a foreign token")
+}
+
+func testVaultNotifications(t *testing.T, c backup.Catalog) {
+	n := &backup.VaultNotifications{VaultName: "vault-a", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:backups",
+		Events: []backup.EventType{backup.EventBackupJobCompleted, backup.EventBackupJobFailed}}
+	wantCode(t, c.PutVaultNotifications(ctx(t), n), backup.ErrNotFound, "PutVaultNotifications of a missing vault")
+	_, err := c.GetVaultNotifications(ctx(t), "vault-a")
+	wantCode(t, err, backup.ErrNotFound, "GetVaultNotifications of a missing vault")
+	must(t, c.CreateVault(ctx(t), newVault("vault-a")), "CreateVault")
+	_, err = c.GetVaultNotifications(ctx(t), "vault-a")
+	wantCode(t, err, backup.ErrNotFound, "GetVaultNotifications of a vault without")
+	must(t, c.PutVaultNotifications(ctx(t), n), "PutVaultNotifications")
+	got, err := c.GetVaultNotifications(ctx(t), "vault-a")
+	must(t, err, "GetVaultNotifications")
+	if got.VaultARN != vaultARN("vault-a") || got.SNSTopicARN != n.SNSTopicARN || fmt.Sprint(got.Events) != fmt.Sprint(n.Events) {
+		t.Errorf("GetVaultNotifications: %+v", got)
+	}
+	n2 := &backup.VaultNotifications{VaultName: "vault-a", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:other",
+		Events: []backup.EventType{backup.EventRestoreJobCompleted}}
+	must(t, c.PutVaultNotifications(ctx(t), n2), "PutVaultNotifications replacing")
+	got, err = c.GetVaultNotifications(ctx(t), "vault-a")
+	must(t, err, "GetVaultNotifications")
+	if got.SNSTopicARN != n2.SNSTopicARN || fmt.Sprint(got.Events) != fmt.Sprint(n2.Events) {
+		t.Errorf("GetVaultNotifications after replacing: %+v", got)
+	}
+	must(t, c.DeleteVaultNotifications(ctx(t), "vault-a"), "DeleteVaultNotifications")
+	wantCode(t, c.DeleteVaultNotifications(ctx(t), "vault-a"), backup.ErrNotFound, "DeleteVaultNotifications again")
+	must(t, c.PutVaultNotifications(ctx(t), n), "PutVaultNotifications")
+	must(t, c.DeleteVault(ctx(t), "vault-a"), "DeleteVault")
+	must(t, c.CreateVault(ctx(t), newVault("vault-a")), "CreateVault again")
+	_, err = c.GetVaultNotifications(ctx(t), "vault-a")
+	wantCode(t, err, backup.ErrNotFound, "GetVaultNotifications of a vault deleted and made again")
+}

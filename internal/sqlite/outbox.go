@@ -1,0 +1,357 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/google/uuid"
+)
+
+// The outbox (backup.OutboxStore): events are written by the methods that
+// store the change causing them, inside their transaction (appendEvents),
+// from what internal/backup's *Events functions derive from the stored
+// row before the change and the row after it.
+
+const (
+	kindEvent         = "Event"
+	kindDelivery      = "Delivery"
+	kindNotifications = "BackupVaultNotifications"
+	tokenDeliveries   = "d1"
+)
+
+// SetClock sets the time source that stamps events whose change carries no
+// time of its own (a job that starts running). Call it before the catalog
+// is used; the default is the system clock.
+func (c *Catalog) SetClock(now func() time.Time) { c.now = now }
+
+func (c *Catalog) clockNow() time.Time {
+	if c.now != nil {
+		return c.now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// appendEvents inserts evs into the outbox through db (a transaction of
+// the change that caused them), giving each an ID.
+func appendEvents(ctx context.Context, db execer, evs []backup.Event) error {
+	for i := range evs {
+		if err := appendEvent(ctx, db, &evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendEvent(ctx context.Context, db execer, ev *backup.Event) error {
+	if ev.ID == "" {
+		ev.ID = uuid.NewString()
+	}
+	ns, err := requiredNanos(ev.Time, "Event.Time")
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("sqlite: event %s: %w", ev.ID, err)
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO events (id, type, vault_name, time_ns, body) VALUES (?, ?, ?, ?, ?)",
+		ev.ID, string(ev.Type), ev.VaultName, ns, string(body))
+	if isUniqueViolation(err) || isPrimaryKeyViolation(err) {
+		return wrapf(err, backup.ErrAlreadyExists, kindEvent, ev.ID, "event %s already exists", ev.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: record event %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// updateWithEvents runs one UPDATE of a row (query with args) in a
+// transaction that first reads the row as it is (selectQuery, by id, with
+// scan), then records the events derive finds between that row and the
+// new one. No stored row is ErrNotFound of kind and id.
+func updateWithEvents[T any](ctx context.Context, c *Catalog, kind, id, selectQuery string, scan func(scanner) (*T, error),
+	query string, args []any, derive func(before *T) []backup.Event) (sql.Result, error) {
+	tx, err := c.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update %s %s: %w", kind, id, err)
+	}
+	defer tx.Rollback()
+	before, err := scan(tx.QueryRowContext(ctx, selectQuery, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backup.NotFound(kind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update %s %s: %w", kind, id, err)
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := appendEvents(ctx, tx, derive(before)); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: update %s %s: commit: %w", kind, id, err)
+	}
+	return res, nil
+}
+
+// AppendEvent implements backup.OutboxStore.
+func (c *Catalog) AppendEvent(ctx context.Context, ev *backup.Event) error {
+	return appendEvent(ctx, c.write, ev)
+}
+
+// UnplannedEvents implements backup.OutboxStore.
+func (c *Catalog) UnplannedEvents(ctx context.Context, limit int) ([]backup.Event, error) {
+	rows, err := c.read.QueryContext(ctx, "SELECT id, body FROM events WHERE planned = 0 ORDER BY seq LIMIT ?", max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unplanned events: %w", err)
+	}
+	defer rows.Close()
+	var out []backup.Event
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("sqlite: unplanned events: %w", err)
+		}
+		var ev backup.Event
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			return nil, fmt.Errorf("sqlite: event %s: %w", id, err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: unplanned events: %w", err)
+	}
+	return out, nil
+}
+
+// PlanDeliveries implements backup.OutboxStore.
+func (c *Catalog) PlanDeliveries(ctx context.Context, eventID string, targets []backup.DeliveryTarget, now time.Time) error {
+	ns, err := requiredNanos(now, "now")
+	if err != nil {
+		return err
+	}
+	tx, err := c.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+	}
+	defer tx.Rollback()
+	var planned int
+	err = tx.QueryRowContext(ctx, "SELECT planned FROM events WHERE id = ?", eventID).Scan(&planned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return backup.NotFound(kindEvent, eventID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+	}
+	if planned != 0 {
+		return nil
+	}
+	for _, t := range targets {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, target_kind, target_name, status, created_ns, next_ns)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			eventID, t.Kind, t.Name, backup.DeliveryPending, ns, ns); err != nil {
+			return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE events SET planned = 1 WHERE id = ?", eventID); err != nil {
+		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+	}
+	return nil
+}
+
+const deliveryCols = `d.event_id, d.target_kind, d.target_name, d.status, d.attempts, d.last_error,
+	d.created_ns, d.last_ns, d.next_ns, d.delivered_ns, e.body`
+
+func scanDelivery(s scanner) (*backup.Delivery, error) {
+	var (
+		d                     backup.Delivery
+		created               int64
+		last, next, delivered sql.NullInt64
+		body                  string
+	)
+	if err := s.Scan(&d.EventID, &d.TargetKind, &d.TargetName, &d.Status, &d.Attempts, &d.LastError,
+		&created, &last, &next, &delivered, &body); err != nil {
+		return nil, err
+	}
+	d.CreatedAt = time.Unix(0, created).UTC()
+	d.LastAttemptAt, d.NextAttemptAt, d.DeliveredAt = timeOf(last), timeOf(next), timeOf(delivered)
+	if err := json.Unmarshal([]byte(body), &d.Event); err != nil {
+		return nil, fmt.Errorf("event %s: %w", d.EventID, err)
+	}
+	return &d, nil
+}
+
+func queryDeliveries(ctx context.Context, db *sql.DB, query string, args ...any) ([]*backup.Delivery, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []*backup.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// DueDeliveries implements backup.OutboxStore.
+func (c *Catalog) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*backup.Delivery, error) {
+	return queryDeliveries(ctx, c.read, "SELECT "+deliveryCols+` FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.status = 'PENDING' AND d.next_ns <= ? ORDER BY d.next_ns, d.event_id LIMIT ?`, now.UnixNano(), max(limit, 1))
+}
+
+// UpdateDelivery implements backup.OutboxStore.
+func (c *Catalog) UpdateDelivery(ctx context.Context, d *backup.Delivery) error {
+	switch d.Status {
+	case backup.DeliveryPending, backup.DeliveryDelivered, backup.DeliveryUndeliverable:
+	default:
+		return backup.Errorf(backup.ErrInvalidParameter, "delivery status %q is not PENDING, DELIVERED or UNDELIVERABLE", d.Status)
+	}
+	var args []any
+	for _, t := range []struct {
+		t     time.Time
+		field string
+	}{{d.LastAttemptAt, "LastAttemptAt"}, {d.NextAttemptAt, "NextAttemptAt"}, {d.DeliveredAt, "DeliveredAt"}} {
+		v, err := nanos(t.t, t.field)
+		if err != nil {
+			return err
+		}
+		args = append(args, v)
+	}
+	res, err := c.write.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, last_error = ?,
+		last_ns = ?, next_ns = ?, delivered_ns = ? WHERE event_id = ? AND target_kind = ? AND target_name = ?`,
+		d.Status, d.Attempts, d.LastError, args[0], args[1], args[2], d.EventID, d.TargetKind, d.TargetName)
+	if err != nil {
+		return fmt.Errorf("sqlite: update delivery of %s to %s %s: %w", d.EventID, d.TargetKind, d.TargetName, err)
+	}
+	return affectedOne(res, kindDelivery, d.EventID+" "+d.TargetKind+" "+d.TargetName)
+}
+
+// ListDeliveries implements backup.OutboxStore. Pages are by offset: the
+// listing is for people reading recent deliveries.
+func (c *Catalog) ListDeliveries(ctx context.Context, f backup.DeliveryFilter) ([]*backup.Delivery, string, error) {
+	limit, err := pageSize(f.Page)
+	if err != nil {
+		return nil, "", err
+	}
+	offset := 0
+	if f.NextToken != "" {
+		parts, err := decodeToken(tokenDeliveries, f.NextToken, 1)
+		if err != nil {
+			return nil, "", err
+		}
+		if offset, err = strconv.Atoi(parts[0]); err != nil || offset < 0 {
+			return nil, "", backup.Errorf(backup.ErrInvalidParameter, "invalid NextToken %q", f.NextToken)
+		}
+	}
+	var where []string
+	var args []any
+	if f.VaultName != "" {
+		where, args = append(where, "e.vault_name = ?"), append(args, f.VaultName)
+	}
+	if f.EventID != "" {
+		where, args = append(where, "d.event_id = ?"), append(args, f.EventID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "d.status = ?"), append(args, f.Status)
+	}
+	q := "SELECT " + deliveryCols + " FROM deliveries d JOIN events e ON e.id = d.event_id"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY d.created_ns DESC, e.seq DESC, d.target_kind, d.target_name LIMIT ? OFFSET ?"
+	out, err := queryDeliveries(ctx, c.read, q, append(args, limit+1, offset)...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = encodeToken(tokenDeliveries, strconv.Itoa(offset+limit))
+	}
+	return out, next, nil
+}
+
+// DeliveryCounts implements backup.OutboxStore.
+func (c *Catalog) DeliveryCounts(ctx context.Context) (map[string]int64, error) {
+	rows, err := c.read.QueryContext(ctx, "SELECT status, count(*) FROM deliveries GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delivery counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{backup.DeliveryPending: 0, backup.DeliveryDelivered: 0, backup.DeliveryUndeliverable: 0}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: delivery counts: %w", err)
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// PutVaultNotifications implements backup.OutboxStore.
+func (c *Catalog) PutVaultNotifications(ctx context.Context, n *backup.VaultNotifications) error {
+	events, err := json.Marshal(n.Events)
+	if err != nil {
+		return fmt.Errorf("sqlite: vault notifications of %s: %w", n.VaultName, err)
+	}
+	_, err = c.write.ExecContext(ctx, `INSERT INTO vault_notifications (vault_name, sns_topic_arn, events) VALUES (?, ?, ?)
+		ON CONFLICT (vault_name) DO UPDATE SET sns_topic_arn = excluded.sns_topic_arn, events = excluded.events`,
+		n.VaultName, n.SNSTopicARN, string(events))
+	if isForeignKeyViolation(err) {
+		return wrapf(err, backup.ErrNotFound, kindVault, n.VaultName, "%s %s not found", kindVault, n.VaultName)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: vault notifications of %s: %w", n.VaultName, err)
+	}
+	return nil
+}
+
+// GetVaultNotifications implements backup.OutboxStore.
+func (c *Catalog) GetVaultNotifications(ctx context.Context, vault string) (*backup.VaultNotifications, error) {
+	var n backup.VaultNotifications
+	var events string
+	err := c.read.QueryRowContext(ctx, `SELECT n.vault_name, v.arn, n.sns_topic_arn, n.events
+		FROM vault_notifications n JOIN vaults v ON v.name = n.vault_name WHERE n.vault_name = ?`, vault).
+		Scan(&n.VaultName, &n.VaultARN, &n.SNSTopicARN, &events)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, backup.NotFound(kindNotifications, vault)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: vault notifications of %s: %w", vault, err)
+	}
+	if err := json.Unmarshal([]byte(events), &n.Events); err != nil {
+		return nil, fmt.Errorf("sqlite: vault notifications of %s: %w", vault, err)
+	}
+	return &n, nil
+}
+
+// DeleteVaultNotifications implements backup.OutboxStore.
+func (c *Catalog) DeleteVaultNotifications(ctx context.Context, vault string) error {
+	res, err := c.write.ExecContext(ctx, "DELETE FROM vault_notifications WHERE vault_name = ?", vault)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete vault notifications of %s: %w", vault, err)
+	}
+	return affectedOne(res, kindNotifications, vault)
+}
