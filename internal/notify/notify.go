@@ -32,3 +32,31 @@ type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Resolver says which targets want an event. The sender asks it when it
+// first plans an event's deliveries and again before every attempt, so a
+// target removed from the configuration since (a vault's notifications
+// deleted) is not sent to any more. For backup.EventTest (cairn notify
+// test) it returns every target of the event's vault, whatever their
+// event filters.
+type Resolver interface {
+	// Targets returns the targets that want ev. Their (Kind, Name) pairs
+	// must be unique. An error leaves the event for a later try.
+	Targets(ctx context.Context, ev backup.Event) ([]Target, error)
+}
+
+// Resolvers combines resolvers: the targets of all of them, in order.
+type Resolvers []Resolver
+
+// Targets implements Resolver.
+func (rs Resolvers) Targets(ctx context.Context, ev backup.Event) ([]Target, error) {
+	var out []Target
+	for _, r := range rs {
+		ts, err := r.Targets(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
