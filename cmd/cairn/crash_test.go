@@ -68,6 +68,12 @@ func startProc(t *testing.T, dataDir, ddbEndpoint string) *proc {
 // startProcWith is startProc with more of the config file (YAML).
 func startProcWith(t *testing.T, dataDir, ddbEndpoint, extraConfig string) *proc {
 	t.Helper()
+	return startProcEnv(t, dataDir, ddbEndpoint, extraConfig)
+}
+
+// startProcEnv is startProcWith with more environment variables (K=V).
+func startProcEnv(t *testing.T, dataDir, ddbEndpoint, extraConfig string, env ...string) *proc {
+	t.Helper()
 	cfg := filepath.Join(dataDir, "..", filepath.Base(dataDir)+".yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: test\n    secret_access_key: test\n", ddbEndpoint)+extraConfig), 0o600)
 	port := testbed.FreePort(t)
@@ -77,7 +83,7 @@ func startProcWith(t *testing.T, dataDir, ddbEndpoint, extraConfig string) *proc
 		t.Fatal(err)
 	}
 	p.cmd = exec.Command(cairnBinary(t), "server", "--listen", p.addr, "--data-dir", dataDir, "--config", cfg)
-	p.cmd.Env = testbed.Env()
+	p.cmd.Env = testbed.Env(env...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/governance"
+	"github.com/cairn-backup/cairn/internal/notify"
 	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
@@ -175,6 +177,10 @@ type Main struct {
 	Governance *governance.Worker
 	// Reports runs the report plans (internal/report), behind Service.
 	Reports *report.Service
+	// Sender delivers the outbox's events (notify.go); Registerer, if
+	// set, receives its metrics.
+	Sender     *notify.Sender
+	Registerer prometheus.Registerer
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog
@@ -246,6 +252,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	if m.Sender, err = m.newSender(ctx); err != nil {
+		return err
+	}
 	m.Reports, err = report.New(report.Config{
 		Catalog: m.catalog, OpenStore: m.openStore, DataDir: m.Config.DataDir, Storage: m.Config.Storage.policy(),
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Clock: m.Clock, Logger: log,
@@ -264,6 +273,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		StartupVaultTimeout: m.Config.StartupVaultTimeout,
 		Clock:               m.Clock,
 		Reports:             m.Reports,
+		Notifier:            m.Sender,
 	})
 	if err != nil {
 		return err
@@ -291,6 +301,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		compliance = m.Governance
 	}
 	m.Reports.Start()
+	m.Sender.Start()
 	api, err := awsapi.New(awsapi.Config{
 		Compliance: compliance,
 		Service:    m.Service, Region: m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
@@ -339,6 +350,9 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	}
 	if m.Service != nil {
 		errs = append(errs, m.Service.Shutdown(ctx))
+	}
+	if m.Sender != nil {
+		m.Sender.Shutdown(ctx)
 	}
 	errs = append(errs, m.closeAll())
 	err := errors.Join(errs...)

@@ -25,6 +25,7 @@ import (
 //	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
 //	GET    /cairn/verify/...                            (verify.go)
 //	PUT|GET|DELETE /cairn/policies/...                  (policies.go)
+//	POST|GET /cairn/notifications/...                   (notifications.go)
 
 // MaxTemplateBytes is the largest TemplateBody ApplyStack accepts.
 const MaxTemplateBytes = 1 << 20

@@ -417,6 +417,35 @@ func (f *fakeService) VerifyRecoveryPoint(_ context.Context, vault, arn string, 
 	return f.pointCheck, nil
 }
 
+type putNotificationsCall struct {
+	Vault, Topic string
+	Events       []string
+}
+
+func (f *fakeService) PutBackupVaultNotifications(_ context.Context, vault, topic string, events []string) error {
+	return f.record("PutBackupVaultNotifications", putNotificationsCall{vault, topic, events})
+}
+
+func (f *fakeService) GetBackupVaultNotifications(_ context.Context, vault string) (*backup.VaultNotifications, error) {
+	if err := f.record("GetBackupVaultNotifications", vault); err != nil {
+		return nil, err
+	}
+	return &backup.VaultNotifications{VaultName: vault, VaultARN: "arn:aws:backup:us-east-1:123456789012:backup-vault:" + vault,
+		SNSTopicARN: "arn:aws:sns:us-east-1:123456789012:t", Events: []backup.EventType{backup.EventBackupJobFailed}}, nil
+}
+
+func (f *fakeService) DeleteBackupVaultNotifications(_ context.Context, vault string) error {
+	return f.record("DeleteBackupVaultNotifications", vault)
+}
+
+func (f *fakeService) TestNotification(_ context.Context, vault string) ([]*backup.Delivery, error) {
+	return nil, f.record("TestNotification", vault)
+}
+
+func (f *fakeService) ListDeliveries(_ context.Context, fl backup.DeliveryFilter) ([]*backup.Delivery, string, error) {
+	return nil, "", f.record("ListDeliveries", fl)
+}
+
 var _ backup.Service = (*fakeService)(nil)
 
 // testEnv is a Server over a fakeService behind httptest.

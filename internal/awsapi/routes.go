@@ -77,6 +77,13 @@ var routes = []route{
 	{"GET /audit/restore-job-summaries", "ListRestoreJobSummaries", (*Server).listRestoreJobSummaries},
 	{"GET /audit/copy-job-summaries", "ListCopyJobSummaries", (*Server).listCopyJobSummaries},
 
+	// Vault notifications (notifications.go).
+	{"PUT /backup-vaults/{backupVaultName}/notification-configuration", "PutBackupVaultNotifications", (*Server).putBackupVaultNotifications},
+	{"GET /backup-vaults/{backupVaultName}/notification-configuration", "GetBackupVaultNotifications", (*Server).getBackupVaultNotifications},
+	{"DELETE /backup-vaults/{backupVaultName}/notification-configuration", "DeleteBackupVaultNotifications", (*Server).deleteBackupVaultNotifications},
+	{"POST /cairn/notifications/test", "TestNotification", (*Server).testNotification},
+	{"GET /cairn/notifications/deliveries", "ListDeliveries", (*Server).listDeliveries},
+
 	// cairn's own operations (ext.go), outside AWS's URI space.
 	{"PUT /cairn/stacks/{stackName}", "ApplyStack", (*Server).applyStack},
 	{"DELETE /cairn/stacks/{stackName}", "DeleteStack", (*Server).deleteStack},

@@ -274,12 +274,19 @@ func ValidateVaultNotifications(topicARN string, events []string) error {
 		return Errorf(ErrInvalidParameter, "BackupVaultEvents must name at least one event")
 	}
 	for _, e := range events {
-		if !ValidEventType(e) {
-			return Errorf(ErrInvalidParameter, "BackupVaultEvents: %q is not an event cairn sends; use one of %s", e, eventNames())
+		if !ValidEventType(e) && !slices.Contains(awsOnlyEvents, e) {
+			return Errorf(ErrInvalidParameter, "BackupVaultEvents: %q is not a BackupVaultEvents value; use one of %s", e, eventNames())
 		}
 	}
 	return nil
 }
+
+// awsOnlyEvents are BackupVaultEvents values of AWS Backup that cannot
+// occur in cairn (S3, EKS, continuous backups, indexes): a configuration
+// may name them, as it may on AWS, and cairn never sends them.
+var awsOnlyEvents = []string{"S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED", "CONTINUOUS_BACKUP_INTERRUPTED",
+	"RECOVERY_POINT_INDEX_COMPLETED", "RECOVERY_POINT_INDEX_DELETED", "RECOVERY_POINT_INDEXING_FAILED",
+	"EKS_RESTORE_OBJECT_FAILED", "EKS_RESTORE_OBJECT_SKIPPED", "EKS_BACKUP_OBJECT_FAILED"}
 
 func eventNames() string {
 	s := make([]string, len(EventTypes))
@@ -373,9 +380,14 @@ type OutboxStore interface {
 // delivery records.
 type NotificationService interface {
 	// PutBackupVaultNotifications validates and stores a vault's
-	// configuration (ValidateVaultNotifications); nothing changes on error.
+	// configuration (ValidateVaultNotifications), replacing the one it
+	// had; nothing changes on error. ErrNotFound if there is no such vault.
 	PutBackupVaultNotifications(ctx context.Context, vault, topicARN string, events []string) error
+	// GetBackupVaultNotifications returns it; ErrNotFound if the vault
+	// does not exist or has none.
 	GetBackupVaultNotifications(ctx context.Context, vault string) (*VaultNotifications, error)
+	// DeleteBackupVaultNotifications removes it; a vault without one is
+	// left as it is. ErrNotFound if there is no such vault.
 	DeleteBackupVaultNotifications(ctx context.Context, vault string) error
 	// TestNotification sends an EventTest event to every target of the
 	// vault now and returns its deliveries as they stand after one attempt

@@ -175,6 +175,8 @@ type Service interface {
 	ReportService
 	// The List*JobSummaries operations (summary.go).
 	JobSummaryService
+	// Vault notifications and delivery records (outbox.go).
+	NotificationService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.

@@ -114,6 +114,9 @@ type Config struct {
 	// they end (the server's job_history_days); 0 keeps them for ever.
 	// PruneHistory deletes older ones, on the lifecycle worker's interval.
 	JobHistory time.Duration
+	// Notifier sends cairn notify test's events (internal/notify's
+	// Sender); nil makes TestNotification unavailable.
+	Notifier Notifier
 }
 
 // Defaults of Config.
