@@ -189,12 +189,22 @@ func TestNotificationSurvivesKill(t *testing.T) {
 		SNSTopicArn: aws.String(q.TopicARN), BackupVaultEvents: []bktypes.BackupVaultEvent{"BACKUP_JOB_COMPLETED", "BACKUP_JOB_FAILED"}}); err != nil {
 		t.Fatal(err)
 	}
+	// A backup completes while SNS is down: notifications never fail a job.
+	db := ddbClient(dyn.Endpoint)
+	createTable(t, db, "orders", ddbjson.TypeS, false)
+	seedRandom(t, db, "orders", 20)
+	okJob := startBackup(t, c, "orders")
+	if out := waitBackupJob(t, c, okJob); out.State != bktypes.BackupJobStateCompleted {
+		t.Fatalf("a backup while SNS is down: %s %s", out.State, aws.ToString(out.StatusMessage))
+	}
 	job := startBackup(t, c, "absent")
 	waitBackupJob(t, c, job)
-	// Both events wait in the outbox, tried and failed against the
-	// endpoint that is down.
+	// The events wait in the outbox, tried and failed against the endpoint
+	// that is down.
 	listArgs := []string{"notify", "deliveries", "--output", "json", "--endpoint", "http://" + p.addr, "--data-dir", dir}
-	waitDeliveries(t, listArgs, job, func(d awsapi.Delivery) bool { return d.Status == "PENDING" && d.Attempts >= 1 })
+	tried := func(d awsapi.Delivery) bool { return d.Status == "PENDING" && d.Attempts >= 1 }
+	waitDeliveries(t, listArgs, job, 2, tried)
+	waitDeliveries(t, listArgs, okJob, 1, tried)
 	p.kill(t)
 	if got := q.Receive(t); len(got) != 0 {
 		t.Fatalf("messages before the restart: %+v", got)
@@ -202,24 +212,24 @@ func TestNotificationSurvivesKill(t *testing.T) {
 
 	p = startProcEnv(t, dir, dyn.Endpoint, "", append(snsVars, "AWS_ENDPOINT_URL_SNS="+moto.Endpoint)...)
 	defer p.stop(t, syscall.SIGTERM)
-	got := waitMessages(t, q, 2)
-	// Once both are recorded DELIVERED nothing sends them again: what the
+	got := waitMessages(t, q, 3)
+	// Once all are recorded DELIVERED nothing sends them again: what the
 	// queue holds then is all it gets.
 	listArgs[len(listArgs)-3] = "http://" + p.addr
-	waitDeliveries(t, listArgs, job, func(d awsapi.Delivery) bool { return d.Status == "DELIVERED" })
+	delivered := func(d awsapi.Delivery) bool { return d.Status == "DELIVERED" }
+	waitDeliveries(t, listArgs, job, 2, delivered)
+	waitDeliveries(t, listArgs, okJob, 1, delivered)
 	got = append(got, q.Receive(t)...)
 	var names []string
 	ids := map[string]int{}
 	for _, msg := range got {
-		if attr(msg, "Id") != job {
-			t.Errorf("a message of another job: %+v", msg)
-		}
-		names = append(names, attr(msg, "EventName"))
+		who := map[string]string{job: "failed", okJob: "ok"}[attr(msg, "Id")]
+		names = append(names, who+":"+attr(msg, "EventName")+":"+attr(msg, "State"))
 		ids[attr(msg, "EventId")]++
 	}
 	sort.Strings(names)
-	if fmt.Sprint(names) != "[BACKUP_JOB_COMPLETED BACKUP_JOB_FAILED]" {
-		t.Errorf("messages after the restart: %v", names)
+	if want := "[failed:BACKUP_JOB_COMPLETED:FAILED failed:BACKUP_JOB_FAILED:FAILED ok:BACKUP_JOB_COMPLETED:COMPLETED]"; fmt.Sprint(names) != want {
+		t.Errorf("messages after the restart: %v, want %s", names, want)
 	}
 	for id, n := range ids {
 		if n != 1 {
@@ -228,9 +238,9 @@ func TestNotificationSurvivesKill(t *testing.T) {
 	}
 }
 
-// waitDeliveries runs `cairn notify deliveries` (args) until both of job's
+// waitDeliveries runs `cairn notify deliveries` (args) until want of job's
 // deliveries satisfy ok (guarding against a hang only).
-func waitDeliveries(t *testing.T, args []string, job string, ok func(awsapi.Delivery) bool) {
+func waitDeliveries(t *testing.T, args []string, job string, want int, ok func(awsapi.Delivery) bool) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		out, code := runCairn(t, args...)
@@ -247,7 +257,7 @@ func waitDeliveries(t *testing.T, args []string, job string, ok func(awsapi.Deli
 				n++
 			}
 		}
-		if n == 2 {
+		if n == want {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -365,6 +365,10 @@ type OutboxStore interface {
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
 	// DeliveryCounts returns how many deliveries are in each status.
 	DeliveryCounts(ctx context.Context) (map[string]int64, error)
+	// PruneEvents deletes at most limit events recorded before `before`
+	// (their Time) whose deliveries are planned and none PENDING, oldest
+	// first, with their delivery records, and returns how many it deleted.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// PutVaultNotifications replaces the vault's notification
 	// configuration; ErrNotFound if there is no such vault.

@@ -280,6 +280,46 @@ func testOutboxDeliveries(t *testing.T, c backup.Catalog) {
 	}
 	_, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{Page: backup.Page{NextToken: "bogus"}})
 	wantCode(t, err, backup.ErrInvalidParameter, "ListDeliveries with a foreign token")
+
+	// Pruning: the event with a pending delivery (d's) stays whatever its
+	// age, and so does one not planned yet; the others go, with their
+	// records, oldest first.
+	var done []string
+	for _, id := range ids {
+		if id != d.EventID {
+			done = append(done, id)
+		}
+	}
+	late := &backup.Event{Type: backup.EventTest, Time: at(time.Second), VaultName: "vault-a"}
+	must(t, c.AppendEvent(ctx(t), late), "AppendEvent")
+	n, err := c.PruneEvents(ctx(t), at(3*time.Second), 1)
+	must(t, err, "PruneEvents")
+	if n != 1 {
+		t.Fatalf("PruneEvents(limit 1): %d", n)
+	}
+	got, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{EventID: done[0]})
+	must(t, err, "ListDeliveries")
+	if len(got) != 0 {
+		t.Errorf("the deliveries of a pruned event remain: %+v", got)
+	}
+	n, err = c.PruneEvents(ctx(t), at(2*time.Hour), 10)
+	must(t, err, "PruneEvents")
+	if n != len(done)-1 {
+		t.Fatalf("PruneEvents of the rest: %d, want %d", n, len(done)-1)
+	}
+	all, _, err = c.ListDeliveries(ctx(t), backup.DeliveryFilter{})
+	must(t, err, "ListDeliveries")
+	for _, x := range all {
+		if x.EventID != d.EventID {
+			t.Errorf("a delivery of a pruned event remains: %+v", x)
+		}
+	}
+	if len(all) == 0 {
+		t.Error("the pending delivery's event was pruned")
+	}
+	if evs, err := c.UnplannedEvents(ctx(t), 10); err != nil || len(evs) != 1 || evs[0].ID != late.ID {
+		t.Errorf("unplanned events after pruning: %+v, %v", evs, err)
+	}
 }
 
 func testVaultNotifications(t *testing.T, c backup.Catalog) {

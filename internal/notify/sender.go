@@ -21,6 +21,7 @@ type Outbox interface {
 	UpdateDelivery(ctx context.Context, d *backup.Delivery) error
 	AppendEvent(ctx context.Context, ev *backup.Event) error
 	DeliveryCounts(ctx context.Context) (map[string]int64, error)
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Config wires a Sender. Zero values take the documented defaults.
@@ -54,6 +55,10 @@ type Config struct {
 	MaxBackoff time.Duration
 	// AttemptTimeout bounds one attempt; default 30s.
 	AttemptTimeout time.Duration
+	// Retention is how long events and their delivery records are kept
+	// once no delivery is pending; default 30 days. Pruning runs at most
+	// hourly.
+	Retention time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -90,6 +95,9 @@ func (c *Config) setDefaults() {
 	if c.AttemptTimeout <= 0 {
 		c.AttemptTimeout = 30 * time.Second
 	}
+	if c.Retention <= 0 {
+		c.Retention = 30 * 24 * time.Hour
+	}
 }
 
 // Sender delivers the outbox's events. It plans each new event's
@@ -111,6 +119,7 @@ type Sender struct {
 	// Test never attempt one delivery at once.
 	mu       sync.Mutex
 	inflight map[deliveryKey]bool
+	pruned   time.Time // when Tick last pruned
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -175,7 +184,35 @@ func (s *Sender) Tick(ctx context.Context) error {
 	if err := s.planAll(ctx); err != nil {
 		return err
 	}
-	return s.deliverDue(ctx)
+	if err := s.deliverDue(ctx); err != nil {
+		return err
+	}
+	return s.prune(ctx)
+}
+
+// prune deletes events older than Retention that are done with, a batch at
+// a time, at most once an hour.
+func (s *Sender) prune(ctx context.Context) error {
+	now := s.cfg.Clock.Now()
+	if !s.pruned.IsZero() && now.Sub(s.pruned) < time.Hour {
+		return nil
+	}
+	s.pruned = now
+	total := 0
+	for {
+		n, err := s.cfg.Outbox.PruneEvents(ctx, now.Add(-s.cfg.Retention), s.cfg.BatchSize)
+		if err != nil {
+			return fmt.Errorf("notify: prune events: %w", err)
+		}
+		total += n
+		if n < s.cfg.BatchSize {
+			break
+		}
+	}
+	if total > 0 {
+		s.cfg.Logger.Info("pruned notification events", "count", total, "retention", s.cfg.Retention)
+	}
+	return nil
 }
 
 // planAll plans the deliveries of every event not yet planned.

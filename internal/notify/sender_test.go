@@ -314,6 +314,29 @@ func TestBurstInBoundedBatches(t *testing.T) {
 	}
 }
 
+func TestPrunesOldEvents(t *testing.T) {
+	sink := &target{kind: "webhook", name: "sink"}
+	down := &target{kind: "webhook", name: "down", fail: func(int) error { return errDown }}
+	f := newFixture(t, func(c *notify.Config) {
+		c.Retention = 48 * time.Hour
+		c.MaxAge = 1000 * time.Hour
+		c.MaxAttempts = 1000
+	}, sink)
+	old := f.event(t, backup.EventBackupJobFailed)
+	f.tick(t)
+	f.res.ts = []notify.Target{down}
+	stuck := f.event(t, backup.EventBackupJobFailed)
+	f.tick(t)
+	f.clk.Advance(72 * time.Hour)
+	f.tick(t)
+	if len(f.deliveries(t, old.ID)) != 0 {
+		t.Error("a delivered event older than the retention was kept")
+	}
+	if d := f.deliveries(t, stuck.ID)["down"]; d == nil || d.Status != backup.DeliveryPending {
+		t.Errorf("an event still being delivered was pruned: %+v", d)
+	}
+}
+
 func TestTestSendsOnceToEveryTarget(t *testing.T) {
 	good := &target{kind: "sns", name: "good"}
 	bad := &target{kind: "webhook", name: "bad", fail: func(int) error { return errDown }}

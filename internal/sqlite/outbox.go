@@ -291,6 +291,22 @@ func (c *Catalog) ListDeliveries(ctx context.Context, f backup.DeliveryFilter) (
 	return out, next, nil
 }
 
+// PruneEvents implements backup.OutboxStore.
+func (c *Catalog) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := c.write.ExecContext(ctx, `DELETE FROM events WHERE seq IN (
+		SELECT seq FROM events e WHERE e.time_ns < ? AND e.planned = 1
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'PENDING')
+		ORDER BY e.seq LIMIT ?)`, before.UnixNano(), max(limit, 1))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune events: %w", err)
+	}
+	return int(n), nil
+}
+
 // DeliveryCounts implements backup.OutboxStore.
 func (c *Catalog) DeliveryCounts(ctx context.Context) (map[string]int64, error) {
 	rows, err := c.read.QueryContext(ctx, "SELECT status, count(*) FROM deliveries GROUP BY status")
