@@ -330,6 +330,12 @@ type DeliveryTarget struct {
 	Name string
 }
 
+// DeliveryPlan is the targets one event goes to.
+type DeliveryPlan struct {
+	EventID string
+	Targets []DeliveryTarget
+}
+
 // DeliveryFilter selects deliveries; zero fields do not filter. They are
 // returned newest first.
 type DeliveryFilter struct {
@@ -350,16 +356,18 @@ type OutboxStore interface {
 	// UnplannedEvents returns up to limit events, oldest first, whose
 	// deliveries are not planned yet.
 	UnplannedEvents(ctx context.Context, limit int) ([]Event, error)
-	// PlanDeliveries records one pending delivery per target, due at now,
-	// and marks the event planned, in one transaction. Planning an event
-	// twice keeps the first plan. ErrNotFound if there is no such event.
-	PlanDeliveries(ctx context.Context, eventID string, targets []DeliveryTarget, now time.Time) error
+	// PlanDeliveries records, for each plan, one pending delivery per
+	// target, due at now, and marks its event planned, all in one
+	// transaction. Planning an event twice keeps the first plan.
+	// ErrNotFound if an event does not exist, and then nothing is stored.
+	PlanDeliveries(ctx context.Context, plans []DeliveryPlan, now time.Time) error
 	// DueDeliveries returns up to limit pending deliveries due at or
 	// before now, the earliest due first, with their events.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
-	// UpdateDelivery stores d's status, attempts, error and times (matched
-	// by event and target); ErrNotFound if absent.
-	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// UpdateDeliveries stores each delivery's status, attempts, error and
+	// times (matched by event and target), in one transaction; if one is
+	// absent (ErrNotFound) or invalid, none is stored.
+	UpdateDeliveries(ctx context.Context, ds []*Delivery) error
 	// ListDeliveries returns the deliveries that match f, newest first
 	// (CreatedAt, then event and target), with their events.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)

@@ -16,7 +16,7 @@ import (
 //     siblings) in the same transaction: a change the catalog refuses
 //     records none. Each event gets an ID unique in the catalog.
 //   - UnplannedEvents returns events in the order they were recorded;
-//     PlanDeliveries is done once per event.
+//     PlanDeliveries and UpdateDeliveries store all or nothing.
 
 // drain returns the unplanned events and plans each with no target, so
 // that the next call sees only newer ones.
@@ -24,9 +24,11 @@ func drain(t *testing.T, c backup.Catalog) []backup.Event {
 	t.Helper()
 	evs, err := c.UnplannedEvents(ctx(t), 1000)
 	must(t, err, "UnplannedEvents")
+	var plans []backup.DeliveryPlan
 	for _, ev := range evs {
-		must(t, c.PlanDeliveries(ctx(t), ev.ID, nil, at(0)), "PlanDeliveries "+ev.ID)
+		plans = append(plans, backup.DeliveryPlan{EventID: ev.ID})
 	}
+	must(t, c.PlanDeliveries(ctx(t), plans, at(0)), "PlanDeliveries")
 	return evs
 }
 
@@ -186,11 +188,14 @@ func testOutboxDeliveries(t *testing.T, c backup.Catalog) {
 		t.Fatalf("UnplannedEvents(2): %+v, want %v first", evs, ids[:2])
 	}
 	targets := []backup.DeliveryTarget{{Kind: "sns", Name: "topic"}, {Kind: "webhook", Name: "ops"}}
-	must(t, c.PlanDeliveries(ctx(t), ids[0], targets, at(time.Minute)), "PlanDeliveries")
-	must(t, c.PlanDeliveries(ctx(t), ids[0], targets[:1], at(2*time.Minute)), "PlanDeliveries again")
-	must(t, c.PlanDeliveries(ctx(t), ids[1], targets[:1], at(time.Minute)), "PlanDeliveries")
-	must(t, c.PlanDeliveries(ctx(t), ids[2], nil, at(time.Minute)), "PlanDeliveries without targets")
-	wantCode(t, c.PlanDeliveries(ctx(t), "missing", targets, at(0)), backup.ErrNotFound, "PlanDeliveries of a missing event")
+	must(t, c.PlanDeliveries(ctx(t), []backup.DeliveryPlan{{EventID: ids[0], Targets: targets}}, at(time.Minute)), "PlanDeliveries")
+	wantCode(t, c.PlanDeliveries(ctx(t), []backup.DeliveryPlan{{EventID: ids[1], Targets: targets}, {EventID: "missing"}}, at(0)),
+		backup.ErrNotFound, "PlanDeliveries with a missing event")
+	must(t, c.PlanDeliveries(ctx(t), []backup.DeliveryPlan{
+		{EventID: ids[0], Targets: targets[:1]}, // planned already: kept as it was
+		{EventID: ids[1], Targets: targets[:1]},
+		{EventID: ids[2]}, // no target
+	}, at(time.Minute)), "PlanDeliveries")
 	if evs, err := c.UnplannedEvents(ctx(t), 10); err != nil || len(evs) != 0 {
 		t.Fatalf("UnplannedEvents after planning: %v, %v", evs, err)
 	}
@@ -214,19 +219,21 @@ func testOutboxDeliveries(t *testing.T, c backup.Catalog) {
 	// A failed attempt waits; a delivered one and an undeliverable one are done.
 	d := *due[0]
 	d.Attempts, d.LastError, d.LastAttemptAt, d.NextAttemptAt = 1, "connection refused", at(time.Minute), at(time.Hour)
-	must(t, c.UpdateDelivery(ctx(t), &d), "UpdateDelivery")
+	must(t, c.UpdateDeliveries(ctx(t), []*backup.Delivery{&d}), "UpdateDeliveries")
 	d2 := *due[1]
 	d2.Status, d2.Attempts, d2.LastAttemptAt, d2.DeliveredAt, d2.NextAttemptAt = backup.DeliveryDelivered, 1, at(time.Minute), at(time.Minute), time.Time{}
-	must(t, c.UpdateDelivery(ctx(t), &d2), "UpdateDelivery")
 	d3 := *due[2]
 	d3.Status, d3.Attempts, d3.LastError, d3.NextAttemptAt = backup.DeliveryUndeliverable, 3, "403 Forbidden", time.Time{}
-	must(t, c.UpdateDelivery(ctx(t), &d3), "UpdateDelivery")
 	bad := d3
 	bad.Status = "LOST"
-	wantCode(t, c.UpdateDelivery(ctx(t), &bad), backup.ErrInvalidParameter, "UpdateDelivery to an unknown status")
+	wantCode(t, c.UpdateDeliveries(ctx(t), []*backup.Delivery{&d2, &bad}), backup.ErrInvalidParameter, "UpdateDeliveries to an unknown status")
 	bad = d3
 	bad.TargetName = "nobody"
-	wantCode(t, c.UpdateDelivery(ctx(t), &bad), backup.ErrNotFound, "UpdateDelivery of a missing delivery")
+	wantCode(t, c.UpdateDeliveries(ctx(t), []*backup.Delivery{&d2, &bad}), backup.ErrNotFound, "UpdateDeliveries of a missing delivery")
+	if got, _, err := c.ListDeliveries(ctx(t), backup.DeliveryFilter{Status: backup.DeliveryDelivered}); err != nil || len(got) != 0 {
+		t.Fatalf("a refused UpdateDeliveries stored some: %+v, %v", got, err)
+	}
+	must(t, c.UpdateDeliveries(ctx(t), []*backup.Delivery{&d2, &d3}), "UpdateDeliveries")
 
 	due, err = c.DueDeliveries(ctx(t), at(30*time.Minute), 10)
 	must(t, err, "DueDeliveries")

@@ -16,9 +16,9 @@ import (
 // Outbox is the part of the catalog the sender uses (backup.OutboxStore).
 type Outbox interface {
 	UnplannedEvents(ctx context.Context, limit int) ([]backup.Event, error)
-	PlanDeliveries(ctx context.Context, eventID string, targets []backup.DeliveryTarget, now time.Time) error
+	PlanDeliveries(ctx context.Context, plans []backup.DeliveryPlan, now time.Time) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*backup.Delivery, error)
-	UpdateDelivery(ctx context.Context, d *backup.Delivery) error
+	UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) error
 	AppendEvent(ctx context.Context, ev *backup.Event) error
 	DeliveryCounts(ctx context.Context) (map[string]int64, error)
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
@@ -215,17 +215,16 @@ func (s *Sender) prune(ctx context.Context) error {
 	return nil
 }
 
-// planAll plans the deliveries of every event not yet planned.
+// planAll plans the deliveries of every event not yet planned, a batch
+// (one catalog transaction) at a time.
 func (s *Sender) planAll(ctx context.Context) error {
 	for {
 		evs, err := s.cfg.Outbox.UnplannedEvents(ctx, s.cfg.BatchSize)
 		if err != nil {
 			return fmt.Errorf("notify: read the outbox: %w", err)
 		}
-		for _, ev := range evs {
-			if _, err := s.plan(ctx, ev); err != nil {
-				return err
-			}
+		if _, err := s.plan(ctx, evs); err != nil {
+			return err
 		}
 		if len(evs) < s.cfg.BatchSize {
 			return nil
@@ -233,28 +232,36 @@ func (s *Sender) planAll(ctx context.Context) error {
 	}
 }
 
-// plan records one pending delivery per target of ev and returns them.
-func (s *Sender) plan(ctx context.Context, ev backup.Event) ([]*backup.Delivery, error) {
-	targets, err := s.cfg.Resolver.Targets(ctx, ev)
-	if err != nil {
-		return nil, fmt.Errorf("notify: targets of event %s: %w", ev.ID, err)
+// plan records one pending delivery per target of each event and returns
+// them.
+func (s *Sender) plan(ctx context.Context, evs []backup.Event) ([]*backup.Delivery, error) {
+	if len(evs) == 0 {
+		return nil, nil
 	}
 	now := s.cfg.Clock.Now()
-	refs := make([]backup.DeliveryTarget, 0, len(targets))
-	ds := make([]*backup.Delivery, 0, len(targets))
-	seen := map[backup.DeliveryTarget]bool{}
-	for _, t := range targets {
-		ref := backup.DeliveryTarget{Kind: t.Kind(), Name: t.Name()}
-		if seen[ref] {
-			continue
+	plans := make([]backup.DeliveryPlan, 0, len(evs))
+	var ds []*backup.Delivery
+	for _, ev := range evs {
+		targets, err := s.cfg.Resolver.Targets(ctx, ev)
+		if err != nil {
+			return nil, fmt.Errorf("notify: targets of event %s: %w", ev.ID, err)
 		}
-		seen[ref] = true
-		refs = append(refs, ref)
-		ds = append(ds, &backup.Delivery{EventID: ev.ID, TargetKind: ref.Kind, TargetName: ref.Name,
-			Status: backup.DeliveryPending, CreatedAt: now, NextAttemptAt: now, Event: ev})
+		p := backup.DeliveryPlan{EventID: ev.ID}
+		seen := map[backup.DeliveryTarget]bool{}
+		for _, t := range targets {
+			ref := backup.DeliveryTarget{Kind: t.Kind(), Name: t.Name()}
+			if seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			p.Targets = append(p.Targets, ref)
+			ds = append(ds, &backup.Delivery{EventID: ev.ID, TargetKind: ref.Kind, TargetName: ref.Name,
+				Status: backup.DeliveryPending, CreatedAt: now, NextAttemptAt: now, Event: ev})
+		}
+		plans = append(plans, p)
 	}
-	if err := s.cfg.Outbox.PlanDeliveries(ctx, ev.ID, refs, now); err != nil {
-		return nil, fmt.Errorf("notify: plan deliveries of event %s: %w", ev.ID, err)
+	if err := s.cfg.Outbox.PlanDeliveries(ctx, plans, now); err != nil {
+		return nil, fmt.Errorf("notify: plan deliveries: %w", err)
 	}
 	return ds, nil
 }
@@ -278,42 +285,50 @@ func (s *Sender) deliverDue(ctx context.Context) error {
 	}
 }
 
-// attemptAll attempts ds, Parallel at a time, and returns how many it
-// attempted and the first error recording an attempt.
+// attemptAll attempts ds, Parallel at a time, records the outcomes in
+// one catalog transaction, and returns how many it attempted.
 func (s *Sender) attemptAll(ctx context.Context, ds []*backup.Delivery) (int, error) {
 	sem := make(chan struct{}, s.cfg.Parallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var first error
-	n := 0
+	var done, claimed []*backup.Delivery
+	defer func() {
+		for _, d := range claimed {
+			s.release(d)
+		}
+	}()
 	for _, d := range ds {
 		if !s.claim(d) {
 			continue
 		}
-		n++
+		claimed = append(claimed, d)
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer func() { s.release(d); <-sem; wg.Done() }()
-			if err := s.attempt(ctx, d); err != nil {
+			defer func() { <-sem; wg.Done() }()
+			if s.attempt(ctx, d) {
 				mu.Lock()
-				first = cmpOr(first, err)
+				done = append(done, d)
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
+	if err := s.record(ctx, done); err != nil {
+		return 0, err
 	}
-	return n, first
+	return len(claimed), ctx.Err()
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
+// record stores the outcome of attempts.
+func (s *Sender) record(ctx context.Context, done []*backup.Delivery) error {
+	if len(done) == 0 {
+		return nil
 	}
-	return b
+	if err := s.cfg.Outbox.UpdateDeliveries(context.WithoutCancel(ctx), done); err != nil {
+		return fmt.Errorf("notify: record %d deliveries: %w", len(done), err)
+	}
+	return nil
 }
 
 func (s *Sender) claim(d *backup.Delivery) bool {
@@ -332,17 +347,19 @@ func (s *Sender) release(d *backup.Delivery) {
 	s.mu.Unlock()
 }
 
-// attempt delivers d once and records the outcome in d and the outbox.
-func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) error {
+// attempt delivers d once and sets its outcome in d; false if it made no
+// attempt (stopped, or the configuration could not be read), leaving d
+// due as it was.
+func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) bool {
 	if ctx.Err() != nil {
-		return nil
+		return false
 	}
 	target, err := s.targetOf(ctx, d)
 	if err != nil {
 		// The configuration could not be read: try again later without
 		// counting an attempt.
 		s.cfg.Logger.Warn("notification targets", "event", d.EventID, "error", err)
-		return nil
+		return false
 	}
 	var sendErr error
 	start := time.Now()
@@ -354,7 +371,7 @@ func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) error {
 		cancel()
 		if ctx.Err() != nil {
 			// Stopped mid-attempt: the delivery stays due, untouched.
-			return nil
+			return false
 		}
 		s.m.observe(d.TargetKind, time.Since(start))
 	}
@@ -389,10 +406,7 @@ func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) error {
 		s.m.count(d.TargetKind, "failed")
 		log.Info("notification failed; retrying", "error", sendErr, "next_attempt", d.NextAttemptAt)
 	}
-	if err := s.cfg.Outbox.UpdateDelivery(context.WithoutCancel(ctx), d); err != nil {
-		return fmt.Errorf("notify: record delivery of %s to %s %s: %w", d.EventID, d.TargetKind, d.TargetName, err)
-	}
-	return nil
+	return true
 }
 
 // Backoff is the wait after the n-th failed attempt (n >= 1): MinBackoff,
@@ -448,14 +462,18 @@ func (s *Sender) Test(ctx context.Context, ev backup.Event) ([]*backup.Delivery,
 			claimed = append(claimed, d)
 		}
 	}
-	ds, err := s.plan(ctx, ev)
+	ds, err := s.plan(ctx, []backup.Event{ev})
 	if err != nil {
 		return nil, err
 	}
+	var done []*backup.Delivery
 	for _, d := range ds {
-		if err := s.attempt(ctx, d); err != nil {
-			return nil, err
+		if s.attempt(ctx, d) {
+			done = append(done, d)
 		}
+	}
+	if err := s.record(ctx, done); err != nil {
+		return nil, err
 	}
 	return ds, nil
 }

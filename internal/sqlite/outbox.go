@@ -134,39 +134,41 @@ func (c *Catalog) UnplannedEvents(ctx context.Context, limit int) ([]backup.Even
 }
 
 // PlanDeliveries implements backup.OutboxStore.
-func (c *Catalog) PlanDeliveries(ctx context.Context, eventID string, targets []backup.DeliveryTarget, now time.Time) error {
+func (c *Catalog) PlanDeliveries(ctx context.Context, plans []backup.DeliveryPlan, now time.Time) error {
 	ns, err := requiredNanos(now, "now")
 	if err != nil {
 		return err
 	}
 	tx, err := c.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+		return fmt.Errorf("sqlite: plan deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	var planned int
-	err = tx.QueryRowContext(ctx, "SELECT planned FROM events WHERE id = ?", eventID).Scan(&planned)
-	if errors.Is(err, sql.ErrNoRows) {
-		return backup.NotFound(kindEvent, eventID)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
-	}
-	if planned != 0 {
-		return nil
-	}
-	for _, t := range targets {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, target_kind, target_name, status, created_ns, next_ns)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			eventID, t.Kind, t.Name, backup.DeliveryPending, ns, ns); err != nil {
-			return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+	for _, p := range plans {
+		var planned int
+		err = tx.QueryRowContext(ctx, "SELECT planned FROM events WHERE id = ?", p.EventID).Scan(&planned)
+		if errors.Is(err, sql.ErrNoRows) {
+			return backup.NotFound(kindEvent, p.EventID)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
+		}
+		if planned != 0 {
+			continue
+		}
+		for _, t := range p.Targets {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, target_kind, target_name, status, created_ns, next_ns)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				p.EventID, t.Kind, t.Name, backup.DeliveryPending, ns, ns); err != nil {
+				return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE events SET planned = 1 WHERE id = ?", p.EventID); err != nil {
+			return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE events SET planned = 1 WHERE id = ?", eventID); err != nil {
-		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
-	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: plan deliveries of %s: %w", eventID, err)
+		return fmt.Errorf("sqlite: plan deliveries: %w", err)
 	}
 	return nil
 }
@@ -219,8 +221,25 @@ func (c *Catalog) DueDeliveries(ctx context.Context, now time.Time, limit int) (
 		WHERE d.status = 'PENDING' AND d.next_ns <= ? ORDER BY d.next_ns, d.event_id LIMIT ?`, now.UnixNano(), max(limit, 1))
 }
 
-// UpdateDelivery implements backup.OutboxStore.
-func (c *Catalog) UpdateDelivery(ctx context.Context, d *backup.Delivery) error {
+// UpdateDeliveries implements backup.OutboxStore.
+func (c *Catalog) UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) error {
+	tx, err := c.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: update deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		if err := updateDelivery(ctx, tx, d); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: update deliveries: %w", err)
+	}
+	return nil
+}
+
+func updateDelivery(ctx context.Context, tx *sql.Tx, d *backup.Delivery) error {
 	switch d.Status {
 	case backup.DeliveryPending, backup.DeliveryDelivered, backup.DeliveryUndeliverable:
 	default:
@@ -237,7 +256,7 @@ func (c *Catalog) UpdateDelivery(ctx context.Context, d *backup.Delivery) error 
 		}
 		args = append(args, v)
 	}
-	res, err := c.write.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, last_error = ?,
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, last_error = ?,
 		last_ns = ?, next_ns = ?, delivered_ns = ? WHERE event_id = ? AND target_kind = ? AND target_name = ?`,
 		d.Status, d.Attempts, d.LastError, args[0], args[1], args[2], d.EventID, d.TargetKind, d.TargetName)
 	if err != nil {
