@@ -43,6 +43,17 @@ func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 	})
 }
 
+// stopSender stops the sender's loop before the catalog closes: an attempt
+// under way is cancelled and stays due for the next start.
+func (m *Main) stopSender() {
+	if m.Sender == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.Sender.Shutdown(ctx)
+}
+
 // notifyCmd is the `cairn notify` group.
 func (c *cli) notifyCmd() *cobra.Command {
 	cmd := c.clientGroup(groupCmd(&cobra.Command{

@@ -351,9 +351,6 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	if m.Service != nil {
 		errs = append(errs, m.Service.Shutdown(ctx))
 	}
-	if m.Sender != nil {
-		m.Sender.Shutdown(ctx)
-	}
 	errs = append(errs, m.closeAll())
 	err := errors.Join(errs...)
 	if err == nil {
@@ -385,6 +382,7 @@ func (m *Main) closeAll() error {
 		errs = append(errs, m.listener.Close())
 	}
 	m.listener = nil
+	m.stopSender()
 	if m.Reports != nil {
 		errs = append(errs, m.Reports.Close())
 	}
