@@ -307,6 +307,8 @@ type Catalog interface {
 	// The outbox of events, their deliveries and the vaults'
 	// notification configurations (outbox.go).
 	OutboxStore
+	// Aggregates the metrics read at each scrape (observe.go).
+	MetricsStore
 	Close() error
 }
 

@@ -75,6 +75,9 @@
 //   - Report plans and report jobs: see reports.go.
 //   - Job history: see history.go.
 //   - The outbox, deliveries and vault notifications: see outbox.go.
+//   - Metrics aggregates (CountActiveJobs, LastBackups, PointUsage): see
+//     metrics.go; PointUsage is ordered by vault, storage class and status,
+//     CountActiveJobs in any order.
 package catalogtest
 
 import (
@@ -151,6 +154,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"OutboxPointAndPlanEvents", testOutboxPointAndPlanEvents},
 		{"OutboxDeliveries", testOutboxDeliveries},
 		{"VaultNotifications", testVaultNotifications},
+		{"MetricsAggregates", testMetricsAggregates},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

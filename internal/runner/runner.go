@@ -117,6 +117,9 @@ type Config struct {
 	// Notifier sends cairn notify test's events (internal/notify's
 	// Sender); nil makes TestNotification unavailable.
 	Notifier Notifier
+	// Observer, when set, is told of every job this process starts and
+	// ends (metrics; see observe.go).
+	Observer backup.JobObserver
 }
 
 // Defaults of Config.
@@ -220,6 +223,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.StartupVaultTimeout <= 0 {
 		cfg.StartupVaultTimeout = DefaultStartupVaultTimeout
+	}
+	if cfg.Observer != nil {
+		clk := cfg.Clock
+		cfg.Catalog = newObservedCatalog(cfg.Catalog, cfg.Observer, func() time.Time { return clk.Now().UTC() })
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	drain, stopDrain := context.WithCancel(ctx)
