@@ -119,6 +119,8 @@ type Server struct {
 	bodies chan struct{}
 	// compliance is Config.Compliance.
 	compliance backup.ComplianceService
+	// ops names the operation of each ServeMux pattern (Operation).
+	ops map[string]string
 }
 
 // New returns a Server for cfg, or an error naming the field of cfg at fault.
@@ -134,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 		mux:       http.NewServeMux(),
 
 		compliance: cfg.Compliance,
+		ops:        map[string]string{},
 	}
 	if s.region == "" {
 		s.region = DefaultRegion
@@ -157,10 +160,12 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range routes {
 		h := s.adapt(rt)
 		s.mux.Handle(rt.pattern, h)
+		s.ops[rt.pattern] = rt.op
 		// The model's list URIs end in '/', which the Go SDK drops when it
 		// adds a query string: serve both.
 		if p, ok := strings.CutSuffix(rt.pattern, "/{$}"); ok {
 			s.mux.Handle(p, h)
+			s.ops[p] = rt.op
 		}
 	}
 	s.mux.Handle("/", s.adapt(route{op: "Unknown", handle: func(*Server, *request) (any, error) {
