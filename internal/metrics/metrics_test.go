@@ -27,9 +27,11 @@ type fakeStore struct {
 	err    error
 }
 
-func (f *fakeStore) CountActiveJobs(context.Context) ([]backup.ActiveJobCount, error) { return f.active, nil }
-func (f *fakeStore) LastBackups(context.Context) ([]backup.LastBackup, error)         { return f.last, nil }
-func (f *fakeStore) PointUsage(context.Context) ([]backup.PointUsage, error)          { return f.usage, f.err }
+func (f *fakeStore) CountActiveJobs(context.Context) ([]backup.ActiveJobCount, error) {
+	return f.active, nil
+}
+func (f *fakeStore) LastBackups(context.Context) ([]backup.LastBackup, error) { return f.last, nil }
+func (f *fakeStore) PointUsage(context.Context) ([]backup.PointUsage, error)  { return f.usage, f.err }
 
 type fakeCompliance struct{ rep *backup.ComplianceReport }
 
