@@ -24,6 +24,9 @@ import (
 type Config struct {
 	// Listen is the API's address; default 127.0.0.1:7171.
 	Listen string `yaml:"listen"`
+	// MetricsListen, when set, is the address /metrics is served on
+	// instead of the API's (docs/monitoring.md).
+	MetricsListen string `yaml:"metrics_listen"`
 	// DataDir holds the catalog, the key pair and local vaults; default
 	// CAIRN_DATA_DIR or ~/.local/share/cairn.
 	DataDir string `yaml:"data_dir"`
@@ -288,6 +291,9 @@ func (c *Config) Validate() error {
 	if err := validateListen(c.Listen); err != nil {
 		return err
 	}
+	if err := c.validateMetricsListen(); err != nil {
+		return err
+	}
 	if err := c.validateOperations(); err != nil {
 		return err
 	}
@@ -337,6 +343,11 @@ func (c *Config) Validate() error {
 // validateListen checks the API address before anything is created, so a
 // mistyped --listen changes nothing.
 func validateListen(addr string) error {
+	return validateAddr("listen", addr, "127.0.0.1:7171 or :7171")
+}
+
+// validateAddr checks the address of config key key.
+func validateAddr(key, addr, example string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		var n int
@@ -349,7 +360,7 @@ func validateListen(addr string) error {
 		err = fmt.Errorf("host %q is not a host name or IP address", host)
 	}
 	if err != nil {
-		return fmt.Errorf("config: listen %q must be HOST:PORT, e.g. 127.0.0.1:7171 or :7171 (%v)", addr, err)
+		return fmt.Errorf("config: %s %q must be HOST:PORT, e.g. %s (%v)", key, addr, example, err)
 	}
 	return nil
 }

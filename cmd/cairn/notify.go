@@ -20,7 +20,7 @@ import (
 // newSender makes the notification sender of the server: AWS Backup's
 // vault notifications to SNS through the SDK's standard configuration
 // (AWS_REGION, AWS_ENDPOINT_URL_SNS, profiles, the credential chain), on
-// the server's clock, with its metrics on m.Registerer. Further resolvers
+// the server's clock, with its metrics on the server's registry (/metrics). Further resolvers
 // (cairn's own webhook and email targets) join notify.Resolvers here.
 func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -36,7 +36,7 @@ func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 	}
 	m.catalog.SetClock(clk.Now)
 	return notify.New(notify.Config{
-		Outbox: m.catalog, Clock: clk, Logger: m.Logger, Registerer: m.Registerer,
+		Outbox: m.catalog, Clock: clk, Logger: m.Logger, Registerer: m.MetricsRegisterer(),
 		Resolver: notify.Resolvers{
 			&notify.SNSResolver{Store: m.catalog, Client: sns.NewFromConfig(awsCfg)},
 		},

@@ -17,7 +17,6 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -31,6 +30,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/governance"
 	"github.com/cairn-backup/cairn/internal/notify"
+	"github.com/cairn-backup/cairn/internal/metrics"
 	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
@@ -42,6 +42,7 @@ import (
 type serverFlags struct {
 	configPath    string
 	listen        string
+	metricsListen string
 	dataDir       string
 	logLevel      string
 	logFormat     string
@@ -57,6 +58,7 @@ type serverFlags struct {
 func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.configPath, "config", os.Getenv("CAIRN_CONFIG"), "config file (YAML; see docs/configuration.md) ($CAIRN_CONFIG)")
 	fs.StringVar(&f.listen, "listen", "", "address of the API (default 127.0.0.1:7171)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address instead of the API's /metrics (docs/monitoring.md)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "text (default) or json; logs go to stderr")
@@ -111,7 +113,7 @@ func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
 	for _, fl := range []struct {
 		flag string
 		dst  *string
-	}{{f.listen, &cfg.Listen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}, {f.governance, &cfg.Governance}} {
+	}{{f.listen, &cfg.Listen}, {f.metricsListen, &cfg.MetricsListen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}, {f.governance, &cfg.Governance}} {
 		if fl.flag != "" {
 			*fl.dst = fl.flag
 		}
@@ -170,23 +172,28 @@ type Main struct {
 	Clock clock.Clock
 
 	// Addr is the address the API listens on, once Open returned.
-	Addr    string
+	Addr string
+	// MetricsAddr is the address of /metrics when it has its own
+	// (Config.MetricsListen), once Open returned.
+	MetricsAddr string
+	// Metrics is the Prometheus registry the server reports to.
+	Metrics *metrics.Metrics
 	Keys    keyPair
 	Service *runner.Service
 	// Governance is the governance worker (tagging and compliance).
 	Governance *governance.Worker
 	// Reports runs the report plans (internal/report), behind Service.
 	Reports *report.Service
-	// Sender delivers the outbox's events (notify.go); Registerer, if
-	// set, receives its metrics.
-	Sender     *notify.Sender
-	Registerer prometheus.Registerer
+	// Sender delivers the outbox's events (notify.go); its metrics are
+	// served on /metrics with the others (MetricsRegisterer).
+	Sender *notify.Sender
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog
 	listener net.Listener
 	http     *http.Server
 	done     chan error
+	metrics  *serverMetrics
 }
 
 // Open checks the configuration and the API address, locks the data dir,
@@ -227,12 +234,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
 	}
 	m.Addr = ln.Addr().String()
+	m.listener = ln
+	if err := m.listenMetrics(); err != nil {
+		return err
+	}
 	m.http = &http.Server{TLSConfig: tlsCfg,
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout, ReadTimeout: m.Config.ReadTimeout,
 		IdleTimeout: m.Config.IdleTimeout, MaxHeaderBytes: m.Config.MaxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	m.listener = ln
 	if m.lock == nil {
 		if m.lock, err = datadir.Acquire(m.Config.DataDir, "cairn server"); err != nil {
 			return err
@@ -251,6 +261,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.catalog, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "catalog.db"))
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
+	}
+	if err := m.openMetrics(); err != nil {
+		return err
 	}
 	if m.Sender, err = m.newSender(ctx); err != nil {
 		return err
@@ -274,6 +287,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Clock:               m.Clock,
 		Reports:             m.Reports,
 		Notifier:            m.Sender,
+		Observer:            m.Metrics,
 	})
 	if err != nil {
 		return err
@@ -299,6 +313,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	var compliance backup.ComplianceService
 	if m.Governance != nil {
 		compliance = m.Governance
+		m.metrics.compliance.w.Store(m.Governance)
 	}
 	m.Reports.Start()
 	m.Sender.Start()
@@ -316,7 +331,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.http.Handler = api
+	m.http.Handler = m.apiHandler(api)
+	m.serveMetrics()
 	m.done = make(chan error, 1)
 	go func(ln net.Listener) {
 		if tlsCfg != nil {
@@ -383,6 +399,7 @@ func (m *Main) closeAll() error {
 	}
 	m.listener = nil
 	m.stopSender()
+	errs = append(errs, m.closeMetrics())
 	if m.Reports != nil {
 		errs = append(errs, m.Reports.Close())
 	}
