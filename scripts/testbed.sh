@@ -7,8 +7,9 @@
 #
 # Parts: dynalite (npm), versitygw and staticcheck (Go module proxy), the AWS
 # CLI (Debian's awscli package, installed with apt-get when `aws` is
-# missing), and a check for moto_server, which comes from Python's package
-# index: the README's "Test bed" section says how to install it.
+# missing), promtool (Debian's prometheus package, likewise), and a check
+# for moto_server, which comes from Python's package index: the README's
+# "Test bed" section says how to install it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CAIRN_TESTBED_DIR:-$root/.testbed}
@@ -56,6 +57,28 @@ awscli() {
 	fi
 }
 
+# The metrics tests check the alerting rules with promtool, which Debian's
+# prometheus package provides (Prometheus 2.42 on Debian 12).
+promtool() {
+	command -v promtool >/dev/null 2>&1 && return
+	aptinstall prometheus promtool
+}
+
+# aptinstall PACKAGE COMMAND installs a Debian package with apt-get (as
+# root, or through sudo).
+aptinstall() {
+	local sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	if command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; }; then
+		echo "testbed: installing $2 (Debian package $1) with apt-get" >&2
+		$sudo apt-get update -qq >&2 || true
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >&2
+	else
+		echo "testbed: $2 is missing and apt-get is not available: install $2 (Debian package $1)" >&2
+		return 1
+	fi
+}
+
 moto() {
 	if ! command -v moto_server >/dev/null 2>&1; then
 		echo "testbed: moto_server is missing; the tests against moto need it. Install it with: $moto_install" >&2
@@ -64,12 +87,12 @@ moto() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli moto)
+[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli promtool moto)
 for p in "${parts[@]}"; do
 	case $p in
-	dynalite | versitygw | staticcheck | awscli | moto) "$p" ;;
+	dynalite | versitygw | staticcheck | awscli | promtool | moto) "$p" ;;
 	*)
-		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, moto)" >&2
+		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, promtool, moto)" >&2
 		exit 2
 		;;
 	esac

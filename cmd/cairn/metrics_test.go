@@ -215,8 +215,9 @@ func TestMetricsScrape(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("unsigned ListBackupJobs: %d, want 403", resp.StatusCode)
 	}
-	e, _ = scrapeURL(t, url)
+	e, body := scrapeURL(t, url)
 	e.want(t, 1, "cairn_api_requests_total", "operation", "ListBackupJobs", "code", "403")
+	promtoolLint(t, body)
 	if _, ok := e.sample("cairn_api_requests_total", "operation", "Unknown", "code", "200"); ok {
 		t.Fatal("scrapes counted as API requests")
 	}

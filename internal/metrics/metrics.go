@@ -50,6 +50,7 @@ const DefaultScrapeTimeout = 10 * time.Second
 // Metrics owns the registry. It is a backup.JobObserver.
 type Metrics struct {
 	reg *prometheus.Registry
+	rr  *recordingRegisterer
 	log *slog.Logger
 
 	jobsStarted *prometheus.CounterVec
@@ -141,6 +142,7 @@ func New(cfg Config) (*Metrics, error) {
 			Buckets: prometheus.DefBuckets,
 		}, []string{labelOperation}),
 	}
+	m.rr = &recordingRegisterer{reg: m.reg}
 	for _, jt := range jobTypes {
 		t := typeLabel(jt.kind)
 		m.jobItems.WithLabelValues(t)
@@ -152,7 +154,7 @@ func New(cfg Config) (*Metrics, error) {
 		m.jobsStarted, m.jobsEnded, m.jobDuration, m.jobItems, m.jobBytes, m.apiRequests, m.apiDuration,
 		&catalogCollector{cfg: cfg},
 	} {
-		if err := m.reg.Register(c); err != nil {
+		if err := m.rr.Register(c); err != nil {
 			return nil, err
 		}
 	}
@@ -162,7 +164,7 @@ func New(cfg Config) (*Metrics, error) {
 // Registerer is where other packages register their collectors (for
 // instance internal/notify's delivery counters); they appear on the same
 // /metrics.
-func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
+func (m *Metrics) Registerer() prometheus.Registerer { return m.rr }
 
 // Gatherer gathers every metric, as /metrics serves them.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +261,14 @@ func TestMiddlewareAndRegisterer(t *testing.T) {
 	want(t, fams, 1, "cairn_api_requests_total", "code", "403", "operation", "Unknown")
 	want(t, fams, 3, "cairn_api_request_duration_seconds", "operation", "ListBackupJobs")
 	want(t, fams, 7, "cairn_notification_test_total")
+	names := m.MetricNames()
+	for _, n := range []string{"cairn_notification_test_total", "cairn_jobs_ended_total", "cairn_job_duration_seconds",
+		"cairn_last_successful_backup_timestamp_seconds", "go_goroutines", "process_cpu_seconds_total"} {
+		if !slices.Contains(names, n) {
+			t.Errorf("MetricNames lacks %s: %v", n, names)
+		}
+	}
+	if !m.Registerer().Unregister(c) || slices.Contains(m.MetricNames(), "cairn_notification_test_total") {
+		t.Error("an unregistered collector is still listed")
+	}
 }

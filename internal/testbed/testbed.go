@@ -224,6 +224,21 @@ func AWSCLI(t testing.TB) string {
 	return p
 }
 
+// Promtool returns the path of Prometheus' promtool ($CAIRN_PROMTOOL, else
+// promtool on PATH), or skips/fails the test.
+func Promtool(t testing.TB) string {
+	t.Helper()
+	name := "promtool"
+	if v := os.Getenv("CAIRN_PROMTOOL"); v != "" {
+		name = v
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "promtool ("+name+")", installTestbed+"; it installs Debian's prometheus package with apt-get")
+	}
+	return p
+}
+
 // Env returns os.Environ() with the AWS variables a test client needs to
 // talk to a local server and nothing of the developer's own AWS setup.
 func Env(extra ...string) []string {

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cairn-backup/cairn/internal/testbed"
+)
+
+// The example alerting rules pass `promtool check rules` and their unit
+// tests (`promtool test rules`), Debian's promtool from the test bed.
+func TestAlertRulesPromtool(t *testing.T) {
+	promtool := testbed.Promtool(t)
+	dir := filepath.Join(testbed.RepoRoot(), "contrib", "prometheus")
+	for _, args := range [][]string{
+		{"check", "rules", "cairn-alerts.yml"},
+		{"test", "rules", "cairn-alerts.test.yml"},
+	} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// promtoolLint runs `promtool check metrics` on a scrape (Prometheus'
+// naming conventions: base units, _total on counters, help on every
+// metric) and fails t on any finding about a cairn_ metric.
+func promtoolLint(t *testing.T, body string) {
+	t.Helper()
+	promtool := testbed.Promtool(t)
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, _ := cmd.CombinedOutput() // it exits 3 on mere lint findings; judge by them
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "cairn_") {
+			t.Errorf("promtool check metrics: %s", line)
+		}
+	}
+}
+
+// metricName finds metric names in PromQL (and in prose): cairn's and the
+// Go and process collectors'.
+var metricName = regexp.MustCompile(`\b(?:cairn|go|process)_[a-z0-9_]+`)
+
+// notifyMetrics are the metrics internal/notify's sender registers on the
+// server's registry once cmd/ wires the sender (issue 10, n1-outbox).
+// Until then, and only while no cairn_notification_ metric is registered
+// at all, the rules, dashboard and docs may name them; once one is
+// registered, every name must be real.
+var notifyMetrics = []string{"cairn_notification_attempts_total", "cairn_notification_attempt_duration_seconds",
+	"cairn_notification_deliveries"}
+
+// The rules, the Grafana dashboard and docs/monitoring.md name only metrics
+// the server registers (histograms by their _bucket, _sum and _count
+// series too), and the docs list every cairn_ metric the server registers.
+func TestMonitoringReferencesExist(t *testing.T) {
+	m := testServer(t, t.TempDir(), "http://127.0.0.1:9")
+	names := m.Metrics.MetricNames()
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "cairn_notification_") }) {
+		t.Logf("the notification sender is not wired: its metrics %v are taken as registered", notifyMetrics)
+		names = append(names, notifyMetrics...)
+	}
+	exists := func(n string) bool {
+		if slices.Contains(names, n) {
+			return true
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base, ok := strings.CutSuffix(n, suffix); ok && slices.Contains(names, base) {
+				return true
+			}
+		}
+		return false
+	}
+	root := testbed.RepoRoot()
+	read := func(rel string) []byte {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	// Rules: every expression.
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(read("contrib/prometheus/cairn-alerts.yml"), &rules); err != nil {
+		t.Fatalf("rules: %v", err)
+	}
+	nRules := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			nRules++
+			used := metricName.FindAllString(r.Expr, -1)
+			if len(used) == 0 {
+				t.Errorf("rule %s uses no cairn metric: %s", r.Alert, r.Expr)
+			}
+			for _, n := range used {
+				if !exists(n) {
+					t.Errorf("rule %s uses %s, which the server does not register", r.Alert, n)
+				}
+			}
+		}
+	}
+	if nRules < 5 {
+		t.Fatalf("%d rules read", nRules)
+	}
+
+	// Dashboard: valid JSON; every query of every panel and variable.
+	var dash any
+	if err := json.Unmarshal(read("contrib/grafana/cairn-dashboard.json"), &dash); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	var queries []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if s, ok := e.(string); ok && (k == "expr" || k == "query") {
+					queries = append(queries, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(dash)
+	if len(queries) < 10 {
+		t.Fatalf("%d dashboard queries found", len(queries))
+	}
+	for _, q := range queries {
+		for _, n := range metricName.FindAllString(q, -1) {
+			if !exists(n) {
+				t.Errorf("dashboard queries %s, which the server does not register: %s", n, q)
+			}
+		}
+	}
+
+	// Docs: both ways for cairn_ metrics.
+	doc := string(read("docs/monitoring.md"))
+	for _, n := range metricName.FindAllString(doc, -1) {
+		if strings.HasPrefix(n, "cairn_") && !exists(n) {
+			t.Errorf("docs/monitoring.md names %s, which the server does not register", n)
+		}
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "cairn_") && !strings.Contains(doc, "| `"+n+"` |") {
+			t.Errorf("docs/monitoring.md's table lacks %s", n)
+		}
+	}
+}
