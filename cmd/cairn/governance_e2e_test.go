@@ -218,6 +218,20 @@ func superwerkerLab(t *testing.T, l *govLab) {
 	if rows := tableRows(t, out, "TABLE SOURCE TAG VERDICT"); !strings.Contains(out, "\n1 tables: 1 NON_COMPLIANT") || rows[0][0] != "orders" || rows[0][2] != "weekly" || rows[0][3] != "NON_COMPLIANT" {
 		t.Fatalf("cairn compliance --verdict NON_COMPLIANT:\n%s", out)
 	}
+	// /metrics counts the same verdicts.
+	rep, err := l.m.Governance.Compliance(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compliant := 0
+	for _, r := range rep.Resources {
+		if r.Verdict == "COMPLIANT" {
+			compliant++
+		}
+	}
+	e, _ := scrapeURL(t, "http://"+l.m.Addr+"/metrics")
+	e.want(t, 1, "cairn_compliance_resources", "verdict", "NON_COMPLIANT")
+	e.want(t, float64(compliant), "cairn_compliance_resources", "verdict", "COMPLIANT")
 
 	// The tag policy says remediate: the next pass resets it to daily.
 	cairnOK(t, "policy", "apply", "-f", superwerkerTags, "--type", "TAG_POLICY", "--name", "superwerker-backup-tags",
