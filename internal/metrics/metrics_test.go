@@ -272,3 +272,24 @@ func TestMiddlewareAndRegisterer(t *testing.T) {
 		t.Error("an unregistered collector is still listed")
 	}
 }
+
+// A handler behind the middleware can still stream: the recorder is an
+// http.Flusher and flushes reach the connection.
+func TestMiddlewareFlushes(t *testing.T) {
+	m := newMetrics(t, Config{Store: &fakeStore{}})
+	h := m.Middleware(func(*http.Request) string { return "Stream" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := w.(http.Flusher)
+		if !ok {
+			t.Error("the middleware's writer is no http.Flusher")
+			return
+		}
+		_, _ = w.Write([]byte("data: 1\n\n"))
+		f.Flush()
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/events", nil))
+	if !rec.Flushed {
+		t.Fatal("the flush did not reach the connection")
+	}
+	want(t, scrape(t, m.Handler()), 1, "cairn_api_requests_total", "code", "200", "operation", "Stream")
+}
