@@ -57,10 +57,11 @@ awscli() {
 	fi
 }
 
-# The metrics tests check the alerting rules with promtool, which Debian's
-# prometheus package provides (Prometheus 2.42 on Debian 12).
+# The metrics tests check the alerting rules with promtool and run them in
+# a real Prometheus server; Debian's prometheus package provides both
+# (Prometheus 2.42 on Debian 12; its service is not needed).
 promtool() {
-	command -v promtool >/dev/null 2>&1 && return
+	command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 && return
 	aptinstall prometheus promtool
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -167,5 +170,88 @@ func TestMonitoringReferencesExist(t *testing.T) {
 		if strings.HasPrefix(n, "cairn_") && !strings.Contains(doc, "| `"+n+"` |") {
 			t.Errorf("docs/monitoring.md's table lacks %s", n)
 		}
+	}
+}
+
+// A real Prometheus server (Debian's) scrapes a running cairn server and
+// evaluates contrib/prometheus/cairn-alerts.yml: a backup that fails makes
+// CairnJobFailed fire for its type, state and vault, and nothing else
+// fires.
+func TestPrometheusScrapesAndAlerts(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	m := testServer(t, t.TempDir(), dyn.Endpoint)
+	config := filepath.Join(t.TempDir(), "prometheus.yml")
+	rules := filepath.Join(testbed.RepoRoot(), "contrib", "prometheus", "cairn-alerts.yml")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: cairn
+    static_configs:
+      - targets: [%q]
+rule_files:
+  - %q
+`, m.Addr, rules)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prom := testbed.Prometheus(t, config)
+	api := func(path string, out any) {
+		t.Helper()
+		resp, err := http.Get(prom.Endpoint + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("prometheus %s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	// until polls cond every 200 ms; the deadline only guards against a
+	// hang.
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Minute); !cond(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("prometheus: never %s", what)
+			}
+		}
+	}
+	until("scraped cairn", func() bool {
+		var q struct {
+			Data struct {
+				Result []struct {
+					Value []any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		api("/api/v1/query?query=cairn_catalog_up", &q)
+		return len(q.Data.Result) == 1 && q.Data.Result[0].Value[1] == "1"
+	})
+
+	c := backupClient(m)
+	if j := waitBackupJob(t, c, startBackup(t, c, "missing")); j.State != "FAILED" {
+		t.Fatalf("backup of a missing table: %s", j.State)
+	}
+	type alert struct {
+		Labels map[string]string `json:"labels"`
+		State  string            `json:"state"`
+	}
+	var firing []alert
+	until("fired CairnJobFailed", func() bool {
+		var a struct {
+			Data struct {
+				Alerts []alert `json:"alerts"`
+			} `json:"data"`
+		}
+		api("/api/v1/alerts", &a)
+		firing = a.Data.Alerts
+		return slices.ContainsFunc(firing, func(x alert) bool { return x.Labels["alertname"] == "CairnJobFailed" && x.State == "firing" })
+	})
+	if len(firing) != 1 {
+		t.Fatalf("alerts %+v, want CairnJobFailed alone", firing)
+	}
+	l := firing[0].Labels
+	if l["type"] != "backup" || l["state"] != "FAILED" || l["vault"] != "Default" || l["severity"] != "warning" {
+		t.Fatalf("CairnJobFailed labels %v", l)
 	}
 }

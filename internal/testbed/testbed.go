@@ -253,3 +253,29 @@ func Env(extra ...string) []string {
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	return append(env, extra...)
 }
+
+// Prometheus starts a real Prometheus server (Debian's prometheus package,
+// the one that gives promtool; $CAIRN_PROMETHEUS names another binary)
+// with the configuration file config, its data in a temporary directory.
+func Prometheus(t testing.TB, config string) *Server {
+	t.Helper()
+	name := "prometheus"
+	if v := os.Getenv("CAIRN_PROMETHEUS"); v != "" {
+		name = v
+	}
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "prometheus ("+name+")", installTestbed+"; it installs Debian's prometheus package with apt-get")
+	}
+	port := FreePort(t)
+	cmd := exec.Command(bin, "--config.file="+config, "--storage.tsdb.path="+t.TempDir(),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=warn")
+	return start(t, "prometheus", cmd, port, func(endpoint string) bool {
+		resp, err := http.Get(endpoint + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
