@@ -1,5 +1,5 @@
 // Package testbed starts the real servers cairn is tested against (dynalite,
-// versitygw, moto) on free loopback ports, one per test, and stops them when
+// versitygw, moto, Prometheus) on free loopback ports, one per test, and stops them when
 // the test ends. scripts/testbed.sh installs them into .testbed/ (or
 // $CAIRN_TESTBED_DIR).
 //
