@@ -201,6 +201,8 @@ func TestMetricsScrape(t *testing.T) {
 	}
 	e.want(t, 0, "cairn_scheduler_lag_seconds")
 	e.want(t, 1, "cairn_catalog_up")
+	// The notification sender's metrics are on the same registry.
+	e.want(t, 0, "cairn_notification_deliveries", "status", "UNDELIVERABLE")
 	if e["go_goroutines"] == nil || e["process_resident_memory_bytes"] == nil {
 		t.Fatal("no Go or process metrics")
 	}
