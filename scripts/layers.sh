@@ -32,4 +32,5 @@ check ./internal/governance "^$mod/internal/(sqlite|runner|awsapi|engine|vault|b
 check ./internal/report "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob/(file|s3|mem))$" "reports go through backup.Catalog and blob.Store; cmd/ wires the adapters"
 check ./internal/notify "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "notifications read the outbox through the catalog interface and never write job state"
 check ./internal/metrics "^$mod/internal/" "metrics read through backup.MetricsStore and functions cmd/ wires; the runner calls them through backup.JobObserver" "^$mod/internal/backup$"
+check ./internal/console "^$mod/internal/(sqlite|runner|dynamodb|engine|vault|blob|awsapi)" "the console acts only through backup.Service, like the API"
 exit $fail

@@ -6,9 +6,9 @@
 #   scripts/testbed.sh dynalite     only dynalite (what `make demo` needs)
 #
 # Parts: dynalite (npm), versitygw and staticcheck (Go module proxy), the AWS
-# CLI (Debian's awscli package, installed with apt-get when `aws` is
-# missing), promtool (Debian's prometheus package, likewise), and a check
-# for moto_server, which comes from Python's package index: the README's
+# CLI, promtool and Chromium (Debian's awscli, prometheus and chromium
+# packages, installed with apt-get when missing), and a check for
+# moto_server, which comes from Python's package index: the README's
 # "Test bed" section says how to install it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,6 +65,13 @@ promtool() {
 	aptinstall prometheus promtool
 }
 
+# The console's browser tests drive Debian's Chromium headless
+# (internal/testbed.Chromium); browser downloads of test tools fail here.
+chromium() {
+	{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } && return
+	aptinstall chromium Chromium
+}
+
 # aptinstall PACKAGE COMMAND installs a Debian package with apt-get (as
 # root, or through sudo).
 aptinstall() {
@@ -88,12 +95,12 @@ moto() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli promtool moto)
+[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli promtool chromium moto)
 for p in "${parts[@]}"; do
 	case $p in
-	dynalite | versitygw | staticcheck | awscli | promtool | moto) "$p" ;;
+	dynalite | versitygw | staticcheck | awscli | promtool | chromium | moto) "$p" ;;
 	*)
-		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, promtool, moto)" >&2
+		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, promtool, chromium, moto)" >&2
 		exit 2
 		;;
 	esac

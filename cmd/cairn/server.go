@@ -331,7 +331,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.http.Handler = m.apiHandler(api)
+	if m.http.Handler, err = m.withConsole(m.apiHandler(api), compliance); err != nil {
+		return err
+	}
 	m.serveMetrics()
 	m.done = make(chan error, 1)
 	go func(ln net.Listener) {

@@ -279,3 +279,22 @@ func Prometheus(t testing.TB, config string) *Server {
 		return resp.StatusCode == http.StatusOK
 	})
 }
+
+// Chromium returns the path of Debian's Chromium ($CAIRN_CHROMIUM, else
+// chromium or chromium-browser on PATH), or skips/fails the test. The
+// console's browser tests drive it headless; scripts/testbed.sh installs
+// Debian's chromium package with apt-get when it is missing.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	names := []string{"chromium", "chromium-browser"}
+	if v := os.Getenv("CAIRN_CHROMIUM"); v != "" {
+		names = []string{v}
+	}
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	Missing(t, "Chromium ("+strings.Join(names, " or ")+")", "run scripts/testbed.sh chromium (or make testbed); it installs Debian's chromium package with apt-get")
+	return ""
+}
