@@ -13,7 +13,7 @@ import (
 // and signs in with the API's key pair (see docs/console.md).
 func (m *Main) withConsole(api http.Handler, compliance backup.ComplianceService) (http.Handler, error) {
 	c, err := console.New(console.Config{
-		Service: m.Service, Compliance: compliance, Region: m.Config.Region, AccountID: m.Config.AccountID,
+		Service: m.Service, Compliance: compliance, PointTable: m.Service.RecoveryPointTable, Region: m.Config.Region, AccountID: m.Config.AccountID,
 		Secure: m.http.TLSConfig != nil, Clock: m.Clock, Logger: m.Logger,
 		Credentials: func(id string) (string, bool) {
 			if id == m.Keys.AccessKeyID {
@@ -25,6 +25,7 @@ func (m *Main) withConsole(api http.Handler, compliance backup.ComplianceService
 	if err != nil {
 		return nil, err
 	}
+	m.Console = c
 	m.http.RegisterOnShutdown(c.Close)
 	// A plain prefix test rather than a ServeMux: the API's paths reach it
 	// exactly as they came, never cleaned or redirected.

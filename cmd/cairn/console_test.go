@@ -231,7 +231,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	// job to COMPLETED and shows the items restored.
 	drive(t, b, "recovery point", chromedp.Click(chromedp.CSS(`a[href^="/console/point?"]`)), chromedp.WaitVisible(chromedp.ID("r-table")))
 	settings := read(t, b, "point settings", chromedp.Text(chromedp.CSS(`section[aria-labelledby="set-h"]`)))
-	if !strings.Contains(settings, "order_transaction-1") || !strings.Contains(settings, "Items\n300") {
+	if !strings.Contains(settings, "order_transaction-1") || !strings.Contains(settings, "Items\n300") ||
+		!strings.Contains(settings, "Key\npk (S, partition)") || !strings.Contains(settings, "backup=daily") ||
+		!strings.Contains(settings, "Billing\nPROVISIONED") {
 		t.Fatalf("point's saved settings: %q", settings)
 	}
 	screenshot(t, b, shots, "recovery-point")
@@ -345,6 +347,27 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	drive(t, b, "vaults", chromedp.Navigate(base+"vaults/Default"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	screenshot(t, b, shots, "vault")
+
+	// Every form field has a label, and on a phone's width the pages need
+	// no sideways scrolling.
+	const labelled = `[...document.querySelectorAll('input:not([type=hidden]),select')].every(e => e.labels && e.labels.length > 0)`
+	const fits = `document.documentElement.scrollWidth <= window.innerWidth`
+	for _, p := range []string{"backup-jobs", "restore-jobs", "copy-jobs", "backup/new", "protected", "backup-jobs/" + jobID, "vaults/Default"} {
+		drive(t, b, "open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if !read(t, b, "labels on "+p, chromedp.Evaluate[bool](labelled)) {
+			t.Errorf("/console/%s has a form field without a label", p)
+		}
+	}
+	drive(t, b, "phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []string{"", "backup-jobs", "backup-jobs/" + jobID, "vaults/Default", "plans"} {
+		drive(t, b, "open "+p+" on a phone", chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if !read(t, b, "width of "+p, chromedp.Evaluate[bool](fits)) {
+			t.Errorf("/console/%s is wider than a phone's screen", p)
+		}
+	}
+	drive(t, b, "phone jobs", chromedp.Navigate(base+"backup-jobs"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	screenshot(t, b, shots, "backup-jobs-phone")
+	drive(t, b, "laptop", chromedp.ResetViewport())
 
 	// Signing out ends the session: the old cookie opens nothing.
 	drive(t, b, "sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(signinField))

@@ -26,6 +26,7 @@ import (
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
 	"github.com/cairn-backup/cairn/internal/clock"
+	"github.com/cairn-backup/cairn/internal/console"
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
 	"github.com/cairn-backup/cairn/internal/governance"
@@ -187,6 +188,8 @@ type Main struct {
 	// Sender delivers the outbox's events (notify.go); its metrics are
 	// served on /metrics with the others (MetricsRegisterer).
 	Sender *notify.Sender
+	// Console is the web console under /console/ (console.go).
+	Console *console.Handler
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog

@@ -21,6 +21,7 @@ package console
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -49,6 +50,10 @@ type Config struct {
 	// Credentials looks up the secret key of an access key (the API's
 	// keys). Required.
 	Credentials func(accessKeyID string) (secret string, ok bool)
+	// PointTable returns the table description a COMPLETED recovery point
+	// recorded (the runner's RecoveryPointTable); nil shows only the
+	// point's restore metadata.
+	PointTable func(ctx context.Context, vault, arn string) (json.RawMessage, error)
 	// Compliance gives the governance verdicts for the dashboard; nil when
 	// governance is off.
 	Compliance backup.ComplianceService

@@ -53,6 +53,14 @@ type nextRun struct {
 	Vault    string
 }
 
+// ForgetAggregates drops the dashboard's cached aggregates: the next load
+// computes them again. For benchmarks and tests.
+func (h *Handler) ForgetAggregates() {
+	h.dash.mu.Lock()
+	defer h.dash.mu.Unlock()
+	h.dash.data = nil
+}
+
 func (c *dashboardCache) get(ctx context.Context, now time.Time, compute func(context.Context) (*aggregates, error)) (*aggregates, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

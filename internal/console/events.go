@@ -27,8 +27,10 @@ type progress struct {
 	Bytes     string `json:"bytes"`
 	Rate      string `json:"rate"`
 	Message   string `json:"message"`
-	Completed string `json:"completed,omitempty"`
-	Terminal  bool   `json:"terminal"`
+	// Validation is a restore's validation result, in words.
+	Validation string `json:"validation,omitempty"`
+	Completed  string `json:"completed,omitempty"`
+	Terminal   bool   `json:"terminal"`
 
 	bytes int64
 }
@@ -151,6 +153,9 @@ func (h *Handler) readProgress(ctx context.Context, key string) (progress, error
 		p.Items = fmt.Sprint(j.ItemsRestored)
 		p.bytes = j.BackupSizeInBytes
 		completed = j.CompletionDate
+		if j.ValidationStatus != "" {
+			p.Validation = strings.TrimSpace(stateWords(j.ValidationStatus) + " " + j.ValidationStatusMessage)
+		}
 	case "copy":
 		j, err := h.svc.GetCopyJob(ctx, id)
 		if err != nil {

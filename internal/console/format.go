@@ -14,9 +14,12 @@ import (
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"when":     when,
-		"size":     humanSize,
-		"state":    stateBadge,
+		"when":  when,
+		"size":  humanSize,
+		"state": stateBadge,
+		"badge": func(state, words string) template.HTML {
+			return template.HTML(fmt.Sprintf(`<span class="state state-%s">%s</span>`, stateClass(state), template.HTMLEscapeString(words)))
+		},
 		"duration": duration,
 		"table":    backup.TableNameFromARN,
 		"short":    short,

@@ -111,9 +111,18 @@ type restoreForm struct {
 
 func (h *Handler) renderPoint(w http.ResponseWriter, r *http.Request, status int, p *backup.RecoveryPoint, f restoreForm, msg string) {
 	cold, del := p.CalculatedLifecycle()
-	h.render(w, r, status, "point", "Recovery point "+short(p.ID), map[string]any{
+	d := map[string]any{
 		"Point": p, "Settings": pointSettings(p), "Cold": cold, "Delete": del, "Form": f, "Error": msg,
-		"Restorable": p.Status == backup.RecoveryPointCompleted})
+		"Restorable": p.Status == backup.RecoveryPointCompleted}
+	if p.Status == backup.RecoveryPointCompleted {
+		t, err := h.pointTable(r.Context(), p.VaultName, p.ARN)
+		if err != nil {
+			h.log.Warn("console: read a recovery point's table settings", "recovery_point", p.ARN, "error", err)
+			d["TableError"] = "The table's recorded settings could not be read from the vault; the server's log says why."
+		}
+		d["Table"] = t
+	}
+	h.render(w, r, status, "point", "Recovery point "+short(p.ID), d)
 }
 
 // restore starts a restore job from the point's page and shows the job,
