@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -304,6 +305,39 @@ func TestConsoleInBrowser(t *testing.T) {
 	drive(t, b, "confirm stop", chromedp.Click(chromedp.CSS(`.confirm button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-job="backup:`+slowID+`"]`)))
 	waitText(t, b, `[data-field="stateHtml"]`, "Aborted", 2*time.Minute)
+
+	// An on-demand backup: the form, a confirmation, then the job's page,
+	// which follows the job to its end.
+	drive(t, b, "on-demand backup", chromedp.Navigate(base+"backup/new"), chromedp.WaitVisible(chromedp.ID("b-resource")),
+		chromedp.SendKeys(chromedp.ID("b-resource"), "order_transaction-1"),
+		chromedp.Submit(chromedp.ID("b-resource")), chromedp.WaitVisible(chromedp.CSS(".question")))
+	if q := read(t, b, "question", chromedp.Text(chromedp.CSS(".question"))); q != "Back up table order_transaction-1 into vault Default now?" {
+		t.Fatalf("backup confirmation: %q", q)
+	}
+	drive(t, b, "confirm backup", chromedp.Click(chromedp.CSS(`.confirm button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-job^="backup:"]`)))
+	waitText(t, b, `[data-field="stateHtml"]`, "Completed", 2*time.Minute)
+	onDemand := strings.TrimPrefix(read(t, b, "location", chromedp.Location()), base+"backup-jobs/")
+	if j, err := c.DescribeBackupJob(ctx, &bk.DescribeBackupJobInput{BackupJobId: aws.String(onDemand)}); err != nil ||
+		j.State != bktypes.BackupJobStateCompleted || aws.ToString(j.ResourceArn) != tableARN("order_transaction-1") {
+		t.Fatalf("on-demand job %s: %v %v", onDemand, j, err)
+	}
+
+	// Deleting a recovery point takes a confirmation too.
+	pointARN := aws.ToString(job.RecoveryPointArn)
+	drive(t, b, "point to delete", chromedp.Navigate(base+"point?vault=Default&arn="+url.QueryEscape(pointARN)),
+		chromedp.Click(chromedp.CSS(`a[href^="/console/point/delete?"]`)), chromedp.WaitVisible(chromedp.CSS(".question")))
+	if _, err := c.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("Default"), RecoveryPointArn: aws.String(pointARN)}); err != nil {
+		t.Fatalf("the confirmation page alone deleted the point: %v", err)
+	}
+	drive(t, b, "confirm delete", chromedp.Click(chromedp.CSS(`.confirm button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("f-resource")))
+	if loc := read(t, b, "location", chromedp.Location()); loc != base+"vaults/Default" {
+		t.Fatalf("after deleting a point: at %s", loc)
+	}
+	var notFound *bktypes.ResourceNotFoundException
+	if _, err := c.DescribeRecoveryPoint(ctx, &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("Default"), RecoveryPointArn: aws.String(pointARN)}); !errors.As(err, &notFound) {
+		t.Fatalf("deleted point: %v", err)
+	}
 
 	// Forged forms: the browser's own session cookie, but no (or a wrong)
 	// CSRF token, is refused and changes nothing.
