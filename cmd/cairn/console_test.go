@@ -17,6 +17,7 @@ import (
 	bktypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -227,6 +228,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	screenshot(t, b, shots, "backup-job")
+	// Times read in the browser's zone, with UTC on hover.
+	if _, err := chromedp.Call(b, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	drive(t, b, "job detail in Tokyo", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("dl.facts time")))
+	created := read(t, b, "created", chromedp.Text(chromedp.CSS("dl.facts time")))
+	hover := read(t, b, "created title", chromedp.AttributeValue(chromedp.CSS("dl.facts time"), "title"))
+	if want := aws.ToTime(job.CreationDate).In(time.FixedZone("JST", 9*3600)).Format("3:04 PM"); !strings.Contains(created, want) ||
+		hover.Value != aws.ToTime(job.CreationDate).UTC().Format("2006-01-02 15:04:05 UTC") {
+		t.Fatalf("creation time in Tokyo: %q (hover %q), want %s there", created, hover.Value, want)
+	}
+	if _, err := chromedp.Call(b, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Restore from the point's page; the restore job's page follows the
 	// job to COMPLETED and shows the items restored.

@@ -371,3 +371,21 @@ func TestHumanSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInThrottle(t *testing.T) {
+	srv, _, clk := newTest(t, nil)
+	c := client(t)
+	for i := 0; i < maxFailures; i++ {
+		if r := signIn(t, srv, c, testKey, "wrong"); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, r.StatusCode)
+		}
+	}
+	// Now even the right keys wait for the window to pass.
+	if r := signIn(t, srv, c, testKey, testSecret); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after %d failures: %d", maxFailures, r.StatusCode)
+	}
+	clk.Advance(failureWindow)
+	if r := signIn(t, srv, c, testKey, testSecret); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the window: %d", r.StatusCode)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,10 +40,11 @@ type sessions struct {
 	clock   clock.Clock
 	idle    time.Duration
 	maxAge  time.Duration
+	failed  map[string]*failures
 }
 
 func newSessions(c clock.Clock, idle, maxAge time.Duration) *sessions {
-	return &sessions{byToken: map[string]*session{}, clock: c, idle: idle, maxAge: maxAge}
+	return &sessions{byToken: map[string]*session{}, clock: c, idle: idle, maxAge: maxAge, failed: map[string]*failures{}}
 }
 
 func randomToken() string {
@@ -94,6 +97,48 @@ func (s *sessions) remove(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.byToken, token)
+}
+
+// Sign-in throttle: after maxFailures refused sign-ins from one address
+// within failureWindow, that address is refused at once (429) until the
+// window has passed since its first failure.
+const (
+	maxFailures   = 10
+	failureWindow = 5 * time.Minute
+)
+
+type failures struct {
+	first time.Time
+	count int
+}
+
+// throttled reports whether addr has used up its failed sign-ins.
+func (s *sessions) throttled(addr string) bool {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.failed[addr]
+	if f == nil || now.Sub(f.first) >= failureWindow {
+		delete(s.failed, addr)
+		return false
+	}
+	return f.count >= maxFailures
+}
+
+// fail counts a refused sign-in from addr.
+func (s *sessions) fail(addr string) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.failed[addr]
+	if f == nil || now.Sub(f.first) >= failureWindow {
+		if len(s.failed) > 10000 { // bounded memory under a spray of addresses
+			clear(s.failed)
+		}
+		f = &failures{first: now}
+		s.failed[addr] = f
+	}
+	f.count++
 }
 
 // sameSecret compares two secrets in time that does not depend on where
@@ -180,8 +225,19 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("access_key_id"))
 	secret := r.PostFormValue("secret_access_key")
 	next := r.PostFormValue("next")
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	if h.sessions.throttled(addr) {
+		h.log.Warn("console: sign-in throttled", "remote", addr)
+		h.renderSignin(w, r, http.StatusTooManyRequests,
+			fmt.Sprintf("Too many refused sign-ins from your address: try again in %v.", failureWindow), next)
+		return
+	}
 	if !h.checkKeys(id, secret) {
-		h.log.Warn("console: sign-in refused", "access_key_id", id)
+		h.sessions.fail(addr)
+		h.log.Warn("console: sign-in refused", "access_key_id", id, "remote", addr)
 		h.renderSignin(w, r, http.StatusUnauthorized,
 			"Those keys are not a pair this server knows. Use the server's access key ID and secret access key (CAIRN_ACCESS_KEY_ID, or credentials.json in its data dir).", next)
 		return
