@@ -389,3 +389,18 @@ func TestSignInThrottle(t *testing.T) {
 		t.Fatalf("after the window: %d", r.StatusCode)
 	}
 }
+
+func TestStaticFiles(t *testing.T) {
+	srv, _, _ := newTest(t, nil)
+	for path, want := range map[string]int{"/console/static/console.css": 200, "/console/static/console.js": 200,
+		"/console/static/": 404, "/console/static/nope.js": 404} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}

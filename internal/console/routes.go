@@ -48,8 +48,13 @@ func (h *Handler) routes() {
 	h.mux = mux
 }
 
+// cacheStatic serves the embedded files (never a directory listing).
 func cacheStatic(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "private, max-age=300")
 		next.ServeHTTP(w, r)
 	})
