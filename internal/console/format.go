@@ -20,15 +20,13 @@ func funcs() template.FuncMap {
 		"badge": func(state, words string) template.HTML {
 			return template.HTML(fmt.Sprintf(`<span class="state state-%s">%s</span>`, stateClass(state), template.HTMLEscapeString(words)))
 		},
-		"duration": duration,
-		"table":    backup.TableNameFromARN,
-		"short":    short,
-		"cron":     cronWords,
-		"lifecycle": func(l backup.Lifecycle) string {
-			return lifecycleWords(l)
-		},
-		"percent": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
-		"q":       url.QueryEscape,
+		"duration":  duration,
+		"table":     backup.TableNameFromARN,
+		"short":     short,
+		"cron":      cronWords,
+		"lifecycle": lifecycleWords,
+		"percent":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"q":         url.QueryEscape,
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -36,14 +34,7 @@ func funcs() template.FuncMap {
 			}
 			return m
 		},
-		"sortedKeys": func(m map[string]string) []string {
-			keys := make([]string, 0, len(m))
-			for k := range m {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			return keys
-		},
+		"sortedKeys": sortedKeys,
 		"window": func(mins int64, def int64) string {
 			if mins == 0 {
 				mins = def
@@ -124,11 +115,16 @@ func duration(from, to time.Time) string {
 	if from.IsZero() || to.IsZero() || to.Before(from) {
 		return "—"
 	}
-	d := to.Sub(from).Round(time.Second)
-	if d < time.Minute {
-		return d.String()
+	return to.Sub(from).Round(time.Second).String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	return d.Round(time.Second).String()
+	sort.Strings(keys)
+	return keys
 }
 
 func short(id string) string {

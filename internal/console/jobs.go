@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -219,15 +220,8 @@ func (h *Handler) copyJob(w http.ResponseWriter, r *http.Request) {
 // vaultFromResource is the vault name of an ARN's resource part
 // ("backup-vault:NAME").
 func vaultFromResource(res string) string {
-	if n, ok := cutPrefix(res, "backup-vault:"); ok {
+	if n, ok := strings.CutPrefix(res, "backup-vault:"); ok {
 		return n
 	}
 	return ""
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }

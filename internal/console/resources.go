@@ -91,10 +91,6 @@ func pointSettings(p *backup.RecoveryPoint) []setting {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	return funcs()["sortedKeys"].(func(map[string]string) []string)(m)
-}
-
 func (h *Handler) point(w http.ResponseWriter, r *http.Request) {
 	p, err := h.pointOf(r, r.URL.Query())
 	if err != nil {
