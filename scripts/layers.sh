@@ -33,4 +33,8 @@ check ./internal/report "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|va
 check ./internal/notify "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "notifications read the outbox through the catalog interface and never write job state"
 check ./internal/metrics "^$mod/internal/" "metrics read through backup.MetricsStore and functions cmd/ wires; the runner calls them through backup.JobObserver" "^$mod/internal/backup$"
 check ./internal/console "^$mod/internal/(sqlite|runner|dynamodb|engine|vault|blob|awsapi)" "the console acts only through backup.Service, like the API"
+for p in ./internal/notify/webhook ./internal/notify/email; do
+	check "$p" "^$mod/internal/" "a target knows only the domain's events and notify's contract" "^$mod/internal/(backup|notify)$"
+done
+check ./internal/notify/targets "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "targets are kept through backup.NotificationTargetStore; cmd/ wires the catalog"
 exit $fail

@@ -44,6 +44,9 @@ type fakeService struct {
 	// ReportService answers the report plan operations (reportplans_test.go
 	// sets it); nil panics, which tests of validation never reach.
 	backup.ReportService
+	// NotificationTargetService answers the target operations
+	// (notifytargets_test.go sets it).
+	backup.NotificationTargetService
 
 	mu    sync.Mutex
 	calls []call

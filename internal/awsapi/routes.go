@@ -99,6 +99,12 @@ var routes = []route{
 	{"GET /cairn/verify/vaults/{backupVaultName}", "VerifyVault", (*Server).verifyVault},
 	{"GET /cairn/verify/vaults/{backupVaultName}/recovery-points/{recoveryPointArn}", "VerifyRecoveryPoint", (*Server).verifyRecoveryPoint},
 	{"GET /cairn/frameworks/{frameworkName}/evaluation", "EvaluateFramework", (*Server).evaluateFramework},
+
+	// cairn's own notification targets (notifytargets.go).
+	{"PUT /cairn/notification-targets/{targetName}", "CreateNotificationTarget", (*Server).createNotificationTarget},
+	{"GET /cairn/notification-targets", "ListNotificationTargets", (*Server).listNotificationTargets},
+	{"GET /cairn/notification-targets/{targetName}", "GetNotificationTarget", (*Server).getNotificationTarget},
+	{"DELETE /cairn/notification-targets/{targetName}", "DeleteNotificationTarget", (*Server).deleteNotificationTarget},
 }
 
 // dispatch hands an authenticated request to its operation. A path that is

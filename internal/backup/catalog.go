@@ -309,6 +309,8 @@ type Catalog interface {
 	OutboxStore
 	// Aggregates the metrics read at each scrape (observe.go).
 	MetricsStore
+	// cairn's own notification targets (notifytarget.go).
+	NotificationTargetStore
 	Close() error
 }
 

@@ -177,6 +177,8 @@ type Service interface {
 	JobSummaryService
 	// Vault notifications and delivery records (outbox.go).
 	NotificationService
+	// cairn's own notification targets (notifytarget.go).
+	NotificationTargetService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.

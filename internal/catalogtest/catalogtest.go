@@ -78,6 +78,7 @@
 //   - Metrics aggregates (CountActiveJobs, LastBackups, PointUsage): see
 //     metrics.go; PointUsage is ordered by vault, storage class and status,
 //     CountActiveJobs in any order.
+//   - Notification targets: see notifytargets.go.
 package catalogtest
 
 import (
@@ -155,6 +156,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"OutboxDeliveries", testOutboxDeliveries},
 		{"VaultNotifications", testVaultNotifications},
 		{"MetricsAggregates", testMetricsAggregates},
+		{"NotificationTargets", testNotificationTargets},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

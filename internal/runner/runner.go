@@ -120,6 +120,9 @@ type Config struct {
 	// Observer, when set, is told of every job this process starts and
 	// ends (metrics; see observe.go).
 	Observer backup.JobObserver
+	// NotificationTargets serves cairn's own notification targets
+	// (internal/notify/targets); nil makes them unavailable.
+	NotificationTargets backup.NotificationTargetService
 }
 
 // Defaults of Config.

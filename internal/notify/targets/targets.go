@@ -1,0 +1,305 @@
+// Package targets is cairn's configured notification targets: it
+// validates webhook and email targets, keeps those created through the
+// API in the catalog beside those of the server's config file (the
+// backup.NotificationTargetService behind /cairn/notification-targets),
+// and resolves, for an event, the targets whose vault and event filter
+// accept it, built as notify.Targets (internal/notify/webhook,
+// internal/notify/email) for the outbox's sender.
+package targets
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/notify"
+	"github.com/cairn-backup/cairn/internal/notify/email"
+	"github.com/cairn-backup/cairn/internal/notify/webhook"
+)
+
+// MaxTimeoutSeconds is the longest attempt a target may configure.
+const MaxTimeoutSeconds = 300
+
+// Store is what the package needs of the catalog.
+type Store interface {
+	backup.NotificationTargetStore
+	GetVault(ctx context.Context, name string) (*backup.Vault, error)
+}
+
+// Validate checks t as the API and the config file take it, filling in
+// Kind when only one kind's settings are given. Errors are
+// ErrInvalidParameter or ErrMissingParameter naming the field; they never
+// contain a secret.
+func Validate(t *backup.NotificationTarget) error {
+	if t.Name == "" {
+		return backup.Errorf(backup.ErrMissingParameter, "a notification target needs a name")
+	}
+	if !backup.ValidTargetName(t.Name) {
+		return backup.Errorf(backup.ErrInvalidParameter,
+			"target name %q must be 1-%d letters, digits, '.', '_' or '-', starting with a letter or digit", t.Name, backup.MaxTargetNameLen)
+	}
+	if t.Kind == "" {
+		switch {
+		case t.Webhook != nil && t.Email == nil:
+			t.Kind = backup.TargetKindWebhook
+		case t.Email != nil && t.Webhook == nil:
+			t.Kind = backup.TargetKindEmail
+		}
+	}
+	switch t.Kind {
+	case backup.TargetKindWebhook:
+		if t.Webhook == nil {
+			return backup.Errorf(backup.ErrMissingParameter, "target %s: a webhook target needs its webhook settings (url, secret)", t.Name)
+		}
+		if t.Email != nil {
+			return backup.Errorf(backup.ErrInvalidParameter, "target %s: a webhook target takes no email settings", t.Name)
+		}
+	case backup.TargetKindEmail:
+		if t.Email == nil {
+			return backup.Errorf(backup.ErrMissingParameter, "target %s: an email target needs its email settings (host, from, to)", t.Name)
+		}
+		if t.Webhook != nil {
+			return backup.Errorf(backup.ErrInvalidParameter, "target %s: an email target takes no webhook settings", t.Name)
+		}
+	case "":
+		return backup.Errorf(backup.ErrMissingParameter, "target %s: give either webhook or email settings", t.Name)
+	default:
+		return backup.Errorf(backup.ErrInvalidParameter, "target %s: kind %q must be %s or %s", t.Name, t.Kind,
+			backup.TargetKindWebhook, backup.TargetKindEmail)
+	}
+	if t.VaultName != "" {
+		if err := backup.ValidateVaultName(t.VaultName); err != nil {
+			return backup.Errorf(backup.ErrInvalidParameter, "target %s: %s", t.Name, err.(*backup.Error).Message)
+		}
+	}
+	names := make([]string, len(t.Events))
+	for i, e := range t.Events {
+		names[i] = string(e)
+	}
+	events, err := backup.ParseEventTypes(names)
+	if err != nil {
+		return backup.Errorf(backup.ErrInvalidParameter, "target %s: %s", t.Name, err.(*backup.Error).Message)
+	}
+	t.Events = events
+	if _, err := Build(t); err != nil {
+		return backup.Errorf(backup.ErrInvalidParameter, "%v", err)
+	}
+	return nil
+}
+
+// Build returns the notify.Target that delivers to t.
+func Build(t *backup.NotificationTarget, opts ...webhook.Option) (notify.Target, error) {
+	timeout := func(s int) (time.Duration, error) {
+		if s < 0 || s > MaxTimeoutSeconds {
+			return 0, fmt.Errorf("timeout_seconds %d must be 0 (the default) to %d", s, MaxTimeoutSeconds)
+		}
+		return time.Duration(s) * time.Second, nil
+	}
+	switch {
+	case t.Kind == backup.TargetKindWebhook && t.Webhook != nil:
+		d, err := timeout(t.Webhook.TimeoutSeconds)
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s: %w", t.Name, err)
+		}
+		return webhook.New(t.Name, webhook.Config{URL: t.Webhook.URL, Secret: t.Webhook.Secret,
+			Format: t.Webhook.Format, Timeout: d}, opts...)
+	case t.Kind == backup.TargetKindEmail && t.Email != nil:
+		d, err := timeout(t.Email.TimeoutSeconds)
+		if err != nil {
+			return nil, fmt.Errorf("email %s: %w", t.Name, err)
+		}
+		e := t.Email
+		return email.New(t.Name, email.Config{Host: e.Host, Port: e.Port, TLS: e.TLS, Username: e.Username,
+			Password: e.Password, From: e.From, To: e.To, Timeout: d})
+	}
+	return nil, fmt.Errorf("target %s: kind %q without its settings", t.Name, t.Kind)
+}
+
+// Manager serves the API's target operations and resolves events to
+// targets. It is safe for concurrent use.
+type Manager struct {
+	store      Store
+	configured []*backup.NotificationTarget // by name
+	now        func() time.Time
+	log        *slog.Logger
+
+	mu    sync.Mutex
+	built map[string]builtTarget // by name
+}
+
+type builtTarget struct {
+	fingerprint string
+	target      notify.Target
+}
+
+// New returns a Manager over store with the config file's targets, which
+// it validates (their vaults need not exist yet). now is the catalog's
+// clock.
+func New(store Store, configured []*backup.NotificationTarget, now func() time.Time, log *slog.Logger) (*Manager, error) {
+	m := &Manager{store: store, now: now, log: log, built: map[string]builtTarget{}}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	seen := map[string]bool{}
+	for i, c := range configured {
+		t := *c
+		t.Source = backup.TargetSourceConfig
+		if err := Validate(&t); err != nil {
+			return nil, fmt.Errorf("notifications.targets[%d]: %s", i, err.(*backup.Error).Message)
+		}
+		if seen[t.Name] {
+			return nil, fmt.Errorf("notifications.targets[%d]: name %q is used twice", i, t.Name)
+		}
+		seen[t.Name] = true
+		m.configured = append(m.configured, &t)
+	}
+	sort.Slice(m.configured, func(i, j int) bool { return m.configured[i].Name < m.configured[j].Name })
+	return m, nil
+}
+
+func (m *Manager) configuredTarget(name string) *backup.NotificationTarget {
+	for _, t := range m.configured {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func view(t *backup.NotificationTarget) *backup.TargetView {
+	r, has := t.Redacted()
+	if r.Webhook != nil {
+		r.Webhook.URL = webhook.Redact(r.Webhook.URL)
+	}
+	return &backup.TargetView{Target: r, HasSecret: has}
+}
+
+// CreateNotificationTarget implements backup.NotificationTargetService.
+func (m *Manager) CreateNotificationTarget(ctx context.Context, in *backup.NotificationTarget) (*backup.TargetView, error) {
+	t := *in
+	t.Events = slices.Clone(in.Events)
+	t.Source = backup.TargetSourceAPI
+	if err := Validate(&t); err != nil {
+		return nil, err
+	}
+	if m.configuredTarget(t.Name) != nil {
+		return nil, &backup.Error{Code: backup.ErrAlreadyExists, Type: "NotificationTarget", Context: t.Name,
+			Message: fmt.Sprintf("notification target %s is defined in the server's config file; choose another name", t.Name)}
+	}
+	if t.VaultName != "" {
+		if _, err := m.store.GetVault(ctx, t.VaultName); backup.IsNotFound(err) {
+			return nil, &backup.Error{Code: backup.ErrNotFound, Type: "BackupVault", Context: t.VaultName,
+				Message: fmt.Sprintf("target %s: vault %s does not exist; create it first, or leave the vault out for a global target", t.Name, t.VaultName)}
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	t.CreationDate = m.now().UTC()
+	if err := m.store.CreateNotificationTarget(ctx, &t); err != nil {
+		return nil, err
+	}
+	m.log.Info("notification target created", "target", t.Name, "kind", t.Kind, "vault", t.VaultName)
+	return view(&t), nil
+}
+
+// GetNotificationTarget implements backup.NotificationTargetService.
+func (m *Manager) GetNotificationTarget(ctx context.Context, name string) (*backup.TargetView, error) {
+	if t := m.configuredTarget(name); t != nil {
+		return view(t), nil
+	}
+	t, err := m.store.GetNotificationTarget(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return view(t), nil
+}
+
+// ListNotificationTargets implements backup.NotificationTargetService.
+func (m *Manager) ListNotificationTargets(ctx context.Context) ([]*backup.TargetView, error) {
+	all, err := m.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*backup.TargetView, len(all))
+	for i, t := range all {
+		out[i] = view(t)
+	}
+	return out, nil
+}
+
+// DeleteNotificationTarget implements backup.NotificationTargetService.
+func (m *Manager) DeleteNotificationTarget(ctx context.Context, name string) error {
+	if m.configuredTarget(name) != nil {
+		return &backup.Error{Code: backup.ErrInvalidRequest, Type: "NotificationTarget", Context: name,
+			Message: fmt.Sprintf("notification target %s is defined in the server's config file; remove it there and restart", name)}
+	}
+	if err := m.store.DeleteNotificationTarget(ctx, name); err != nil {
+		return err
+	}
+	m.log.Info("notification target deleted", "target", name)
+	return nil
+}
+
+// all returns the configured and stored targets, by name.
+func (m *Manager) all(ctx context.Context) ([]*backup.NotificationTarget, error) {
+	stored, err := m.store.ListNotificationTargets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notification targets: %w", err)
+	}
+	all := append(slices.Clone(m.configured), stored...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all, nil
+}
+
+// Targets returns the targets that want ev: the global ones and those of
+// ev's vault whose event filter accepts it. A stored target that no longer
+// builds (an older server's settings) is logged and left out.
+func (m *Manager) Targets(ctx context.Context, ev backup.Event) ([]notify.Target, error) {
+	all, err := m.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Target
+	for _, t := range all {
+		if !t.Accepts(ev) {
+			continue
+		}
+		nt, err := m.build(t)
+		if err != nil {
+			m.log.Error("notification target cannot be used", "target", t.Name, "err", err)
+			continue
+		}
+		out = append(out, nt)
+	}
+	return out, nil
+}
+
+// build returns the notify.Target for t, reusing the one built for the
+// same settings (and so its HTTP connections).
+func (m *Manager) build(t *backup.NotificationTarget) (notify.Target, error) {
+	fp, err := json.Marshal(struct {
+		K string
+		W *backup.WebhookSettings
+		E *backup.EmailSettings
+	}{t.Kind, t.Webhook, t.Email})
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if b, ok := m.built[t.Name]; ok && b.fingerprint == string(fp) {
+		return b.target, nil
+	}
+	nt, err := Build(t)
+	if err != nil {
+		return nil, err
+	}
+	m.built[t.Name] = builtTarget{fingerprint: string(fp), target: nt}
+	return nt, nil
+}
