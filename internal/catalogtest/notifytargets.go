@@ -19,8 +19,8 @@ func testNotificationTargets(t *testing.T, c backup.Catalog) {
 	ctx := t.Context()
 	at := time.Date(2026, 12, 3, 16, 0, 0, 123, time.UTC)
 	hook := &backup.NotificationTarget{Name: "ops-hook", Kind: backup.TargetKindWebhook,
-		Events:  []backup.EventType{backup.EventBackupJobFailed, backup.EventBackupJobExpired},
-		Webhook: &backup.WebhookSettings{URL: "https://hooks.example.com/x", Secret: "k", Format: "json", TimeoutSeconds: 5},
+		Events:       []backup.EventType{backup.EventBackupJobFailed, backup.EventBackupJobExpired},
+		Webhook:      &backup.WebhookSettings{URL: "https://hooks.example.com/x", Secret: "k", Format: "json", TimeoutSeconds: 5},
 		CreationDate: at}
 	mail := &backup.NotificationTarget{Name: "dba-mail", Kind: backup.TargetKindEmail, VaultName: "Default",
 		Email: &backup.EmailSettings{Host: "smtp.example.com", Port: 587, TLS: "starttls", Username: "u", Password: "p",
