@@ -76,6 +76,9 @@ type Config struct {
 	// Tagging is the governance worker: the tags every table must carry
 	// and what is done about tables without them (docs/governance.md).
 	Tagging TaggingConfig `yaml:"tagging"`
+	// Notifications are cairn's own notification targets (webhooks,
+	// email; notify_config.go, docs/notifications.md).
+	Notifications NotificationsConfig `yaml:"notifications"`
 
 	// Running the server (docs/operations.md). Zero values take the
 	// defaults below.
@@ -319,6 +322,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Tagging.validate(); err != nil {
+		return err
+	}
+	if err := c.Notifications.validate(); err != nil {
 		return err
 	}
 	names := map[string]bool{"default": true}

@@ -39,6 +39,7 @@ func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 		Outbox: m.catalog, Clock: clk, Logger: m.Logger, Registerer: m.MetricsRegisterer(),
 		Resolver: notify.Resolvers{
 			&notify.SNSResolver{Store: m.catalog, Client: sns.NewFromConfig(awsCfg)},
+			m.Targets, // webhook and email targets (notify_config.go)
 		},
 	})
 }
@@ -58,15 +59,18 @@ func (m *Main) stopSender() {
 func (c *cli) notifyCmd() *cobra.Command {
 	cmd := c.clientGroup(groupCmd(&cobra.Command{
 		Use:   "notify",
-		Short: "Send a test notification and show notification deliveries",
+		Short: "Notification targets, a test notification and notification deliveries",
 		Long: `Notifications tell people about jobs: a vault's SNS topic (AWS Backup's
-put-backup-vault-notifications) gets the events it asks for. Every event is
+put-backup-vault-notifications) gets the events it asks for, and cairn's own
+webhook and email targets (cairn notify targets) the events their filters
+accept. Every event is
 kept in the catalog until it is delivered to each target, retried with
 backoff, or marked undeliverable with the reason (see docs/notifications.md).`,
-		Example: `  cairn notify test --vault Default
+		Example: `  cairn notify targets create ops --webhook https://hooks.example.com/cairn --events BACKUP_JOB_FAILED
+  cairn notify test --vault Default
   cairn notify deliveries --status UNDELIVERABLE`,
 	}))
-	cmd.AddCommand(c.notifyTestCmd(), c.notifyDeliveriesCmd())
+	cmd.AddCommand(c.notifyTestCmd(), c.notifyDeliveriesCmd(), c.notifyTargetsCmd())
 	return cmd
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/governance"
 	"github.com/cairn-backup/cairn/internal/metrics"
 	"github.com/cairn-backup/cairn/internal/notify"
+	"github.com/cairn-backup/cairn/internal/notify/targets"
 	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
@@ -190,6 +191,8 @@ type Main struct {
 	Sender *notify.Sender
 	// Console is the web console under /console/ (console.go).
 	Console *console.Handler
+	// Targets are the notification targets (notify_config.go).
+	Targets *targets.Manager
 
 	lock     *datadir.Lock
 	catalog  *sqlite.Catalog
@@ -265,6 +268,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open catalog: %w", err)
 	}
+	if m.Targets, err = m.openTargets(); err != nil {
+		return err
+	}
 	if err := m.openMetrics(); err != nil {
 		return err
 	}
@@ -291,6 +297,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Reports:             m.Reports,
 		Notifier:            m.Sender,
 		Observer:            m.Metrics,
+		NotificationTargets: m.Targets,
 	})
 	if err != nil {
 		return err

@@ -120,10 +120,11 @@ func ParseEventTypes(names []string) ([]EventType, error) {
 }
 
 // Accepts reports whether the target wants ev: ev is of one of its
-// Events (any when empty) and, for a vault's target, of its vault (for a
-// copy job, the source or the destination vault).
+// Events (any when empty; EventTest whatever they are) and, for a vault's
+// target, of its vault (for a copy job, the source or the destination
+// vault).
 func (t *NotificationTarget) Accepts(ev Event) bool {
-	if len(t.Events) > 0 && !slices.Contains(t.Events, ev.Type) {
+	if len(t.Events) > 0 && ev.Type != EventTest && !slices.Contains(t.Events, ev.Type) {
 		return false
 	}
 	if t.VaultName == "" {

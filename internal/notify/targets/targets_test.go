@@ -98,7 +98,7 @@ func TestConfiguredAndStoredTargetsWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Target.Webhook.Secret != "" || !v.HasSecret || v.Target.Webhook.URL != "https://hooks.example.com/…" ||
+	if v.Target.Webhook.Secret != "" || !v.HasSecret || v.Target.Webhook.URL != "https://hooks.example.com/..." ||
 		v.Target.Kind != "webhook" || v.Target.Source != "api" || len(v.Target.Events) != 2 || !v.Target.CreationDate.Equal(clock()) {
 		t.Errorf("created view %+v %+v", v.Target, v.Target.Webhook)
 	}

@@ -222,15 +222,15 @@ func Verify(secret []byte, ts, sig string, body []byte, now time.Time, tolerance
 }
 
 // Redact returns u without what may be secret: user info, path, query
-// and fragment ("https://hooks.slack.com/…"). Unparsable input gives "…".
+// and fragment ("https://hooks.slack.com/..."). Unparsable input gives "...".
 func Redact(u string) string {
 	p, err := url.Parse(u)
 	if err != nil || p.Host == "" {
-		return "…"
+		return "..."
 	}
 	out := p.Scheme + "://" + p.Host + "/"
 	if (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
-		out += "…"
+		out += "..."
 	}
 	return out
 }

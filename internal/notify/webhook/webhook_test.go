@@ -310,10 +310,10 @@ func TestConfigRefused(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://hooks.slack.com/services/T/B/X": "https://hooks.slack.com/…",
+		"https://hooks.slack.com/services/T/B/X": "https://hooks.slack.com/...",
 		"https://user:pw@h.example:8443/":        "https://h.example:8443/",
-		"http://h/?token=1":                      "http://h/…",
-		"not a url":                              "…",
+		"http://h/?token=1":                      "http://h/...",
+		"not a url":                              "...",
 	} {
 		if got := webhook.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
