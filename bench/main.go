@@ -60,6 +60,9 @@ type options struct {
 	callgrindDir string
 	// compareRP is the last recovery point the compare binary made.
 	compareRP string
+	// The notification burst (notify.go): tables, jobs in all, items
+	// per table.
+	notifyTables, notifyJobs, notifyItems int
 }
 
 func logf(format string, args ...any) {
@@ -76,7 +79,7 @@ func main() {
 	flag.IntVar(&o.writers, "writers", 8, "BatchWriteItem goroutines, for cairn's restore_writers and the baseline")
 	flag.IntVar(&o.heapMB, "node-heap-mb", 8192, "dynalite's Node heap limit (--max-old-space-size)")
 	flag.StringVar(&rss, "rss", "10000,100000", "table sizes for the peak RSS measurements, comma-separated")
-	flag.StringVar(&phases, "phases", "backup,restore,rss", "which comparisons to run")
+	flag.StringVar(&phases, "phases", "backup,restore,rss", "which comparisons to run (backup, restore, rss, notify)")
 	flag.StringVar(&o.testbed, "testbed", "", "test bed directory (default $CAIRN_TESTBED_DIR or .testbed)")
 	flag.StringVar(&o.cairn, "cairn", "", "cairn binary (default: go build ./cmd/cairn into the work dir)")
 	flag.StringVar(&o.workDir, "work-dir", "", "directory for data dirs, vaults and logs (default a new temporary one)")
@@ -87,6 +90,9 @@ func main() {
 	var backupRuns string
 	flag.StringVar(&backupRuns, "backup-runs", "sdk-scan,cairn-api,cairn-engine", "which backup runs to make in each round (sdk-scan, sdk-describe-scan, cairn-api, cairn-engine)")
 	flag.StringVar(&o.callgrindDir, "callgrind", "", "run cairn server under valgrind --tool=callgrind and write each backup job's instruction counts into this directory")
+	flag.IntVar(&o.notifyTables, "notify-tables", 200, "notify: tables, one job on each per wave")
+	flag.IntVar(&o.notifyJobs, "notify-jobs", 3400, "notify: backup jobs per run (about 3 events each: started, completed, successful)")
+	flag.IntVar(&o.notifyItems, "notify-items", 20, "notify: items per table")
 	flag.Parse()
 	o.phases, o.backupRuns = set(phases), set(backupRuns)
 	for _, s := range strings.Split(rss, ",") {
@@ -212,6 +218,11 @@ func run(ctx context.Context, o *options) error {
 			if err := rssPhase(ctx, o, r, n); err != nil {
 				return err
 			}
+		}
+	}
+	if o.phases["notify"] {
+		if err := notifyPhase(ctx, o, r); err != nil {
+			return err
 		}
 	}
 	var w io.Writer = os.Stdout

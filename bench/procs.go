@@ -260,6 +260,11 @@ func (s *cairnServer) stopProfile(dst string) error {
 // startCairn starts `cairn server` on dataDir with dynalite at
 // ddbEndpoint as the source "local".
 func startCairn(o *options, bin, dataDir, ddbEndpoint string) (*cairnServer, error) {
+	return startCairnWith(o, bin, dataDir, ddbEndpoint, "")
+}
+
+// startCairnWith is startCairn with more config file keys (YAML).
+func startCairnWith(o *options, bin, dataDir, ddbEndpoint, extraConfig string) (*cairnServer, error) {
 	writers := o.writers
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
@@ -267,6 +272,7 @@ func startCairn(o *options, bin, dataDir, ddbEndpoint string) (*cairnServer, err
 	cfg := dataDir + ".yaml"
 	yaml := fmt.Sprintf("restore_writers: %d\nsources:\n  - name: local\n    region: us-east-1\n    endpoint: %s\n    access_key_id: bench\n    secret_access_key: bench\n",
 		writers, ddbEndpoint)
+	yaml += extraConfig
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ type report struct {
 	// backupNames and restoreNames are the runs of each phase, the
 	// baseline first.
 	backupNames, restoreNames []string
+	// notify are the notification burst's runs (notify.go).
+	notify []notifyRun
 }
 
 type runRecord struct {
@@ -142,6 +144,7 @@ func (r *report) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.writeNotify(w)
 }
 
 // The targets of the comparisons: docs/benchmarks.md, targets 1 and 2,
