@@ -16,6 +16,11 @@ type NotificationsConfig struct {
 	// Targets are webhook and email targets, global or for one vault.
 	// The API lists them (Source config) but cannot change them.
 	Targets []TargetConfig `yaml:"targets"`
+	// AllowedHosts are the hosts targets created through the API may call
+	// (webhook URLs' hosts, SMTP servers): names, *.DOMAIN, IP addresses,
+	// or "*" for any. Empty: the API can create no target. Targets of
+	// this file may call any host.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // TargetConfig is one target of the config file.
@@ -87,7 +92,7 @@ func (c NotificationsConfig) targets() []*backup.NotificationTarget {
 
 // validate names the target at fault; it never shows a secret.
 func (c NotificationsConfig) validate() error {
-	if _, err := targets.New(nil, c.targets(), time.Now, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := targets.New(nil, c.options(slog.New(slog.DiscardHandler), time.Now)); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
@@ -100,5 +105,9 @@ func (m *Main) openTargets() (*targets.Manager, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return targets.New(m.catalog, m.Config.Notifications.targets(), clk.Now, m.Logger)
+	return targets.New(m.catalog, m.Config.Notifications.options(m.Logger, clk.Now))
+}
+
+func (c NotificationsConfig) options(log *slog.Logger, now func() time.Time) targets.Options {
+	return targets.Options{Configured: c.targets(), AllowedHosts: c.AllowedHosts, Now: now, Log: log}
 }

@@ -85,7 +85,9 @@ An email target sends each event through an SMTP server (--smtp-host;
 STARTTLS on port 587 unless --smtp-tls says tls or none); its password comes
 from --smtp-password-file. --vault limits the target to one vault's events;
 --events to the named ones (AWS Backup's BackupVaultEvents names, comma
-separated). An invalid target is refused and nothing is stored.`,
+separated). The server calls only hosts its operator allows
+(notifications.allowed_hosts in its config file). An invalid target is
+refused and nothing is stored.`,
 		Example: `  cairn notify targets create ops --webhook https://hooks.example.com/cairn \
     --events BACKUP_JOB_FAILED,BACKUP_JOB_EXPIRED
   cairn notify targets create team-chat --webhook "$SLACK_WEBHOOK_URL" --format slack --vault Default

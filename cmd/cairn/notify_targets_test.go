@@ -50,6 +50,7 @@ func TestNotifyTargetsCLI(t *testing.T) {
 	)
 	m := testServerWith(t, t.TempDir(), dyn.Endpoint, func(m *Main) {
 		m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		m.Config.Notifications.AllowedHosts = []string{"*.example.com", "hooks.slack.com"}
 		m.Config.Notifications.Targets = []TargetConfig{{Name: "from-config", Events: []string{"BACKUP_JOB_FAILED"},
 			Webhook: &WebhookTargetConfig{URL: "https://hooks.example.com/config", Secret: configSecret}}}
 	})
@@ -96,6 +97,8 @@ func TestNotifyTargetsCLI(t *testing.T) {
 		{[]string{"ops", "--webhook", "https://h.example.com/x"}, 1, []string{"AlreadyExistsException"}},
 		{[]string{"from-config", "--webhook", "https://h.example.com/x"}, 1, []string{"config file"}},
 		{[]string{"bad name", "--webhook", "https://h.example.com/x"}, 1, []string{"letters, digits"}},
+		{[]string{"not-allowed", "--webhook", "http://169.254.169.254/latest/meta-data"}, 1,
+			[]string{"host 169.254.169.254 is not one", "notifications.allowed_hosts"}},
 		{[]string{"neither"}, 2, []string{"--webhook URL"}},
 		{[]string{"both", "--webhook", "https://h.example.com/x", "--smtp-host", "h"}, 2, []string{"not both"}},
 	} {
@@ -161,6 +164,7 @@ func TestNotificationsConfigKey(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cairn.yaml")
 	good := `notifications:
+  allowed_hosts: ["*.example.com", 10.0.0.7]
   targets:
     - name: failures
       events: [BACKUP_JOB_FAILED, BACKUP_JOB_EXPIRED]
@@ -191,6 +195,9 @@ func TestNotificationsConfigKey(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 	ts := c.Notifications.targets()
+	if len(c.Notifications.AllowedHosts) != 2 {
+		t.Errorf("allowed_hosts %v", c.Notifications.AllowedHosts)
+	}
 	if len(ts) != 2 || ts[0].Webhook.TimeoutSeconds != 5 || ts[1].Email.Port != 465 || ts[1].VaultName != "Default" {
 		t.Errorf("targets %+v", ts)
 	}
@@ -200,6 +207,7 @@ func TestNotificationsConfigKey(t *testing.T) {
 		strings.Replace(good, "to: [dba@example.com]", "to: []", 1):           "notifications.targets[1]: email dba: to is required",
 		strings.Replace(good, "name: dba", "name: failures", 1):               `notifications.targets[1]: name "failures" is used twice`,
 		strings.Replace(good, "        secret: k3y\n", "", 1):                 "secret is required",
+		strings.Replace(good, "10.0.0.7", "http://10.0.0.7/", 1):              "notifications.allowed_hosts[1]",
 	} {
 		if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
 			t.Fatal(err)

@@ -12,8 +12,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,11 +129,13 @@ func Build(t *backup.NotificationTarget, opts ...webhook.Option) (notify.Target,
 type Manager struct {
 	store      Store
 	configured []*backup.NotificationTarget // by name
+	allowed    []string
 	now        func() time.Time
 	log        *slog.Logger
 
-	mu    sync.Mutex
-	built map[string]builtTarget // by name
+	mu      sync.Mutex
+	built   map[string]builtTarget // by name
+	refused map[string]bool        // stored targets whose host is no longer allowed, logged once
 }
 
 type builtTarget struct {
@@ -138,16 +143,40 @@ type builtTarget struct {
 	target      notify.Target
 }
 
-// New returns a Manager over store with the config file's targets, which
-// it validates (their vaults need not exist yet). now is the catalog's
-// clock.
-func New(store Store, configured []*backup.NotificationTarget, now func() time.Time, log *slog.Logger) (*Manager, error) {
-	m := &Manager{store: store, now: now, log: log, built: map[string]builtTarget{}}
+// Options configure a Manager.
+type Options struct {
+	// Configured are the config file's targets; they may call any host
+	// and their vaults need not exist yet.
+	Configured []*backup.NotificationTarget
+	// AllowedHosts are the hosts targets created through the API may call
+	// (webhook URLs' hosts, SMTP servers): names, "*.example.com" for any
+	// name below example.com, IP addresses, or "*" for any host. Empty: the
+	// API can create no target. The operator decides whom the server
+	// calls, not a client.
+	AllowedHosts []string
+	// Now is the catalog's clock; default time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// New returns a Manager over store. It validates the configured targets
+// and the allowed hosts, naming the one at fault.
+func New(store Store, o Options) (*Manager, error) {
+	m := &Manager{store: store, now: o.Now, log: o.Log, built: map[string]builtTarget{}, refused: map[string]bool{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	for i, h := range o.AllowedHosts {
+		if err := ValidAllowedHost(h); err != nil {
+			return nil, fmt.Errorf("notifications.allowed_hosts[%d]: %w", i, err)
+		}
+		m.allowed = append(m.allowed, strings.ToLower(strings.TrimSuffix(h, ".")))
+	}
 	seen := map[string]bool{}
-	for i, c := range configured {
+	for i, c := range o.Configured {
 		t := *c
 		t.Source = backup.TargetSourceConfig
 		if err := Validate(&t); err != nil {
@@ -161,6 +190,44 @@ func New(store Store, configured []*backup.NotificationTarget, now func() time.T
 	}
 	sort.Slice(m.configured, func(i, j int) bool { return m.configured[i].Name < m.configured[j].Name })
 	return m, nil
+}
+
+// ValidAllowedHost checks one entry of Options.AllowedHosts.
+func ValidAllowedHost(h string) error {
+	name := strings.TrimPrefix(h, "*.")
+	switch {
+	case h == "*":
+		return nil
+	case name == "" || strings.ContainsAny(name, "/:@ *") && net.ParseIP(name) == nil:
+		return fmt.Errorf("%q must be a host name, *.DOMAIN, an IP address or *", h)
+	}
+	return nil
+}
+
+// hostOf is the host a target calls.
+func hostOf(t *backup.NotificationTarget) string {
+	switch {
+	case t.Webhook != nil:
+		if u, err := url.Parse(t.Webhook.URL); err == nil {
+			return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+		}
+	case t.Email != nil:
+		return strings.ToLower(strings.TrimSuffix(strings.Trim(t.Email.Host, "[]"), "."))
+	}
+	return ""
+}
+
+// allows reports whether the operator lets API targets call host.
+func (m *Manager) allows(host string) bool {
+	for _, a := range m.allowed {
+		switch {
+		case a == "*", a == host:
+			return true
+		case strings.HasPrefix(a, "*.") && strings.HasSuffix(host, a[1:]):
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Manager) configuredTarget(name string) *backup.NotificationTarget {
@@ -187,6 +254,11 @@ func (m *Manager) CreateNotificationTarget(ctx context.Context, in *backup.Notif
 	t.Source = backup.TargetSourceAPI
 	if err := Validate(&t); err != nil {
 		return nil, err
+	}
+	if h := hostOf(&t); !m.allows(h) {
+		return nil, backup.Errorf(backup.ErrInvalidParameter,
+			"target %s: host %s is not one the server's operator allows targets created through the API to call; "+
+				"the operator adds it to notifications.allowed_hosts in the server's config file", t.Name, h)
 	}
 	if m.configuredTarget(t.Name) != nil {
 		return nil, &backup.Error{Code: backup.ErrAlreadyExists, Type: "NotificationTarget", Context: t.Name,
@@ -268,6 +340,16 @@ func (m *Manager) Targets(ctx context.Context, ev backup.Event) ([]notify.Target
 	var out []notify.Target
 	for _, t := range all {
 		if !t.Accepts(ev) {
+			continue
+		}
+		if t.Source == backup.TargetSourceAPI && !m.allows(hostOf(t)) {
+			m.mu.Lock()
+			if !m.refused[t.Name] {
+				m.refused[t.Name] = true
+				m.log.Warn("notification target left out: its host is no longer in notifications.allowed_hosts",
+					"target", t.Name, "host", hostOf(t))
+			}
+			m.mu.Unlock()
 			continue
 		}
 		nt, err := m.build(t)

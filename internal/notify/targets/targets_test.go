@@ -16,6 +16,8 @@ import (
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
 
+var allowAll = []string{"*"}
+
 var clock = func() time.Time { return time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC) }
 
 func catalog(t *testing.T) *sqlite.Catalog {
@@ -41,7 +43,7 @@ func hook(name, vault string, events ...backup.EventType) *backup.NotificationTa
 
 func TestInvalidTargetsRefusedAndNothingStored(t *testing.T) {
 	c := catalog(t)
-	m, err := targets.New(c, nil, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m, err := targets.New(c, targets.Options{AllowedHosts: allowAll, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestInvalidTargetsRefusedAndNothingStored(t *testing.T) {
 func TestConfiguredAndStoredTargetsWithoutSecrets(t *testing.T) {
 	c := catalog(t)
 	cfg := []*backup.NotificationTarget{hook("from-config", "", backup.EventBackupJobFailed)}
-	m, err := targets.New(c, cfg, clock, nil)
+	m, err := targets.New(c, targets.Options{Configured: cfg, AllowedHosts: allowAll, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +136,11 @@ func TestConfiguredAndStoredTargetsWithoutSecrets(t *testing.T) {
 	if _, err := m.GetNotificationTarget(ctx, "ops"); !backup.IsNotFound(err) {
 		t.Errorf("get deleted: %v", err)
 	}
-	if _, err := targets.New(c, []*backup.NotificationTarget{hook("a", ""), hook("a", "")}, clock, nil); err == nil ||
+	if _, err := targets.New(c, targets.Options{Configured: []*backup.NotificationTarget{hook("a", ""), hook("a", "")}}); err == nil ||
 		!strings.Contains(err.Error(), "notifications.targets[1]") {
 		t.Errorf("duplicate configured names: %v", err)
 	}
-	if _, err := targets.New(c, []*backup.NotificationTarget{hook("a", "", "NOPE")}, clock, nil); err == nil ||
+	if _, err := targets.New(c, targets.Options{Configured: []*backup.NotificationTarget{hook("a", "", "NOPE")}}); err == nil ||
 		!strings.Contains(err.Error(), "notifications.targets[0]") {
 		t.Errorf("bad configured event: %v", err)
 	}
@@ -146,7 +148,7 @@ func TestConfiguredAndStoredTargetsWithoutSecrets(t *testing.T) {
 
 func TestResolverGivesGlobalAndVaultTargetsThatAcceptTheEvent(t *testing.T) {
 	c := catalog(t)
-	m, err := targets.New(c, []*backup.NotificationTarget{hook("all-failures", "", backup.EventBackupJobFailed, backup.EventBackupJobExpired)}, clock, nil)
+	m, err := targets.New(c, targets.Options{Configured: []*backup.NotificationTarget{hook("all-failures", "", backup.EventBackupJobFailed, backup.EventBackupJobExpired)}, AllowedHosts: allowAll, Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestResolvedWebhookDelivers(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := catalog(t)
-	m, _ := targets.New(c, nil, clock, nil)
+	m, _ := targets.New(c, targets.Options{AllowedHosts: []string{"127.0.0.1"}, Now: clock})
 	ctx := context.Background()
 	if _, err := m.CreateNotificationTarget(ctx, &backup.NotificationTarget{Name: "local",
 		Webhook: &backup.WebhookSettings{URL: srv.URL + "/hook", Secret: "k"}}); err != nil {
@@ -228,5 +230,63 @@ func TestResolvedWebhookDelivers(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || !strings.HasPrefix(got[0].Get("Cairn-Signature"), "sha256=") || got[0].Get("Cairn-Event-Id") != "e1" {
 		t.Errorf("received %v", got)
+	}
+}
+
+// Targets created through the API call only the hosts the operator
+// allows; the config file's targets any host. A host taken off the list
+// stops delivery to the stored targets that use it.
+func TestAllowedHosts(t *testing.T) {
+	c := catalog(t)
+	ctx := context.Background()
+	opts := targets.Options{Configured: []*backup.NotificationTarget{hook("cfg", "")},
+		AllowedHosts: []string{"*.example.com", "smtp.corp.internal", "10.0.0.7"}, Now: clock}
+	m, err := targets.New(c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := func(name, host string) *backup.NotificationTarget {
+		return &backup.NotificationTarget{Name: name, Email: &backup.EmailSettings{Host: host, From: "c@example.com", To: []string{"d@example.com"}}}
+	}
+	for _, ok := range []*backup.NotificationTarget{hook("sub", ""), mail("corp", "SMTP.corp.internal"),
+		{Name: "ip", Webhook: &backup.WebhookSettings{URL: "http://10.0.0.7:8080/x", Secret: "k"}}} {
+		if _, err := m.CreateNotificationTarget(ctx, ok); err != nil {
+			t.Errorf("%s: %v", ok.Name, err)
+		}
+	}
+	for _, bad := range []*backup.NotificationTarget{
+		{Name: "meta", Webhook: &backup.WebhookSettings{URL: "http://169.254.169.254/latest", Secret: "k"}},
+		{Name: "apex", Webhook: &backup.WebhookSettings{URL: "https://example.com/x", Secret: "k"}},
+		{Name: "lookalike", Webhook: &backup.WebhookSettings{URL: "https://evil-example.com/x", Secret: "k"}},
+		mail("other-smtp", "smtp.elsewhere.net"),
+	} {
+		_, err := m.CreateNotificationTarget(ctx, bad)
+		if backup.ErrorCode(err) != backup.ErrInvalidParameter || !strings.Contains(err.Error(), "notifications.allowed_hosts") {
+			t.Errorf("%s: %v, want ErrInvalidParameter naming notifications.allowed_hosts", bad.Name, err)
+		}
+	}
+	// Nothing allowed: the API creates nothing.
+	none, _ := targets.New(c, targets.Options{Now: clock})
+	if _, err := none.CreateNotificationTarget(ctx, hook("x", "")); backup.ErrorCode(err) != backup.ErrInvalidParameter {
+		t.Errorf("no allowed hosts: %v", err)
+	}
+	// The same catalog under a list without example.com: the stored
+	// targets there are left out, the config file's stays.
+	narrower, _ := targets.New(c, targets.Options{Configured: opts.Configured, AllowedHosts: []string{"10.0.0.7"}, Now: clock})
+	ts, err := narrower.Targets(ctx, backup.Event{Type: backup.EventBackupJobFailed, VaultName: "Default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range ts {
+		names = append(names, x.Name())
+	}
+	if strings.Join(names, ",") != "cfg,ip" {
+		t.Errorf("targets %v, want cfg,ip", names)
+	}
+	for _, bad := range []string{"", "https://x", "a b", "*.", "host:25"} {
+		if _, err := targets.New(c, targets.Options{AllowedHosts: []string{bad}}); err == nil {
+			t.Errorf("allowed host %q accepted", bad)
+		}
 	}
 }
