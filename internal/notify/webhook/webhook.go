@@ -126,8 +126,13 @@ func New(name string, c Config, opts ...Option) (*Target, error) {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
+	// Each target keeps its own connections: a burst of events to one
+	// receiver reuses them instead of opening one per event.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
 	t := &Target{name: name, cfg: c, now: time.Now, client: &http.Client{
-		Timeout: c.Timeout,
+		Transport: tr,
+		Timeout:   c.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
