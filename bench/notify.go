@@ -125,6 +125,9 @@ type notifyRun struct {
 
 func (n notifyRun) jobsPerSec() float64 { return float64(n.jobs) / n.elapsed.Seconds() }
 
+// cpuPerJob is the server's CPU time (user and system) per job, in ms.
+func (n notifyRun) cpuPerJob() float64 { return float64(n.cpu.Milliseconds()) / float64(n.jobs) }
+
 func (n notifyRun) deliveryRate() float64 {
 	if n.rx.events < 2 {
 		return 0
@@ -272,16 +275,16 @@ func (r *report) writeNotify(w io.Writer) {
 	o := r.o
 	fmt.Fprintf(w, "### Notification burst: %d backup jobs of %d-item tables, %d tables per wave, with and without a webhook target\n\n",
 		o.notifyJobs, o.notifyItems, o.notifyTables)
-	fmt.Fprintln(w, "| round | notifications | jobs/s | seconds | server CPU s | events delivered | duplicates | bad signatures | delivery rate (events/s) | drained after last job | VmHWM |")
+	fmt.Fprintln(w, "| round | notifications | jobs/s | seconds | server CPU ms/job | events delivered | duplicates | bad signatures | delivery rate (events/s) | drained after last job | VmHWM |")
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	var off, on []float64
+	var off, on, offCPU, onCPU []float64
 	for _, n := range r.notify {
 		setting := "off"
 		if n.on {
 			setting = "on"
-			on = append(on, n.jobsPerSec())
+			on, onCPU = append(on, n.jobsPerSec()), append(onCPU, n.cpuPerJob())
 		} else {
-			off = append(off, n.jobsPerSec())
+			off, offCPU = append(off, n.jobsPerSec()), append(offCPU, n.cpuPerJob())
 		}
 		ev, dup, bad, rate, drain := "-", "-", "-", "-", "-"
 		if n.on {
@@ -289,10 +292,12 @@ func (r *report) writeNotify(w io.Writer) {
 			rate, drain = fmt.Sprintf("%.0f", n.deliveryRate()), fmt.Sprintf("%.2f s", n.drain.Seconds())
 		}
 		fmt.Fprintf(w, "| %d | %s | %.1f | %.2f | %.1f | %s | %s | %s | %s | %s | %s |\n", n.round+1, setting, n.jobsPerSec(),
-			n.elapsed.Seconds(), n.cpu.Seconds(), ev, dup, bad, rate, drain, mib(n.hwm))
+			n.elapsed.Seconds(), n.cpuPerJob(), ev, dup, bad, rate, drain, mib(n.hwm))
 	}
 	fmt.Fprintln(w)
 	ratio := median(on) / median(off)
 	fmt.Fprintf(w, "Median jobs/s: %.1f without notifications, %.1f with them: %.3fx (target at least %.2fx: %s).\n\n",
 		median(off), median(on), ratio, notifyTarget, verdict(ratio, notifyTarget))
+	fmt.Fprintf(w, "Median server CPU per job: %.1f ms without notifications, %.1f ms with them (%.3fx), delivery included.\n\n",
+		median(offCPU), median(onCPU), median(onCPU)/median(offCPU))
 }
