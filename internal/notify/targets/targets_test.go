@@ -290,3 +290,28 @@ func TestAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+// cairn notify test's event reaches every target of its vault and every
+// global one, whatever their filters; other vaults' targets never.
+func TestTestEventIgnoresFilters(t *testing.T) {
+	c := catalog(t)
+	m, err := targets.New(c, targets.Options{Configured: []*backup.NotificationTarget{
+		hook("global-failures", "", backup.EventBackupJobFailed),
+		hook("default-restores", "Default", backup.EventRestoreJobFailed),
+		hook("offsite-all", "offsite"),
+	}, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := m.Targets(context.Background(), backup.Event{Type: backup.EventTest, VaultName: "Default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range ts {
+		names = append(names, x.Name())
+	}
+	if strings.Join(names, ",") != "default-restores,global-failures" {
+		t.Errorf("test event's targets %v, want default-restores,global-failures", names)
+	}
+}
