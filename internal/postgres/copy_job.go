@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+const kindCopyJob = "CopyJob"
+
+const copyCols = `id, account_id, region, source_vault_arn, source_recovery_point_arn,
+	destination_vault_arn, destination_recovery_point_arn,
+	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
+	state, status_message, backup_size_bytes, creation_ns, completion_ns,
+	lifecycle, created_by, request_hash`
+
+// copyArgs returns the values of copyCols for j.
+func copyArgs(j *backup.CopyJob) ([]any, error) {
+	if j.ID == "" {
+		return nil, backup.Errorf(backup.ErrMissingParameter, "CopyJobId is required")
+	}
+	created, err := requiredNanos(j.CreationDate, "CreationDate")
+	if err != nil {
+		return nil, err
+	}
+	completed, err := nanos(j.CompletionDate, "CompletionDate")
+	if err != nil {
+		return nil, err
+	}
+	lifecycle, err := jsonText(j.Lifecycle, j.Lifecycle.IsZero())
+	if err != nil {
+		return nil, err
+	}
+	createdBy, err := jsonText(j.CreatedBy, j.CreatedBy == nil)
+	if err != nil {
+		return nil, err
+	}
+	return []any{j.ID, j.AccountID, j.Region, j.SourceBackupVaultARN, j.SourceRecoveryPointARN,
+		j.DestinationBackupVaultARN, j.DestinationRecoveryPointARN,
+		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
+		string(j.State), j.StatusMessage, j.BackupSizeInBytes, created, completed,
+		lifecycle, createdBy, j.RequestHash}, nil
+}
+
+func scanCopy(s scanner) (*backup.CopyJob, error) {
+	var (
+		j                    backup.CopyJob
+		state                string
+		created              int64
+		completed            *int64
+		lifecycle, createdBy *string
+	)
+	err := s.Scan(&j.ID, &j.AccountID, &j.Region, &j.SourceBackupVaultARN, &j.SourceRecoveryPointARN,
+		&j.DestinationBackupVaultARN, &j.DestinationRecoveryPointARN,
+		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
+		&state, &j.StatusMessage, &j.BackupSizeInBytes, &created, &completed,
+		&lifecycle, &createdBy, &j.RequestHash)
+	if err != nil {
+		return nil, err
+	}
+	j.State = backup.CopyJobState(state)
+	j.CreationDate = time.Unix(0, created).UTC()
+	j.CompletionDate = timeOf(completed)
+	if err := fromJSON(lifecycle, &j.Lifecycle); err != nil {
+		return nil, fmt.Errorf("copy job %s: lifecycle: %w", j.ID, err)
+	}
+	if createdBy != nil {
+		j.CreatedBy = new(backup.CreatedBy)
+		if err := fromJSON(createdBy, j.CreatedBy); err != nil {
+			return nil, fmt.Errorf("copy job %s: created by: %w", j.ID, err)
+		}
+	}
+	return &j, nil
+}
+
+// CreateCopyJob stores j. It fails with *backup.TokenInUseError if
+// another copy job holds j's IdempotencyToken, and with ErrAlreadyExists
+// if j.ID is taken.
+func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
+	args, err := copyArgs(j)
+	if err != nil {
+		return err
+	}
+	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, insertQuery("copy_jobs", copyCols), args)
+	if isTokenInUse(err) {
+		return err
+	}
+	if isPrimaryKeyViolation(err, "copy_jobs") {
+		return wrapf(err, backup.ErrAlreadyExists, kindCopyJob, j.ID, "copy job %s already exists", j.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: create copy job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// GetCopyJob returns the job or ErrNotFound.
+func (c *Catalog) GetCopyJob(ctx context.Context, id string) (*backup.CopyJob, error) {
+	return getOne(c.pool.QueryRow(ctx, "SELECT "+copyCols+" FROM copy_jobs WHERE id = $1", id), scanCopy, kindCopyJob, id)
+}
+
+// UpdateCopyJob replaces the stored job with j, but for its
+// IdempotencyToken and RequestHash; ErrNotFound if there is no job j.ID.
+func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
+	args, err := copyArgs(j)
+	if err != nil {
+		return err
+	}
+	query, args := updateQuery("copy_jobs", copyCols, args, "idempotency_token", "request_hash")
+	tag, err := c.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: update copy job %s: %w", j.ID, err)
+	}
+	return affectedOne(tag, kindCopyJob, j.ID)
+}
+
+// ListCopyJobs returns the jobs that match f, newest first.
+func (c *Catalog) ListCopyJobs(ctx context.Context, f backup.CopyJobFilter) ([]*backup.CopyJob, string, error) {
+	q := &listQuery{table: "copy_jobs", cols: copyCols}
+	if f.ResourceARN != "" {
+		q.where("resource_arn = ?", f.ResourceARN)
+	}
+	if f.ResourceType != "" {
+		q.where("resource_type = ?", f.ResourceType)
+	}
+	if f.DestinationBackupVaultARN != "" {
+		q.where("destination_vault_arn = ?", f.DestinationBackupVaultARN)
+	}
+	if f.AccountID != "" {
+		q.where("account_id = ?", f.AccountID)
+	}
+	if f.IdempotencyToken != "" {
+		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
+	}
+	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
+	q.completeRange(f.CompleteAfter, f.CompleteBefore)
+	if len(f.States) > 0 {
+		q.anyOf("state", strs(f.States))
+	}
+	return list(ctx, c.pool, q, f.Page, tokenCopies, scanCopy,
+		func(j *backup.CopyJob) (time.Time, string) { return j.CreationDate, j.ID })
+}

@@ -1,0 +1,132 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+)
+
+const kindRestoreJob = "RestoreJob"
+
+const restoreCols = `id, account_id, region, recovery_point_arn, vault_arn, resource_type,
+	iam_role_arn, metadata, copy_source_tags, idempotency_token,
+	status, status_message, percent_done, backup_size_bytes, items_restored,
+	creation_ns, completion_ns, expected_completion_ns,
+	created_resource_arn, validation_status, validation_status_message, request_hash`
+
+func restoreArgs(j *backup.RestoreJob) ([]any, error) {
+	if j.ID == "" {
+		return nil, backup.Errorf(backup.ErrMissingParameter, "RestoreJobId is required")
+	}
+	created, err := requiredNanos(j.CreationDate, "CreationDate")
+	if err != nil {
+		return nil, err
+	}
+	completed, err := nanos(j.CompletionDate, "CompletionDate")
+	if err != nil {
+		return nil, err
+	}
+	expected, err := nanos(j.ExpectedCompletionTime, "ExpectedCompletionTime")
+	if err != nil {
+		return nil, err
+	}
+	meta, err := jsonText(j.Metadata, j.Metadata == nil)
+	if err != nil {
+		return nil, err
+	}
+	return []any{j.ID, j.AccountID, j.Region, j.RecoveryPointARN, j.VaultARN, j.ResourceType,
+		j.IAMRoleARN, meta, j.CopySourceTags, j.IdempotencyToken,
+		string(j.Status), j.StatusMessage, j.PercentDone, j.BackupSizeInBytes, j.ItemsRestored,
+		created, completed, expected,
+		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash}, nil
+}
+
+func scanRestore(s scanner) (*backup.RestoreJob, error) {
+	var (
+		j                   backup.RestoreJob
+		status              string
+		meta                *string
+		created             int64
+		completed, expected *int64
+	)
+	err := s.Scan(&j.ID, &j.AccountID, &j.Region, &j.RecoveryPointARN, &j.VaultARN, &j.ResourceType,
+		&j.IAMRoleARN, &meta, &j.CopySourceTags, &j.IdempotencyToken,
+		&status, &j.StatusMessage, &j.PercentDone, &j.BackupSizeInBytes, &j.ItemsRestored,
+		&created, &completed, &expected,
+		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash)
+	if err != nil {
+		return nil, err
+	}
+	j.Status = backup.RestoreJobStatus(status)
+	j.CreationDate = time.Unix(0, created).UTC()
+	j.CompletionDate = timeOf(completed)
+	j.ExpectedCompletionTime = timeOf(expected)
+	if err := fromJSON(meta, &j.Metadata); err != nil {
+		return nil, fmt.Errorf("restore job %s: metadata: %w", j.ID, err)
+	}
+	return &j, nil
+}
+
+// CreateRestoreJob stores j. It fails with *backup.TokenInUseError if
+// another restore job holds j's IdempotencyToken, and with
+// ErrAlreadyExists if j.ID is taken.
+func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) error {
+	args, err := restoreArgs(j)
+	if err != nil {
+		return err
+	}
+	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, insertQuery("restore_jobs", restoreCols), args)
+	if isTokenInUse(err) {
+		return err
+	}
+	if isPrimaryKeyViolation(err, "restore_jobs") {
+		return wrapf(err, backup.ErrAlreadyExists, kindRestoreJob, j.ID, "restore job %s already exists", j.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: create restore job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// GetRestoreJob returns the job or ErrNotFound.
+func (c *Catalog) GetRestoreJob(ctx context.Context, id string) (*backup.RestoreJob, error) {
+	return getOne(c.pool.QueryRow(ctx, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = $1", id), scanRestore, kindRestoreJob, id)
+}
+
+// UpdateRestoreJob replaces the stored job with j, but for its
+// IdempotencyToken and RequestHash; ErrNotFound if absent.
+func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) error {
+	args, err := restoreArgs(j)
+	if err != nil {
+		return err
+	}
+	query, args := updateQuery("restore_jobs", restoreCols, args, "idempotency_token", "request_hash")
+	tag, err := c.pool.Exec(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: update restore job %s: %w", j.ID, err)
+	}
+	return affectedOne(tag, kindRestoreJob, j.ID)
+}
+
+// ListRestoreJobs returns the jobs that match f, newest first.
+func (c *Catalog) ListRestoreJobs(ctx context.Context, f backup.RestoreJobFilter) ([]*backup.RestoreJob, string, error) {
+	q := &listQuery{table: "restore_jobs", cols: restoreCols}
+	if f.AccountID != "" {
+		q.where("account_id = ?", f.AccountID)
+	}
+	if f.ResourceType != "" {
+		q.where("resource_type = ?", f.ResourceType)
+	}
+	if f.IdempotencyToken != "" {
+		q.where("idempotency_token = ? AND idempotency_token <> ''", f.IdempotencyToken)
+	}
+	q.timeRange("creation_ns", f.CreatedAfter, f.CreatedBefore)
+	q.completeRange(f.CompleteAfter, f.CompleteBefore)
+	if len(f.Statuses) > 0 {
+		q.anyOf("status", strs(f.Statuses))
+	}
+	return list(ctx, c.pool, q, f.Page, tokenRestores, scanRestore,
+		func(j *backup.RestoreJob) (time.Time, string) { return j.CreationDate, j.ID })
+}
