@@ -18,6 +18,7 @@ import (
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
 	"github.com/cairn-backup/cairn/internal/datadir"
+	"github.com/cairn-backup/cairn/internal/postgres"
 	"github.com/cairn-backup/cairn/internal/rebuild"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 )
@@ -68,6 +69,9 @@ func (l VaultLocation) location() (rebuild.Location, error) {
 // hold recovery points: a new, empty catalog would hide them. It changes
 // nothing; `cairn catalog rebuild` is the way out, and the error says so.
 func (m *Main) checkCatalog(ctx context.Context) error {
+	if postgres.IsURL(m.Config.Catalog) {
+		return nil // checked once it is open (checkPostgres)
+	}
 	path := filepath.Join(m.Config.DataDir, catalogFile)
 	rebuildCmd := "cairn catalog rebuild --data-dir " + m.Config.DataDir
 	c, err := sqlite.Inspect(ctx, path, false)
@@ -176,7 +180,7 @@ server runs; if it is lost or damaged, rebuild its vaults and recovery points
 from the records every vault keeps beside its data. See docs/catalog.md.`,
 		Example: "  cairn catalog backup /backups/cairn-catalog.db\n  cairn catalog rebuild --data-dir /var/lib/cairn",
 	})
-	cmd.AddCommand(catalogBackupCmd(stdout), catalogRebuildCmd(stdout, stderr))
+	cmd.AddCommand(catalogBackupCmd(stdout), catalogRebuildCmd(stdout, stderr), catalogCopyCmd(stdout))
 	return cmd
 }
 

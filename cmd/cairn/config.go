@@ -30,6 +30,11 @@ type Config struct {
 	// DataDir holds the catalog, the key pair and local vaults; default
 	// CAIRN_DATA_DIR or ~/.local/share/cairn.
 	DataDir string `yaml:"data_dir"`
+	// Catalog is where the catalog lives: empty for SQLite in
+	// DATA_DIR/catalog.db (the default), or a postgres:// URL for a
+	// PostgreSQL database (docs/catalog.md#postgresql); the --catalog flag
+	// and CAIRN_CATALOG override it.
+	Catalog string `yaml:"catalog"`
 	// Region and AccountID appear in cairn's own ARNs (vaults, recovery
 	// points); defaults us-east-1 (or AWS_REGION) and 000000000000.
 	Region    string `yaml:"region"`
@@ -317,6 +322,9 @@ func (c *Config) Validate() error {
 	}
 	if comp, err := backup.ParseCompression(c.Compression); err != nil || comp != c.Compression {
 		return fmt.Errorf("config: compression %q must be zstd, gzip or none", c.Compression)
+	}
+	if err := validateCatalog(c.Catalog); err != nil {
+		return err
 	}
 	if err := c.Storage.validate(c.DataDir); err != nil {
 		return err

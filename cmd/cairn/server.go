@@ -36,7 +36,6 @@ import (
 	"github.com/cairn-backup/cairn/internal/policy"
 	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
-	"github.com/cairn-backup/cairn/internal/sqlite"
 )
 
 // serverFlags are `cairn server`'s flags. register is the one place they
@@ -46,6 +45,7 @@ type serverFlags struct {
 	listen        string
 	metricsListen string
 	dataDir       string
+	catalog       string
 	logLevel      string
 	logFormat     string
 	shutdownGrace time.Duration
@@ -62,6 +62,7 @@ func (f *serverFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "address of the API (default 127.0.0.1:7171)")
 	fs.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address instead of the API's /metrics (docs/monitoring.md)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "catalog, key pair and local vaults (default $CAIRN_DATA_DIR or ~/.local/share/cairn)")
+	fs.StringVar(&f.catalog, "catalog", os.Getenv("CAIRN_CATALOG"), "the catalog: a postgres:// URL for PostgreSQL (default SQLite in the data dir) ($CAIRN_CATALOG)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "text (default) or json; logs go to stderr")
 	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 0, "how long SIGTERM lets running jobs finish before they are queued again for the next start (default 1m)")
@@ -115,7 +116,7 @@ func runServer(ctx context.Context, f *serverFlags, stderr io.Writer) error {
 	for _, fl := range []struct {
 		flag string
 		dst  *string
-	}{{f.listen, &cfg.Listen}, {f.metricsListen, &cfg.MetricsListen}, {f.dataDir, &cfg.DataDir}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}, {f.governance, &cfg.Governance}} {
+	}{{f.listen, &cfg.Listen}, {f.metricsListen, &cfg.MetricsListen}, {f.dataDir, &cfg.DataDir}, {f.catalog, &cfg.Catalog}, {f.logFormat, &cfg.LogFormat}, {f.tlsCert, &cfg.TLSCert}, {f.tlsKey, &cfg.TLSKey}, {f.governance, &cfg.Governance}} {
 		if fl.flag != "" {
 			*fl.dst = fl.flag
 		}
@@ -195,7 +196,7 @@ type Main struct {
 	Targets *targets.Manager
 
 	lock     *datadir.Lock
-	catalog  *sqlite.Catalog
+	catalog  backup.Catalog
 	listener net.Listener
 	http     *http.Server
 	done     chan error
@@ -264,9 +265,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.catalog, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "catalog.db"))
-	if err != nil {
-		return fmt.Errorf("open catalog: %w", err)
+	if m.catalog, err = m.openCatalog(ctx); err != nil {
+		return err
 	}
 	if m.Targets, err = m.openTargets(); err != nil {
 		return err
