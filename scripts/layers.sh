@@ -26,6 +26,8 @@ done
 check ./internal/verify "^$mod/internal/(runner|sqlite|awsapi|dynamodb|engine|blob/(file|s3|mem))$" "verify reads vaults through the layout; the runner wires it"
 check ./internal/awsapi "^$mod/internal/(sqlite|runner|dynamodb|vault|blob)" "the API speaks only to backup.Service"
 check ./internal/cfn "^$mod/internal/(sqlite|runner|dynamodb|vault|blob|engine|awsapi)" "templates apply through a backend, never adapters"
+check ./internal/postgres "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "the PostgreSQL catalog is an adapter of backup.Catalog: it shares nothing with the SQLite adapter nor reaches another layer"
+check ./internal/sqlite "^$mod/internal/postgres" "the SQLite catalog does not depend on the PostgreSQL one"
 check ./internal/rebuild "^$mod/internal/(sqlite|runner|dynamodb|awsapi|engine)" "a rebuild reads vaults and writes through backup.Catalog"
 check ./internal/policy "^($mod/|net$|net/http|os$|os/exec|database/|github.com/aws)" "policies are parsed purely, on the domain's types" "^$mod/internal/(backup|schedule)$"
 check ./internal/governance "^$mod/internal/(sqlite|runner|awsapi|engine|vault|blob)" "governance reads backups through backup.Service and records through backup.GovernanceStore; the runner alone writes job state"

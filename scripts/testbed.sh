@@ -7,8 +7,10 @@
 #
 # Parts: dynalite (npm), versitygw and staticcheck (Go module proxy), the AWS
 # CLI, promtool and Chromium (Debian's awscli, prometheus and chromium
-# packages, installed with apt-get when missing), and a check for
-# moto_server, which comes from Python's package index: the README's
+# packages, installed with apt-get when missing), PostgreSQL (Debian's
+# postgresql package, likewise when initdb is missing; the tests initdb
+# their own throwaway clusters), and a check for moto_server, which
+# comes from Python's package index: the README's
 # "Test bed" section says how to install it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,6 +89,28 @@ aptinstall() {
 	fi
 }
 
+# PostgreSQL's server programs, for the PostgreSQL catalog's tests
+# (internal/testbed starts a cluster per test). Debian keeps them in
+# /usr/lib/postgresql/VERSION/bin. The package's own cluster is not made:
+# the tests need none, and it would be a server left running.
+postgres() {
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then
+		return
+	fi
+	local sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	if command -v apt-get >/dev/null 2>&1 && { [ -z "$sudo" ] || command -v sudo >/dev/null 2>&1; }; then
+		echo "testbed: installing PostgreSQL (Debian package postgresql) with apt-get" >&2
+		$sudo mkdir -p /etc/postgresql-common/createcluster.d
+		echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/cairn-testbed.conf >/dev/null
+		$sudo apt-get update -qq >&2 || true
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2
+	else
+		echo "testbed: PostgreSQL (initdb) is missing and apt-get is not available: install PostgreSQL" >&2
+		return 1
+	fi
+}
+
 moto() {
 	if ! command -v moto_server >/dev/null 2>&1; then
 		echo "testbed: moto_server is missing; the tests against moto need it. Install it with: $moto_install" >&2
@@ -95,12 +119,12 @@ moto() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli promtool chromium moto)
+[ ${#parts[@]} -gt 0 ] || parts=(dynalite versitygw staticcheck awscli promtool chromium postgres moto)
 for p in "${parts[@]}"; do
 	case $p in
-	dynalite | versitygw | staticcheck | awscli | promtool | chromium | moto) "$p" ;;
+	dynalite | versitygw | staticcheck | awscli | promtool | chromium | postgres | moto) "$p" ;;
 	*)
-		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, promtool, chromium, moto)" >&2
+		echo "testbed: unknown part $p (dynalite, versitygw, staticcheck, awscli, promtool, chromium, postgres, moto)" >&2
 		exit 2
 		;;
 	esac

@@ -25,7 +25,8 @@ type ServerLock struct {
 	conn *pgxpool.Conn
 }
 
-// LockServer takes the catalog for one server. holder describes the
+// LockServer takes the catalog for one server; Release the lock before
+// the catalog is closed (Close waits for the lock's connection). holder describes the
 // server ("cairn server pid 1234 on host a", at most 63 bytes are kept:
 // PostgreSQL's limit on application_name); a second server is refused
 // with ErrCatalogInUse and that description, read from pg_stat_activity

@@ -22,10 +22,16 @@ const PostgresInstall = "run scripts/testbed.sh (it installs Debian's postgresql
 	"or install PostgreSQL so that initdb is in /usr/lib/postgresql/VERSION/bin or on PATH"
 
 // PostgresBin returns the directory of PostgreSQL's server programs
-// (initdb, postgres): the newest /usr/lib/postgresql/VERSION/bin (where
-// Debian installs them, off PATH), else that of initdb on PATH; "" if
-// there is none.
+// (initdb, postgres): $CAIRN_POSTGRES_BIN if set, else the newest
+// /usr/lib/postgresql/VERSION/bin (where Debian installs them, off PATH),
+// else that of initdb on PATH; "" if there is none.
 func PostgresBin() string {
+	if d := os.Getenv("CAIRN_POSTGRES_BIN"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			return ""
+		}
+		return d
+	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool {
 		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))

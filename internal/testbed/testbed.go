@@ -1,7 +1,7 @@
 // Package testbed starts the real servers cairn is tested against (dynalite,
-// versitygw, moto, Prometheus) on free loopback ports, one per test, and stops them when
-// the test ends. scripts/testbed.sh installs them into .testbed/ (or
-// $CAIRN_TESTBED_DIR).
+// versitygw, moto, Prometheus, PostgreSQL) on free loopback ports, one per
+// test, and stops them when the test ends. scripts/testbed.sh installs them
+// into .testbed/ (or $CAIRN_TESTBED_DIR).
 //
 // A missing server skips the test on a developer's machine, with the command
 // that installs it, and fails it when CI=true: CI never skips an integration

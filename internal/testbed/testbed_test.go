@@ -92,4 +92,9 @@ func TestMissingSaysHowToInstall(t *testing.T) {
 	if msg := said(t, func(t testing.TB) { testbed.Versity(t) }); !strings.Contains(msg, "scripts/testbed.sh") {
 		t.Errorf("missing versitygw: %q", msg)
 	}
+	t.Setenv("CAIRN_POSTGRES_BIN", t.TempDir())
+	if msg := said(t, func(t testing.TB) { testbed.PostgresServer(t) }); !strings.Contains(msg, "CI=true") ||
+		!strings.Contains(msg, "postgresql package") {
+		t.Errorf("missing PostgreSQL: %q", msg)
+	}
 }
