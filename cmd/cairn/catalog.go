@@ -173,12 +173,14 @@ func (f *catalogFlags) load() (Config, error) {
 func catalogCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := groupCmd(&cobra.Command{
 		Use:   "catalog",
-		Short: "Back the catalog up while the server runs, or rebuild it from the vaults",
+		Short: "Back the catalog up while the server runs, rebuild it from the vaults, or copy it into PostgreSQL",
 		Long: `The catalog (DATA_DIR/catalog.db) is what the server knows besides the
 backed-up bytes: vaults, recovery points, jobs, plans. Back it up while the
 server runs; if it is lost or damaged, rebuild its vaults and recovery points
-from the records every vault keeps beside its data. See docs/catalog.md.`,
-		Example: "  cairn catalog backup /backups/cairn-catalog.db\n  cairn catalog rebuild --data-dir /var/lib/cairn",
+from the records every vault keeps beside its data; copy it into PostgreSQL
+to run the server on a PostgreSQL catalog (--catalog). See docs/catalog.md.`,
+		Example: "  cairn catalog backup /backups/cairn-catalog.db\n  cairn catalog rebuild --data-dir /var/lib/cairn\n" +
+			"  cairn catalog copy --from sqlite:/var/lib/cairn/catalog.db --to postgres://cairn@db.internal/cairn",
 	})
 	cmd.AddCommand(catalogBackupCmd(stdout), catalogRebuildCmd(stdout, stderr), catalogCopyCmd(stdout))
 	return cmd
