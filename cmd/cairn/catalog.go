@@ -203,6 +203,9 @@ FILE; an existing FILE is refused. Run it on the machine of the data dir.`,
 			if err != nil {
 				return err
 			}
+			if err := refusePostgres(cfg, "cairn catalog backup copies the SQLite file"); err != nil {
+				return err
+			}
 			path := filepath.Join(cfg.DataDir, catalogFile)
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("no catalog to back up: %w (is --data-dir the server's?)", err)

@@ -206,3 +206,17 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// refusePostgres is the error of a command that works on the SQLite file
+// when the server's catalog (config or CAIRN_CATALOG) is in PostgreSQL.
+func refusePostgres(cfg Config, what string) error {
+	c := cfg.Catalog
+	if env := os.Getenv("CAIRN_CATALOG"); env != "" {
+		c = env
+	}
+	if !postgres.IsURL(c) {
+		return nil
+	}
+	return fmt.Errorf("the server's catalog is in PostgreSQL (%s) and %s: back it up with PostgreSQL's tools (pg_dump); see docs/catalog.md",
+		postgres.Redact(c), what)
+}

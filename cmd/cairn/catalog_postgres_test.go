@@ -164,6 +164,15 @@ func TestCatalogCopyToPostgres(t *testing.T) {
 		t.Fatalf("a copy into a catalog that holds data: %v\n%s", err, out)
 	}
 
+	// cairn catalog backup copies the SQLite file: with the catalog in
+	// PostgreSQL it says so instead of copying a stale file.
+	t.Setenv("CAIRN_CATALOG", url)
+	if _, _, err := cairnRun(t, "catalog", "backup", filepath.Join(t.TempDir(), "copy.db"), "--data-dir", dir); err == nil ||
+		!strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("catalog backup with the catalog in PostgreSQL: %v", err)
+	}
+	t.Setenv("CAIRN_CATALOG", "")
+
 	// The server on PostgreSQL: the same catalog, read back through it.
 	m2 := testServerWith(t, dir, ddb.Endpoint, func(m *Main) { m.Config.Catalog = url })
 	if _, ok := m2.catalog.(*postgresCatalog); !ok {
