@@ -231,3 +231,27 @@ func mustSQLite(t *testing.T, dir string) backup.Catalog {
 func sqliteOpen(dir string) (backup.Catalog, error) {
 	return sqlite.Open(context.Background(), filepath.Join(dir, catalogFile))
 }
+
+// A catalog that is neither left out nor a postgres:// URL is refused by
+// name, its password hidden, before anything is opened.
+func TestConfigCatalog(t *testing.T) {
+	for _, ok := range []string{"", "postgres://cairn@127.0.0.1/cairn", "postgresql://cairn:pw@db/cairn?sslmode=require"} {
+		if err := validateCatalog(ok); err != nil {
+			t.Errorf("catalog %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"sqlite", "mysql://u:hunter2@db/cairn", "/var/lib/cairn/catalog.db"} {
+		err := validateCatalog(bad)
+		if err == nil || !strings.Contains(err.Error(), "config: catalog") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("catalog %q: %v", bad, err)
+		}
+	}
+	dir := t.TempDir()
+	if _, err := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), Catalog: "mysql://db/cairn"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "postgres://") {
+		t.Fatalf("a server with catalog mysql://: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Fatalf("a refused config left a data dir: %v", err)
+	}
+}

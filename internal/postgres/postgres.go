@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,12 +73,16 @@ func IsURL(s string) bool {
 
 // Redact returns the URL with its password replaced by "xxxxx", for logs
 // and messages.
-func Redact(url string) string {
-	cfg, err := pgconn.ParseConfig(url)
-	if err != nil || cfg.Password == "" {
-		return url
+func Redact(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil || u.User == nil {
+		return s
 	}
-	return strings.Replace(url, ":"+cfg.Password+"@", ":xxxxx@", 1)
+	if _, ok := u.User.Password(); !ok {
+		return s
+	}
+	u.User = neturl.UserPassword(u.User.Username(), "xxxxx")
+	return u.String()
 }
 
 // Open connects to the database at url (postgres://USER:PASSWORD@HOST:PORT/DB?...,
