@@ -134,6 +134,8 @@ CREATE INDEX copy_jobs_by_type        ON copy_jobs (resource_type, creation_ns, 
 CREATE INDEX copy_jobs_by_destination ON copy_jobs (destination_vault_arn, creation_ns, id);
 CREATE INDEX copy_jobs_by_account     ON copy_jobs (account_id, creation_ns, id);
 CREATE INDEX copy_jobs_completed_early ON copy_jobs (creation_ns, id) WHERE completion_ns < creation_ns;
+-- PostgreSQL only, as backup_jobs_by_completion (0001).
+CREATE INDEX copy_jobs_by_completion ON copy_jobs (completion_ns) WHERE completion_ns IS NOT NULL;
 
 -- What one applied template created: Parameters (a map) and Resources (a
 -- list of backup.StackResource) as JSON.
