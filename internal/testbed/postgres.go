@@ -86,9 +86,10 @@ func PostgresServer(t testing.TB) *Postgres {
 		cmd := exec.Command(filepath.Join(bin, name), args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
-		if cred != nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		// SIGQUIT: PostgreSQL's immediate shutdown, which also ends its
+		// children.
+		dieWithParent(cmd.SysProcAttr, syscall.SIGQUIT)
 		return cmd
 	}
 	data := filepath.Join(dir, "data")
