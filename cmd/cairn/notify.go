@@ -34,7 +34,9 @@ func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 	if m.Clock != nil {
 		clk = m.Clock
 	}
-	m.catalog.SetClock(clk.Now)
+	if c, ok := m.catalog.(interface{ SetClock(func() time.Time) }); ok {
+		c.SetClock(clk.Now) // both catalogs have it
+	}
 	return notify.New(notify.Config{
 		Outbox: m.catalog, Clock: clk, Logger: m.Logger, Registerer: m.MetricsRegisterer(),
 		Resolver: notify.Resolvers{

@@ -152,7 +152,8 @@ func (c *Catalog) CreateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	if err != nil {
 		return err
 	}
-	err = c.insertWithToken(ctx, kindBackupJob, j.IdempotencyToken, j.ID, insertQuery("backup_jobs", jobCols), args)
+	err = c.insertWithToken(ctx, kindBackupJob, j.IdempotencyToken, j.ID, insertQuery("backup_jobs", jobCols), args,
+		backup.BackupJobEvents(nil, j, c.clockNow()))
 	switch {
 	case isTokenInUse(err):
 		return err
@@ -180,7 +181,11 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 		return err
 	}
 	query, args := updateQuery("backup_jobs", jobCols, args, "idempotency_token", "request_hash")
-	tag, err := c.pool.Exec(ctx, query, args...)
+	tag, err := updateWithEvents(ctx, c, kindBackupJob, j.ID, "SELECT "+jobCols+" FROM backup_jobs WHERE id = $1", scanJob,
+		query, args, func(before *backup.BackupJob) []backup.Event { return backup.BackupJobEvents(before, j, c.clockNow()) })
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if isUniqueViolation(err) {
 		return jobWriteError(err, j)
 	}

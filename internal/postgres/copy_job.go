@@ -83,7 +83,8 @@ func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 	if err != nil {
 		return err
 	}
-	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, insertQuery("copy_jobs", copyCols), args)
+	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, insertQuery("copy_jobs", copyCols), args,
+		backup.CopyJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -109,7 +110,11 @@ func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 		return err
 	}
 	query, args := updateQuery("copy_jobs", copyCols, args, "idempotency_token", "request_hash")
-	tag, err := c.pool.Exec(ctx, query, args...)
+	tag, err := updateWithEvents(ctx, c, kindCopyJob, j.ID, "SELECT "+copyCols+" FROM copy_jobs WHERE id = $1", scanCopy,
+		query, args, func(before *backup.CopyJob) []backup.Event { return backup.CopyJobEvents(before, j, c.clockNow()) })
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: update copy job %s: %w", j.ID, err)
 	}

@@ -125,7 +125,7 @@ func createPlanTx(ctx context.Context, tx pgx.Tx, p *backup.BackupPlan) error {
 		VALUES ($1, $2, $3, $4)`, p.ID, p.VersionID, created, doc); err != nil {
 		return fmt.Errorf("postgres: create backup plan %s: %w", p.ID, err)
 	}
-	return nil
+	return appendEvents(ctx, tx, backup.PlanEvents(nil, p))
 }
 
 // GetBackupPlan returns version versionID of plan id, or its latest version
@@ -288,7 +288,7 @@ func updatePlanTx(ctx context.Context, tx pgx.Tx, p *backup.BackupPlan) error {
 	if err != nil {
 		return fmt.Errorf("postgres: update backup plan %s: %w", p.ID, err)
 	}
-	return nil
+	return appendEvents(ctx, tx, backup.PlanEvents(&backup.BackupPlan{ID: p.ID}, p))
 }
 
 // SetPlanLastExecution records at as the plan's LastExecutionDate unless a

@@ -46,6 +46,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,7 @@ var migrations embed.FS
 // concurrent use, and several processes may use one database at once.
 type Catalog struct {
 	pool *pgxpool.Pool
+	now  func() time.Time // stamps events (SetClock); nil: the system clock
 }
 
 var _ backup.Catalog = (*Catalog)(nil)

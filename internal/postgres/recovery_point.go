@@ -144,7 +144,13 @@ func (c *Catalog) UpdateRecoveryPoint(ctx context.Context, p *backup.RecoveryPoi
 		return err
 	}
 	query, args := updateQuery("recovery_points", pointCols, args, "tags")
-	tag, err := c.pool.Exec(ctx, query, args...)
+	tag, err := updateWithEvents(ctx, c, kindRecoveryPoint, p.ID, "SELECT "+pointCols+" FROM recovery_points WHERE id = $1", scanPoint,
+		query, args, func(before *backup.RecoveryPoint) []backup.Event {
+			return backup.RecoveryPointEvents(before, p, c.clockNow())
+		})
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if isForeignKeyViolation(err) {
 		return wrapf(err, backup.ErrNotFound, kindVault, p.VaultName, "%s %s not found", kindVault, p.VaultName)
 	}

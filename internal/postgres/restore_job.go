@@ -77,7 +77,8 @@ func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 	if err != nil {
 		return err
 	}
-	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, insertQuery("restore_jobs", restoreCols), args)
+	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, insertQuery("restore_jobs", restoreCols), args,
+		backup.RestoreJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -103,7 +104,13 @@ func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 		return err
 	}
 	query, args := updateQuery("restore_jobs", restoreCols, args, "idempotency_token", "request_hash")
-	tag, err := c.pool.Exec(ctx, query, args...)
+	tag, err := updateWithEvents(ctx, c, kindRestoreJob, j.ID, "SELECT "+restoreCols+" FROM restore_jobs WHERE id = $1", scanRestore,
+		query, args, func(before *backup.RestoreJob) []backup.Event {
+			return backup.RestoreJobEvents(before, j, c.clockNow())
+		})
+	if backup.IsNotFound(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: update restore job %s: %w", j.ID, err)
 	}

@@ -34,21 +34,25 @@ func takeToken(ctx context.Context, tx pgx.Tx, kind, token, id string) error {
 }
 
 // insertWithToken runs one job insert (query with args) in a transaction
-// that first takes the job's idempotency token, if it has one. A token
-// another job of kind holds fails the whole transaction with
-// *backup.TokenInUseError; an error of the insert itself is returned as it
-// is, for the caller to map.
-func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query string, args []any) error {
-	if token == "" {
+// that first takes the job's idempotency token, if it has one, and records
+// the events the new job causes (evs). A token another job of kind holds
+// fails the whole transaction with *backup.TokenInUseError; an error of the
+// insert itself is returned as it is, for the caller to map.
+func (c *Catalog) insertWithToken(ctx context.Context, kind, token, id, query string, args []any, evs []backup.Event) error {
+	if token == "" && len(evs) == 0 {
 		_, err := c.pool.Exec(ctx, query, args...)
 		return err
 	}
 	return c.inTx(ctx, "create "+kind+" "+id, func(tx pgx.Tx) error {
-		if err := takeToken(ctx, tx, kind, token, id); err != nil {
+		if token != "" {
+			if err := takeToken(ctx, tx, kind, token, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, query, args...); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, query, args...)
-		return err
+		return appendEvents(ctx, tx, evs)
 	})
 }
 
