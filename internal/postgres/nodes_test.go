@@ -164,18 +164,23 @@ func TestServerLock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LockServer after the first released: %v", err)
 	}
+	// Its connection is gone by then: closed, not returned. Released on
+	// every way out, or b.Close would wait for it.
+	defer lb.Release(t.Context())
 	// A holder that dies (its session ends: here it is terminated, as when
-	// its process is killed) leaves no lock behind.
-	if _, err := a.Pool().Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE application_name = 'second'`); err != nil {
-		t.Fatal(err)
+	// its process is killed) leaves no lock behind. The timeout makes
+	// pg_terminate_backend wait until the session has ended (PostgreSQL 14
+	// and later); without it the next LockServer could run first.
+	var ended bool
+	if err := a.Pool().QueryRow(t.Context(), `SELECT coalesce(bool_and(pg_terminate_backend(pid, 60000)), false)
+		FROM pg_stat_activity WHERE application_name = 'second'`).Scan(&ended); err != nil || !ended {
+		t.Fatalf("terminate the holder's session: %v %v", ended, err)
 	}
 	l, err := a.LockServer(t.Context(), "third")
 	if err != nil {
 		t.Fatalf("LockServer after the holder's session ended: %v", err)
 	}
 	l.Release(t.Context())
-	lb.Release(t.Context()) // its connection is gone: closed, not returned
 }
 
 func contains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
