@@ -39,4 +39,5 @@ for p in ./internal/notify/webhook ./internal/notify/email; do
 	check "$p" "^$mod/internal/" "a target knows only the domain's events and notify's contract" "^$mod/internal/(backup|notify)$"
 done
 check ./internal/notify/targets "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "targets are kept through backup.NotificationTargetStore; cmd/ wires the catalog"
+check ./internal/pagetoken "^$mod/internal/" "page tokens are pure and know only the domain" "^$mod/internal/backup$"
 exit $fail

@@ -3,16 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/pagetoken"
 )
 
 // The range of times that fit in int64 nanoseconds.
@@ -81,23 +80,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
-const (
-	defaultPageSize = 100
-	maxPageSize     = 1000
-)
-
 // pageSize returns the number of rows a page of p holds.
-func pageSize(p backup.Page) (int, error) {
-	switch {
-	case p.MaxResults < 0:
-		return 0, backup.Errorf(backup.ErrInvalidParameter, "MaxResults %d must not be negative", p.MaxResults)
-	case p.MaxResults == 0:
-		return defaultPageSize, nil
-	case p.MaxResults > maxPageSize:
-		return maxPageSize, nil
-	}
-	return p.MaxResults, nil
-}
+func pageSize(p backup.Page) (int, error) { return pagetoken.Size(p) }
 
 // Tokens are base64url text of "KIND|..." so that a token of one listing is
 // refused by another.
@@ -115,20 +99,11 @@ const (
 	tokenPolicies  = "po1"
 )
 
-func encodeToken(kind string, parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + "|" + strings.Join(parts, "|")))
-}
+func encodeToken(kind string, parts ...string) string { return pagetoken.Encode(kind, parts...) }
 
 // decodeToken returns the n parts of a token of kind.
 func decodeToken(kind, token string, n int) ([]string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		parts := strings.SplitN(string(b), "|", n+1)
-		if len(parts) == n+1 && parts[0] == kind {
-			return parts[1:], nil
-		}
-	}
-	return nil, backup.Errorf(backup.ErrInvalidParameter, "invalid NextToken %q", token)
+	return pagetoken.Decode(kind, token, n)
 }
 
 // cursor is the position after the last row of a newest-first page.
@@ -138,23 +113,16 @@ type cursor struct {
 }
 
 func encodeCursor(kind string, t time.Time, id string) string {
-	return encodeToken(kind, strconv.FormatInt(t.UnixNano(), 10), id)
+	return pagetoken.EncodeCursor(kind, t, id)
 }
 
 // decodeCursor returns the cursor of token, or nil for the first page.
 func decodeCursor(kind, token string) (*cursor, error) {
-	if token == "" {
-		return nil, nil
-	}
-	parts, err := decodeToken(kind, token, 2)
-	if err != nil {
+	ns, id, ok, err := pagetoken.DecodeCursor(kind, token)
+	if !ok || err != nil {
 		return nil, err
 	}
-	ns, perr := strconv.ParseInt(parts[0], 10, 64)
-	if perr != nil {
-		return nil, backup.Errorf(backup.ErrInvalidParameter, "invalid NextToken %q", token)
-	}
-	return &cursor{ns: ns, id: parts[1]}, nil
+	return &cursor{ns: ns, id: id}, nil
 }
 
 // listQuery builds the newest-first, keyset-paginated listing of one table.
