@@ -311,6 +311,8 @@ type Catalog interface {
 	MetricsStore
 	// cairn's own notification targets (notifytarget.go).
 	NotificationTargetStore
+	// Which node runs which job (queue.go).
+	JobOwnerStore
 	Close() error
 }
 

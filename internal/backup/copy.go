@@ -56,6 +56,9 @@ type CopyJob struct {
 	Lifecycle Lifecycle
 	// CreatedBy is set for copies a plan rule's CopyActions made.
 	CreatedBy *CreatedBy
+	// Owner and Attempt are as BackupJob's.
+	Owner   string
+	Attempt int
 }
 
 // CopyJobFilter selects copy jobs; zero fields do not filter. Jobs are

@@ -144,6 +144,13 @@ type BackupJob struct {
 	// CompleteBy is when a running job is stopped (EXPIRED) if it has not
 	// finished: creation plus the completion window; zero means never.
 	CompleteBy time.Time
+	// Owner is the node (Cluster.NodeID) that claimed the job and runs
+	// it, empty while the job waits in the queue; a job that ended keeps
+	// the node that ran it last. Attempt counts how often the job was handed to the queue (a job
+	// taken over from a dead node is handed again). Neither is on the
+	// AWS wire.
+	Owner   string
+	Attempt int
 }
 
 // Message categories of finished backup jobs (AWS Backup's
@@ -345,6 +352,9 @@ type RestoreJob struct {
 	// check of item count and content checksum.
 	ValidationStatus        string
 	ValidationStatusMessage string
+	// Owner and Attempt are as BackupJob's.
+	Owner   string
+	Attempt int
 }
 
 // ProtectedResource is a resource that has at least one recovery point.

@@ -79,6 +79,8 @@
 //     metrics.go; PointUsage is ordered by vault, storage class and status,
 //     CountActiveJobs in any order.
 //   - Notification targets: see notifytargets.go.
+//   - Job owners (the node that runs a job, ClaimJob, OwnedJobs): see
+//     owners.go.
 package catalogtest
 
 import (
@@ -157,6 +159,8 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"VaultNotifications", testVaultNotifications},
 		{"MetricsAggregates", testMetricsAggregates},
 		{"NotificationTargets", testNotificationTargets},
+		{"JobOwners", testJobOwners},
+		{"JobClaimRace", testJobClaimRace},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

@@ -53,6 +53,8 @@ func newJob(id, table string, created time.Time) *backup.BackupJob {
 		RecoveryPointTags:      map[string]string{"env": "prod", "owner": "ops team"},
 		Options:                backup.BackupOptions{Segments: 16, ReadRate: math.Pi},
 		CreatedBy:              newCreatedBy(),
+		Owner:                  "node-a",
+		Attempt:                2,
 	}
 }
 
@@ -112,6 +114,8 @@ func newRestore(id string, created time.Time) *backup.RestoreJob {
 		CreatedResourceARN:      tableARN("restored-" + id),
 		ValidationStatus:        backup.ValidationSuccessful,
 		ValidationStatusMessage: "item count and checksum match",
+		Owner:                   "node-b",
+		Attempt:                 1,
 	}
 }
 
@@ -219,6 +223,8 @@ func newCopy(id, table string, created time.Time) *backup.CopyJob {
 		CompletionDate:              created.Add(4*time.Minute + 3),
 		Lifecycle:                   backup.Lifecycle{MoveToColdStorageAfterDays: 10, DeleteAfterDays: 365},
 		CreatedBy:                   newCreatedBy(),
+		Owner:                       "node-c",
+		Attempt:                     3,
 	}
 }
 

@@ -15,7 +15,7 @@ const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_a
 	state, status_message, percent_done, bytes_transferred, backup_size_bytes, item_count,
 	creation_ns, start_by_ns, completion_ns, expected_completion_ns,
 	lifecycle, recovery_point_tags, options, created_by,
-	scheduled_ns, complete_by_ns, rule_id, request_hash`
+	scheduled_ns, complete_by_ns, rule_id, request_hash, owner, attempt`
 
 // jobArgs returns the values of jobCols for j.
 func jobArgs(j *backup.BackupJob) ([]any, error) {
@@ -71,7 +71,7 @@ func jobArgs(j *backup.BackupJob) ([]any, error) {
 		string(j.State), j.StatusMessage, j.PercentDone, j.BytesTransferred, j.BackupSizeInBytes, j.ItemCount,
 		created, startBy, completed, expected,
 		lifecycle, tags, options, createdBy,
-		scheduled, completeBy, ruleID, j.RequestHash}, nil
+		scheduled, completeBy, ruleID, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanJob(s scanner) (*backup.BackupJob, error) {
@@ -89,7 +89,7 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 		&state, &j.StatusMessage, &j.PercentDone, &j.BytesTransferred, &j.BackupSizeInBytes, &j.ItemCount,
 		&created, &startBy, &completed, &expected,
 		&lifecycle, &tags, &options, &createdByJSON,
-		&scheduled, &completeBy, &ruleID, &j.RequestHash)
+		&scheduled, &completeBy, &ruleID, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}

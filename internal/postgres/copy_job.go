@@ -14,7 +14,7 @@ const copyCols = `id, account_id, region, source_vault_arn, source_recovery_poin
 	destination_vault_arn, destination_recovery_point_arn,
 	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
 	state, status_message, backup_size_bytes, creation_ns, completion_ns,
-	lifecycle, created_by, request_hash`
+	lifecycle, created_by, request_hash, owner, attempt`
 
 // copyArgs returns the values of copyCols for j.
 func copyArgs(j *backup.CopyJob) ([]any, error) {
@@ -41,7 +41,7 @@ func copyArgs(j *backup.CopyJob) ([]any, error) {
 		j.DestinationBackupVaultARN, j.DestinationRecoveryPointARN,
 		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
 		string(j.State), j.StatusMessage, j.BackupSizeInBytes, created, completed,
-		lifecycle, createdBy, j.RequestHash}, nil
+		lifecycle, createdBy, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanCopy(s scanner) (*backup.CopyJob, error) {
@@ -56,7 +56,7 @@ func scanCopy(s scanner) (*backup.CopyJob, error) {
 		&j.DestinationBackupVaultARN, &j.DestinationRecoveryPointARN,
 		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
 		&state, &j.StatusMessage, &j.BackupSizeInBytes, &created, &completed,
-		&lifecycle, &createdBy, &j.RequestHash)
+		&lifecycle, &createdBy, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}

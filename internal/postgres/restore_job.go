@@ -14,7 +14,7 @@ const restoreCols = `id, account_id, region, recovery_point_arn, vault_arn, reso
 	iam_role_arn, metadata, copy_source_tags, idempotency_token,
 	status, status_message, percent_done, backup_size_bytes, items_restored,
 	creation_ns, completion_ns, expected_completion_ns,
-	created_resource_arn, validation_status, validation_status_message, request_hash`
+	created_resource_arn, validation_status, validation_status_message, request_hash, owner, attempt`
 
 func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 	if j.ID == "" {
@@ -40,7 +40,7 @@ func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 		j.IAMRoleARN, meta, j.CopySourceTags, j.IdempotencyToken,
 		string(j.Status), j.StatusMessage, j.PercentDone, j.BackupSizeInBytes, j.ItemsRestored,
 		created, completed, expected,
-		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash}, nil
+		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanRestore(s scanner) (*backup.RestoreJob, error) {
@@ -55,7 +55,7 @@ func scanRestore(s scanner) (*backup.RestoreJob, error) {
 		&j.IAMRoleARN, &meta, &j.CopySourceTags, &j.IdempotencyToken,
 		&status, &j.StatusMessage, &j.PercentDone, &j.BackupSizeInBytes, &j.ItemsRestored,
 		&created, &completed, &expected,
-		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash)
+		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}

@@ -17,11 +17,11 @@ const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_a
 	state, status_message, percent_done, bytes_transferred, backup_size_bytes, item_count,
 	creation_ns, start_by_ns, completion_ns, expected_completion_ns,
 	lifecycle, recovery_point_tags, options, created_by,
-	scheduled_ns, complete_by_ns, rule_id, request_hash`
+	scheduled_ns, complete_by_ns, rule_id, request_hash, owner, attempt`
 
 // insertJob inserts the values of jobArgs.
 const insertJob = "INSERT INTO backup_jobs (" + jobCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // jobArgs returns the values of jobCols for j.
 func jobArgs(j *backup.BackupJob) ([]any, error) {
@@ -77,7 +77,7 @@ func jobArgs(j *backup.BackupJob) ([]any, error) {
 		string(j.State), j.StatusMessage, j.PercentDone, j.BytesTransferred, j.BackupSizeInBytes, j.ItemCount,
 		created, startBy, completed, expected,
 		lifecycle, tags, options, createdBy,
-		scheduled, completeBy, ruleID, j.RequestHash}, nil
+		scheduled, completeBy, ruleID, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanJob(s scanner) (*backup.BackupJob, error) {
@@ -95,7 +95,7 @@ func scanJob(s scanner) (*backup.BackupJob, error) {
 		&state, &j.StatusMessage, &j.PercentDone, &j.BytesTransferred, &j.BackupSizeInBytes, &j.ItemCount,
 		&created, &startBy, &completed, &expected,
 		&lifecycle, &tags, &options, &createdByJSON,
-		&scheduled, &completeBy, &ruleID, &j.RequestHash)
+		&scheduled, &completeBy, &ruleID, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
 		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
 		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25,
-		scheduled_ns = ?26, complete_by_ns = ?27, rule_id = ?28
+		scheduled_ns = ?26, complete_by_ns = ?27, rule_id = ?28, owner = ?30, attempt = ?31
 		WHERE id = ?1`, args, func(before *backup.BackupJob) []backup.Event {
 		return backup.BackupJobEvents(before, j, c.clockNow())
 	})

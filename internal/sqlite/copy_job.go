@@ -15,7 +15,7 @@ const copyCols = `id, account_id, region, source_vault_arn, source_recovery_poin
 	destination_vault_arn, destination_recovery_point_arn,
 	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
 	state, status_message, backup_size_bytes, creation_ns, completion_ns,
-	lifecycle, created_by, request_hash`
+	lifecycle, created_by, request_hash, owner, attempt`
 
 // copyArgs returns the values of copyCols for j.
 func copyArgs(j *backup.CopyJob) ([]any, error) {
@@ -42,7 +42,7 @@ func copyArgs(j *backup.CopyJob) ([]any, error) {
 		j.DestinationBackupVaultARN, j.DestinationRecoveryPointARN,
 		j.ResourceARN, j.ResourceType, j.ResourceName, j.IAMRoleARN, j.IdempotencyToken,
 		string(j.State), j.StatusMessage, j.BackupSizeInBytes, created, completed,
-		lifecycle, createdBy, j.RequestHash}, nil
+		lifecycle, createdBy, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanCopy(s scanner) (*backup.CopyJob, error) {
@@ -57,7 +57,7 @@ func scanCopy(s scanner) (*backup.CopyJob, error) {
 		&j.DestinationBackupVaultARN, &j.DestinationRecoveryPointARN,
 		&j.ResourceARN, &j.ResourceType, &j.ResourceName, &j.IAMRoleARN, &j.IdempotencyToken,
 		&state, &j.StatusMessage, &j.BackupSizeInBytes, &created, &completed,
-		&lifecycle, &createdBy, &j.RequestHash)
+		&lifecycle, &createdBy, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (c *Catalog) CreateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 		return err
 	}
 	err = c.insertWithToken(ctx, kindCopyJob, j.IdempotencyToken, j.ID, "INSERT INTO copy_jobs ("+copyCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.CopyJobEvents(nil, j, c.clockNow()))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.CopyJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -115,7 +115,7 @@ func (c *Catalog) UpdateCopyJob(ctx context.Context, j *backup.CopyJob) error {
 		destination_vault_arn = ?6, destination_recovery_point_arn = ?7,
 		resource_arn = ?8, resource_type = ?9, resource_name = ?10, iam_role_arn = ?11,
 		state = ?13, status_message = ?14, backup_size_bytes = ?15, creation_ns = ?16, completion_ns = ?17,
-		lifecycle = ?18, created_by = ?19
+		lifecycle = ?18, created_by = ?19, owner = ?21, attempt = ?22
 		WHERE id = ?1`, args, func(before *backup.CopyJob) []backup.Event {
 		return backup.CopyJobEvents(before, j, c.clockNow())
 	})

@@ -15,7 +15,7 @@ const restoreCols = `id, account_id, region, recovery_point_arn, vault_arn, reso
 	iam_role_arn, metadata, copy_source_tags, idempotency_token,
 	status, status_message, percent_done, backup_size_bytes, items_restored,
 	creation_ns, completion_ns, expected_completion_ns,
-	created_resource_arn, validation_status, validation_status_message, request_hash`
+	created_resource_arn, validation_status, validation_status_message, request_hash, owner, attempt`
 
 func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 	if j.ID == "" {
@@ -41,7 +41,7 @@ func restoreArgs(j *backup.RestoreJob) ([]any, error) {
 		j.IAMRoleARN, meta, boolInt(j.CopySourceTags), j.IdempotencyToken,
 		string(j.Status), j.StatusMessage, j.PercentDone, j.BackupSizeInBytes, j.ItemsRestored,
 		created, completed, expected,
-		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash}, nil
+		j.CreatedResourceARN, j.ValidationStatus, j.ValidationStatusMessage, j.RequestHash, j.Owner, j.Attempt}, nil
 }
 
 func scanRestore(s scanner) (*backup.RestoreJob, error) {
@@ -56,7 +56,7 @@ func scanRestore(s scanner) (*backup.RestoreJob, error) {
 		&j.IAMRoleARN, &meta, &j.CopySourceTags, &j.IdempotencyToken,
 		&status, &j.StatusMessage, &j.PercentDone, &j.BackupSizeInBytes, &j.ItemsRestored,
 		&created, &completed, &expected,
-		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash)
+		&j.CreatedResourceARN, &j.ValidationStatus, &j.ValidationStatusMessage, &j.RequestHash, &j.Owner, &j.Attempt)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (c *Catalog) CreateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 		return err
 	}
 	err = c.insertWithToken(ctx, kindRestoreJob, j.IdempotencyToken, j.ID, "INSERT INTO restore_jobs ("+restoreCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.RestoreJobEvents(nil, j, c.clockNow()))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args, backup.RestoreJobEvents(nil, j, c.clockNow()))
 	if isTokenInUse(err) {
 		return err
 	}
@@ -109,7 +109,7 @@ func (c *Catalog) UpdateRestoreJob(ctx context.Context, j *backup.RestoreJob) er
 		iam_role_arn = ?7, metadata = ?8, copy_source_tags = ?9,
 		status = ?11, status_message = ?12, percent_done = ?13, backup_size_bytes = ?14, items_restored = ?15,
 		creation_ns = ?16, completion_ns = ?17, expected_completion_ns = ?18,
-		created_resource_arn = ?19, validation_status = ?20, validation_status_message = ?21
+		created_resource_arn = ?19, validation_status = ?20, validation_status_message = ?21, owner = ?23, attempt = ?24
 		WHERE id = ?1`, args, func(before *backup.RestoreJob) []backup.Event {
 		return backup.RestoreJobEvents(before, j, c.clockNow())
 	})
