@@ -33,6 +33,7 @@ check ./internal/policy "^($mod/|net$|net/http|os$|os/exec|database/|github.com/
 check ./internal/governance "^$mod/internal/(sqlite|runner|awsapi|engine|vault|blob)" "governance reads backups through backup.Service and records through backup.GovernanceStore; the runner alone writes job state"
 check ./internal/report "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob/(file|s3|mem))$" "reports go through backup.Catalog and blob.Store; cmd/ wires the adapters"
 check ./internal/notify "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "notifications read the outbox through the catalog interface and never write job state"
+check ./internal/queue "^$mod/internal/" "the job queue knows only the domain: it hands jobs to the runner through a one-method interface" "^$mod/internal/backup$"
 check ./internal/metrics "^$mod/internal/" "metrics read through backup.MetricsStore and functions cmd/ wires; the runner calls them through backup.JobObserver" "^$mod/internal/backup$"
 check ./internal/console "^$mod/internal/(sqlite|runner|dynamodb|engine|vault|blob|awsapi)" "the console acts only through backup.Service, like the API"
 for p in ./internal/notify/webhook ./internal/notify/email; do

@@ -167,7 +167,7 @@ func (s *Service) enqueue(ctx context.Context, job *backup.BackupJob) error {
 
 func (s *Service) launchBackup(job *backup.BackupJob, v *backup.Vault, src *Source, table string) error {
 	aj := &activeJob{backup: job}
-	return s.launch(job.ID, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table) })
+	return s.place(backup.JobKindBackup, job.ID, job.Attempt, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table) })
 }
 
 // save persists the active job's current state; the caller holds aj.mu.
@@ -226,6 +226,7 @@ func (s *Service) waitTurn(ctx context.Context, aj *activeJob, log *slog.Logger)
 	for {
 		wake := s.wakeup()
 		aj.mu.Lock()
+		s.stoppedElsewhere(aj)
 		if s.endBeforeStart(aj, log) {
 			aj.mu.Unlock()
 			return false
@@ -438,6 +439,10 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 				if job.State != backup.JobRunning {
 					return
 				}
+				if s.stoppedElsewhere(aj) { // StopBackupJob through another node
+					aj.cancel(errStopped)
+					return
+				}
 				job.BytesTransferred, job.ItemCount = p.Bytes, p.Items
 				job.BackupSizeInBytes = w.BytesStored()
 				job.PercentDone = percent(p, spec.ItemCount)
@@ -634,6 +639,9 @@ func (s *Service) StopBackupJob(ctx context.Context, id string) error {
 		return backup.Errorf(backup.ErrInvalidRequest, "backup job %s is already %s and cannot be stopped", id, job.State)
 	}
 	aj := s.active(id)
+	if aj == nil && s.stopElsewhere(job) { // the node that runs it stops it
+		return s.cfg.Catalog.UpdateBackupJob(ctx, job)
+	}
 	if aj == nil { // not run by this process: nothing to cancel
 		job.State, job.StatusMessage, job.CompletionDate = backup.JobAborted, "stopped by StopBackupJob", s.now()
 		return s.cfg.Catalog.UpdateBackupJob(ctx, job)

@@ -56,8 +56,7 @@ func (s *Service) startCopy(ctx context.Context, in backup.StartCopyJobInput, cr
 		return nil, err
 	}
 	out := *job
-	aj := &activeJob{}
-	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runCopy(ctx, aj, plan) }); err != nil {
+	if err := s.launchCopy(plan); err != nil {
 		job.State, job.StatusMessage, job.CompletionDate = backup.CopyFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateCopyJob(context.WithoutCancel(ctx), job)
 		return nil, err

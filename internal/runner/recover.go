@@ -59,7 +59,8 @@ func (s *Service) Recover(ctx context.Context) error {
 			return fmt.Errorf("recover: list backup jobs: %w", err)
 		}
 		for _, j := range jobs {
-			if s.active(j.ID) != nil {
+			if s.active(j.ID) != nil || s.leaveToQueue(ctx, backup.JobKindBackup, j.ID, j.Owner, j.Attempt,
+				j.State == backup.JobCreated || j.State == backup.JobPending) {
 				continue
 			}
 			again, err := s.recoverBackupJob(ctx, rec, j)
@@ -87,7 +88,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			return fmt.Errorf("recover: list restore jobs: %w", err)
 		}
 		for _, j := range jobs {
-			if s.active(j.ID) != nil {
+			if s.active(j.ID) != nil || s.leaveToQueue(ctx, backup.JobKindRestore, j.ID, j.Owner, j.Attempt, j.Status == backup.RestorePending) {
 				continue
 			}
 			if j.Status == backup.RestorePending {
@@ -127,8 +128,11 @@ func (s *Service) Recover(ctx context.Context) error {
 				return fmt.Errorf("recover: list recovery points: %w", err)
 			}
 			for _, rp := range pts {
-				if st == backup.RecoveryPointCreating && s.active(rp.BackupJobID) != nil {
-					continue // being written by a job of this process
+				if st == backup.RecoveryPointCreating && (s.active(rp.BackupJobID) != nil || s.cfg.Queue != nil) {
+					// Being written by a job of this process; with a queue,
+					// maybe by another node (the leader's takeover removes
+					// those of dead nodes).
+					continue
 				}
 				s.recoverPurge(ctx, rec, rp)
 			}
@@ -312,8 +316,8 @@ func (s *Service) recoverCopyJobs(ctx context.Context, rec *recovery) ([]*backup
 		f.NextToken = next
 	}
 	for _, j := range left {
-		if s.active(j.ID) != nil {
-			continue // a job of this process
+		if s.active(j.ID) != nil || s.leaveToQueue(ctx, backup.JobKindCopy, j.ID, j.Owner, j.Attempt, j.State == backup.CopyCreated) {
+			continue // a job of this process, or of the queue
 		}
 		prev := j.State
 		rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.DestinationRecoveryPointARN))

@@ -96,8 +96,7 @@ func (s *Service) StartRestoreJob(ctx context.Context, in backup.StartRestoreJob
 		return nil, err
 	}
 	out := *job
-	aj := &activeJob{restore: job}
-	if err := s.launch(job.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, rp, src, meta) }); err != nil {
+	if err := s.launchRestore(job, rp, src, meta); err != nil {
 		job.Status, job.StatusMessage, job.CompletionDate = backup.RestoreFailed, "cairn server is shutting down", s.now()
 		_ = s.cfg.Catalog.UpdateRestoreJob(context.WithoutCancel(ctx), job)
 		return nil, err
@@ -173,9 +172,14 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 			return fmt.Errorf("recovery point metadata is unreadable: %v", err)
 		}
 		alg, algErr := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
-		created, err := src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags,
-			EncryptionType: opts.EncryptionType, KMSMasterKeyArn: opts.KMSMasterKeyARN, DeletionProtection: opts.DeletionProtection,
-			BillingMode: opts.BillingMode, TableClass: opts.TableClass})
+		// A restore taken over from a dead node writes again into the
+		// table its earlier attempt created (dispatch.go).
+		created, err := s.earlierAttemptTable(ctx, src, target, job)
+		if created == nil && err == nil {
+			created, err = src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags,
+				EncryptionType: opts.EncryptionType, KMSMasterKeyArn: opts.KMSMasterKeyARN, DeletionProtection: opts.DeletionProtection,
+				BillingMode: opts.BillingMode, TableClass: opts.TableClass})
+		}
 		if created != nil && len(created.NotApplied) > 0 {
 			notes = append(notes, "not applied: "+strings.Join(created.NotApplied, "; "))
 		}

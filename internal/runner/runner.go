@@ -123,6 +123,17 @@ type Config struct {
 	// NotificationTargets serves cairn's own notification targets
 	// (internal/notify/targets); nil makes them unavailable.
 	NotificationTargets backup.NotificationTargetService
+	// Queue, when set, distributes backup, restore and copy jobs over the
+	// nodes that share the catalog (internal/queue on PostgreSQL): a job
+	// recorded here is handed to it, and the node whose queue worker
+	// fetches it runs it through RunJob. nil runs every job in this
+	// process (SQLite). See dispatch.go.
+	Queue Dispatcher
+	// TakeoverInterval is how often the leader gives the jobs of dead
+	// nodes back to the queue, and how often a job waiting here looks
+	// for changes other nodes made (its resource freed, a stop); default
+	// 5s. Used only with a Queue.
+	TakeoverInterval time.Duration
 	// Cluster is what this process knows of the nodes sharing its
 	// catalog: whether it is the leader, which nodes are dead. nil is a
 	// server alone on its catalog (backup.SingleNode, always the leader).
@@ -136,6 +147,7 @@ const (
 	DefaultSweepInterval       = 6 * time.Hour
 	DefaultOrphanMinAge        = 24 * time.Hour
 	DefaultStartupVaultTimeout = 10 * time.Second
+	DefaultTakeoverInterval    = 5 * time.Second
 )
 
 // Service implements backup.Service.
@@ -148,6 +160,7 @@ type Service struct {
 	mu        sync.Mutex
 	stores    map[string]blob.Store // by vault name
 	running   map[string]*activeJob // by job id (backup and restore)
+	claims    map[string]*claim     // by job id: jobs RunJob claimed (dispatch.go)
 	tableARNs map[string]string     // by source name and table name
 	// closed is set when Shutdown begins: no new job runs in this process.
 	closed  bool
@@ -231,6 +244,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.StartupVaultTimeout <= 0 {
 		cfg.StartupVaultTimeout = DefaultStartupVaultTimeout
 	}
+	if cfg.TakeoverInterval <= 0 {
+		cfg.TakeoverInterval = DefaultTakeoverInterval
+	}
 	if cfg.Cluster == nil {
 		cfg.Cluster = backup.SingleNode{ID: newID()}
 	}
@@ -245,6 +261,7 @@ func New(cfg Config) (*Service, error) {
 		slots:     make(chan struct{}, cfg.MaxJobs),
 		stores:    map[string]blob.Store{},
 		running:   map[string]*activeJob{},
+		claims:    map[string]*claim{},
 		tableARNs: map[string]string{},
 		leftover:  map[string]bool{},
 		ctx:       ctx, cancel: cancel,
@@ -365,6 +382,12 @@ var errStopped = fmt.Errorf("stopped by StopBackupJob")
 // queued in the catalog (CREATED or PENDING) and Recover queues it again at
 // the next start.
 func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)) error {
+	s.start(id, aj, run)
+	return nil
+}
+
+// start is launch; it reports whether the job runs.
+func (s *Service) start(id string, aj *activeJob, run func(ctx context.Context)) bool {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	aj.cancel = cancel
 	s.mu.Lock()
@@ -372,7 +395,7 @@ func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)
 		s.mu.Unlock()
 		cancel(nil)
 		s.log.Info("server is stopping: the job stays queued and runs after the next start", "job", id)
-		return nil
+		return false
 	}
 	s.running[id] = aj
 	s.wg.Add(1)
@@ -382,7 +405,7 @@ func (s *Service) launch(id string, aj *activeJob, run func(ctx context.Context)
 		defer cancel(nil)
 		run(ctx)
 	}()
-	return nil
+	return true
 }
 
 func (s *Service) untrack(id string) {

@@ -45,6 +45,10 @@ func (s *Service) Start() {
 		s.wg.Add(1)
 		go s.every(s.cfg.LifecycleInterval, "history", s.PruneHistory)
 	}
+	if s.cfg.Queue != nil {
+		s.wg.Add(1)
+		go s.takeoverLoop()
+	}
 }
 
 // every calls pass now and then every interval until Shutdown begins,

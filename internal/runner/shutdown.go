@@ -172,9 +172,8 @@ func (s *Service) relaunchCopy(ctx context.Context, j *backup.CopyJob) error {
 		return err
 	}
 	plan := &copyPlan{job: j, src: src, dst: dst, rp: rp}
-	aj := &activeJob{}
 	s.log.Info("copy job queued again by recovery", "job", j.ID)
-	return s.launch(j.ID, aj, func(ctx context.Context) { s.runCopy(ctx, aj, plan) })
+	return s.launchCopy(plan)
 }
 
 // relaunchRestore runs again a restore job a previous process left
@@ -207,7 +206,6 @@ func (s *Service) relaunchRestore(ctx context.Context, j *backup.RestoreJob) err
 	if err != nil {
 		return fail(causeMessage(err))
 	}
-	aj := &activeJob{restore: j}
 	s.log.Info("restore job queued again by recovery", "job", j.ID)
-	return s.launch(j.ID, aj, func(ctx context.Context) { s.runRestore(ctx, aj, rp, src, meta) })
+	return s.launchRestore(j, rp, src, meta)
 }
