@@ -34,6 +34,7 @@ import (
 	"github.com/cairn-backup/cairn/internal/notify"
 	"github.com/cairn-backup/cairn/internal/notify/targets"
 	"github.com/cairn-backup/cairn/internal/policy"
+	"github.com/cairn-backup/cairn/internal/queue"
 	"github.com/cairn-backup/cairn/internal/report"
 	"github.com/cairn-backup/cairn/internal/runner"
 )
@@ -195,8 +196,11 @@ type Main struct {
 	// Targets are the notification targets (notify_config.go).
 	Targets *targets.Manager
 
-	lock     *datadir.Lock
-	catalog  backup.Catalog
+	lock    *datadir.Lock
+	catalog backup.Catalog
+	// queue distributes jobs over the nodes of a PostgreSQL catalog
+	// (queue.go); nil on SQLite.
+	queue    *queue.Queue
 	listener net.Listener
 	http     *http.Server
 	done     chan error
@@ -285,7 +289,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	node := newNodeID()
+	dispatcher, err := m.openQueue(ctx, node)
+	if err != nil {
+		return err
+	}
 	m.Service, err = runner.New(runner.Config{
+		Queue: dispatcher, Cluster: backup.SingleNode{ID: node},
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
 		Storage: m.Config.Storage.policy(),
 		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
@@ -317,6 +327,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Service.Start()
+	if err := m.startQueue(ctx); err != nil {
+		return err
+	}
 	if err := m.startGovernance(sources); err != nil {
 		return err
 	}
@@ -379,6 +392,7 @@ func (m *Main) Shutdown(ctx context.Context) error {
 	if m.Service != nil {
 		errs = append(errs, m.Service.Shutdown(ctx))
 	}
+	errs = append(errs, m.stopQueue())
 	errs = append(errs, m.closeAll())
 	err := errors.Join(errs...)
 	if err == nil {
@@ -418,6 +432,7 @@ func (m *Main) closeAll() error {
 	if m.Service != nil {
 		errs = append(errs, m.Service.Close())
 	}
+	errs = append(errs, m.stopQueue())
 	if m.catalog != nil {
 		errs = append(errs, m.catalog.Close())
 		m.catalog = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
@@ -243,9 +244,9 @@ func (s *Service) earlierAttemptTable(ctx context.Context, src *Source, target s
 	return &dynamodb.CreateResult{TableARN: spec.TableArn}, nil
 }
 
-// leaveToQueue tells Recover, with a queue, to leave a job alone: a job
-// with an owner is a live node's, or the leader's takeover's if its node
-// is dead; an unowned queued job is handed to the queue again (a queue
+// leaveToQueue tells Recover, with a queue, to leave a job to the queue:
+// a job with an owner is a live node's, or, if its node is dead, taken
+// over now; an unowned queued job is handed to the queue again (a queue
 // entry that exists is not doubled). A job RUNNING without an owner is
 // one a process from before the queue left: Recover ends it as ever.
 func (s *Service) leaveToQueue(ctx context.Context, kind backup.JobKind, id, owner string, attempt int, queued bool) bool {
@@ -253,6 +254,12 @@ func (s *Service) leaveToQueue(ctx context.Context, kind backup.JobKind, id, own
 		return false
 	}
 	if owner != "" {
+		if s.ownerDead(ctx, owner) {
+			if err := s.takeOver(ctx, kind, id, owner); err != nil {
+				s.log.Error("recover: cannot take over a job of a dead node; the leader's takeover pass tries again",
+					"job", id, "node", owner, "err", err)
+			}
+		}
 		return true
 	}
 	if !queued {
@@ -262,6 +269,24 @@ func (s *Service) leaveToQueue(ctx context.Context, kind backup.JobKind, id, own
 		s.log.Error("recover: cannot queue a job again; the next start tries again", "job", id, "err", err)
 	}
 	return true
+}
+
+// ownerDead reports whether the node owner is known to be gone. A
+// server alone on its catalog (backup.SingleNode) is the only live node,
+// so every other owner is a process that died.
+func (s *Service) ownerDead(ctx context.Context, owner string) bool {
+	if owner == s.cfg.Cluster.NodeID() {
+		return false
+	}
+	if _, alone := s.cfg.Cluster.(backup.SingleNode); alone {
+		return true
+	}
+	dead, err := s.cfg.Cluster.DeadNodes(ctx)
+	if err != nil {
+		s.log.Warn("recover: cannot tell which nodes are dead", "err", err)
+		return false
+	}
+	return slices.Contains(dead, owner)
 }
 
 // takeoverLoop runs Takeover every TakeoverInterval, and wakes jobs that
@@ -305,20 +330,26 @@ func (s *Service) Takeover(ctx context.Context) error {
 	}
 	var errs []error
 	for _, j := range jobs {
-		var err error
-		switch j.Kind {
-		case backup.JobKindBackup:
-			err = s.takeOverBackup(ctx, j.ID, j.Owner)
-		case backup.JobKindRestore:
-			err = s.takeOverRestore(ctx, j.ID, j.Owner)
-		case backup.JobKindCopy:
-			err = s.takeOverCopy(ctx, j.ID, j.Owner)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("take over %s job %s of node %s: %w", j.Kind, j.ID, j.Owner, err))
-		}
+		errs = append(errs, s.takeOver(ctx, j.Kind, j.ID, j.Owner))
 	}
 	return errors.Join(errs...)
+}
+
+// takeOver hands one job of the dead node back to the queue.
+func (s *Service) takeOver(ctx context.Context, kind backup.JobKind, id, dead string) error {
+	var err error
+	switch kind {
+	case backup.JobKindBackup:
+		err = s.takeOverBackup(ctx, id, dead)
+	case backup.JobKindRestore:
+		err = s.takeOverRestore(ctx, id, dead)
+	case backup.JobKindCopy:
+		err = s.takeOverCopy(ctx, id, dead)
+	}
+	if err != nil {
+		return fmt.Errorf("take over %s job %s of node %s: %w", kind, id, dead, err)
+	}
+	return nil
 }
 
 func takenOverMessage(node string) string {
