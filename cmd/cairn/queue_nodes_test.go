@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/blob"
+	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
+	"github.com/cairn-backup/cairn/internal/ddbjson"
+	"github.com/cairn-backup/cairn/internal/dynamodb"
+	"github.com/cairn-backup/cairn/internal/postgres"
+	"github.com/cairn-backup/cairn/internal/queue"
+	"github.com/cairn-backup/cairn/internal/runner"
+	"github.com/cairn-backup/cairn/internal/testbed"
+)
+
+// queueNode is one node of a test cluster in this process: a runner on
+// its own PostgreSQL connections, with its own River client.
+type queueNode struct {
+	id  string
+	svc *runner.Service
+	q   *queue.Queue
+	cat *postgres.Catalog
+}
+
+// nodeCluster is the membership of the test's nodes: all alive, the
+// first the leader.
+type nodeCluster struct{ id, leader string }
+
+func (c nodeCluster) NodeID() string                              { return c.id }
+func (c nodeCluster) IsLeader() bool                              { return c.id == c.leader }
+func (c nodeCluster) DeadNodes(context.Context) ([]string, error) { return nil, nil }
+func (c nodeCluster) Status(context.Context) (*backup.ClusterStatus, error) {
+	return &backup.ClusterStatus{Catalog: "postgres", Self: c.id, Leader: c.leader}, nil
+}
+
+// startQueueNodes starts n nodes of maxJobs job slots each on the
+// PostgreSQL database url, reading DynamoDB at endpoint, with their vaults
+// in dataDir.
+func startQueueNodes(t testing.TB, url, endpoint, dataDir string, n, maxJobs int) []*queueNode {
+	t.Helper()
+	ctx := context.Background()
+	client, err := dynamodb.New(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}, dynamodb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*queueNode
+	for i := range n {
+		id := fmt.Sprintf("node-%d", i+1)
+		cat, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := queue.Open(ctx, cat.Pool(), queue.Config{NodeID: id, MaxJobs: maxJobs, PollInterval: 200 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := runner.New(runner.Config{Catalog: cat, Sources: []*runner.Source{{Name: "local", Client: client}},
+			OpenStore: func(_ context.Context, st backup.VaultStorage) (blob.Store, error) { return fileblob.New(st.Path) },
+			DataDir:   dataDir, MaxJobs: maxJobs, Queue: q, Cluster: nodeCluster{id: id, leader: "node-1"},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.EnsureDefaultVault(ctx); err != nil {
+			t.Fatal(err)
+		}
+		svc.Start()
+		q.Bind(svc)
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		node := &queueNode{id: id, svc: svc, q: q, cat: cat}
+		nodes = append(nodes, node)
+		t.Cleanup(func() {
+			node.svc.Close()
+			stop, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			node.q.Stop(stop)
+			node.cat.Close()
+		})
+	}
+	return nodes
+}
+
+// waitQueuedJobs waits for the backup jobs to end (a guard against hangs only)
+// and returns them.
+func waitQueuedJobs(t testing.TB, svc *runner.Service, ids []string) []*backup.BackupJob {
+	t.Helper()
+	var out []*backup.BackupJob
+	for _, id := range ids {
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			j, err := svc.GetBackupJob(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.State.Terminal() {
+				out = append(out, j)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("backup job %s did not end", id)
+			}
+		}
+	}
+	return out
+}
+
+// Jobs recorded through one node spread over all nodes through the queue:
+// every node runs some, each job once, every job visible through every
+// node, and each ends COMPLETED with one recovery point.
+func TestQueueSpreadsJobsOverNodes(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	url := testbed.PostgresURL(t)
+	db := ddbClient(dyn.Endpoint)
+	const tables = 9
+	for i := range tables {
+		name := fmt.Sprintf("t%02d", i)
+		createTable(t, db, name, ddbjson.TypeS, false)
+		seedRandom(t, db, name, 300)
+	}
+	nodes := startQueueNodes(t, url, dyn.Endpoint, filepath.Join(t.TempDir(), "data"), 3, 1)
+	var ids []string
+	for i := range tables {
+		j, err := nodes[0].svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", IAMRoleARN: role,
+			ResourceARN: backup.TableARN("us-east-1", "000000000000", fmt.Sprintf("t%02d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	jobs := waitQueuedJobs(t, nodes[2].svc, ids)
+	ran := map[string]int{}
+	for _, j := range jobs {
+		if j.State != backup.JobCompleted || j.ItemCount != 300 {
+			t.Fatalf("job %s: %s %q, %d items", j.ID, j.State, j.StatusMessage, j.ItemCount)
+		}
+		ran[j.Owner]++
+	}
+	for _, n := range nodes {
+		if ran[n.id] == 0 {
+			t.Errorf("node %s ran none of the %d jobs (owners %v): jobs do not spread", n.id, tables, ran)
+		}
+	}
+	pts, _, err := nodes[1].svc.ListRecoveryPoints(context.Background(), backup.RecoveryPointFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != tables {
+		t.Fatalf("%d recovery points, want one per job (%d)", len(pts), tables)
+	}
+}
