@@ -66,7 +66,7 @@ func ddbClient(endpoint string) *dynamodb.Client {
 
 // createTable creates a table keyed by ddbjson.CorpusKey of keyType, with a
 // GSI and an LSI when withIndexes.
-func createTable(t *testing.T, db *dynamodb.Client, name, keyType string, withIndexes bool) {
+func createTable(t testing.TB, db *dynamodb.Client, name, keyType string, withIndexes bool) {
 	t.Helper()
 	ctx := context.Background()
 	s := aws.String
@@ -100,7 +100,7 @@ func createTable(t *testing.T, db *dynamodb.Client, name, keyType string, withIn
 
 // waitActive waits until a new table is ACTIVE: even with --createTableMs 0
 // dynalite answers ResourceNotFoundException to writes for a moment.
-func waitActive(t *testing.T, db *dynamodb.Client, name string) {
+func waitActive(t testing.TB, db *dynamodb.Client, name string) {
 	t.Helper()
 	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
@@ -433,7 +433,7 @@ func assertNoPointData(t *testing.T, vaultDir string) {
 }
 
 // seedRandom writes n items of about 1 KB of random payload.
-func seedRandom(t *testing.T, db *dynamodb.Client, table string, n int) {
+func seedRandom(t testing.TB, db *dynamodb.Client, table string, n int) {
 	t.Helper()
 	items := ddbjson.RandomItems(rand.New(rand.NewPCG(uint64(n), 7)), n, 1000)
 	for start := 0; start < len(items); start += 25 {

@@ -43,17 +43,24 @@ func (c nodeCluster) Status(context.Context) (*backup.ClusterStatus, error) {
 	return &backup.ClusterStatus{Catalog: "postgres", Self: c.id, Leader: c.leader}, nil
 }
 
-// startQueueNodes starts n nodes of maxJobs job slots each on the
-// PostgreSQL database url, reading DynamoDB at endpoint, with their vaults
-// in dataDir.
-func startQueueNodes(t testing.TB, url, endpoint, dataDir string, n, maxJobs int) []*queueNode {
+// nodeSource is the runner's source of the tables of region, served by the
+// DynamoDB-compatible server at endpoint.
+func nodeSource(t testing.TB, region, endpoint string) *runner.Source {
 	t.Helper()
-	ctx := context.Background()
 	client, err := dynamodb.New(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}, dynamodb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &runner.Source{Name: region, Region: region, Client: client}
+}
+
+// startQueueNodes starts n nodes of maxJobs job slots each on the
+// PostgreSQL database url, reading DynamoDB from sources, with their
+// vaults in dataDir.
+func startQueueNodes(t testing.TB, url string, sources []*runner.Source, dataDir string, n, maxJobs int) []*queueNode {
+	t.Helper()
+	ctx := context.Background()
 	var nodes []*queueNode
 	for i := range n {
 		id := fmt.Sprintf("node-%d", i+1)
@@ -66,7 +73,7 @@ func startQueueNodes(t testing.TB, url, endpoint, dataDir string, n, maxJobs int
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc, err := runner.New(runner.Config{Catalog: cat, Sources: []*runner.Source{{Name: "local", Client: client}},
+		svc, err := runner.New(runner.Config{Catalog: cat, Sources: sources,
 			OpenStore: func(_ context.Context, st backup.VaultStorage) (blob.Store, error) { return fileblob.New(st.Path) },
 			DataDir:   dataDir, MaxJobs: maxJobs, Queue: q, Cluster: nodeCluster{id: id, leader: "node-1"},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -133,7 +140,7 @@ func TestQueueSpreadsJobsOverNodes(t *testing.T) {
 		createTable(t, db, name, ddbjson.TypeS, false)
 		seedRandom(t, db, name, 300)
 	}
-	nodes := startQueueNodes(t, url, dyn.Endpoint, filepath.Join(t.TempDir(), "data"), 3, 1)
+	nodes := startQueueNodes(t, url, []*runner.Source{nodeSource(t, "us-east-1", dyn.Endpoint)}, filepath.Join(t.TempDir(), "data"), 3, 1)
 	var ids []string
 	for i := range tables {
 		j, err := nodes[0].svc.StartBackupJob(context.Background(), backup.StartBackupJobInput{VaultName: "Default", IAMRoleARN: role,
