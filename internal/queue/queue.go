@@ -17,7 +17,9 @@
 // and its rescuer waits a year: a long backup is never taken from its
 // node by time. A node that dies is seen through the cluster's membership
 // (backup.Cluster.DeadNodes), and the leader's takeover pass hands its
-// jobs back with a new attempt (see internal/runner/dispatch.go).
+// jobs back with a new attempt (see internal/runner/dispatch.go). The dead
+// node's own River job stays "running" in River's table until the rescuer
+// hands it out a year later, when RunJob finds nothing left to do.
 //
 // River's tables (river_job, river_leader, river_queue, ...) live in the
 // catalog's database, beside cairn's; Open brings them up to date with
