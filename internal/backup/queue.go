@@ -25,3 +25,15 @@ type JobOwnerStore interface {
 	// restore jobs PENDING or RUNNING; copy jobs CREATED or RUNNING).
 	OwnedJobs(ctx context.Context, nodes []string) ([]OwnedJob, error)
 }
+
+// StoredBackupState is the state UpdateBackupJob stores when a job stored
+// in state before is written in state after: a job being stopped
+// (ABORTING) stays so until it ends, whoever writes it, so that a stop
+// recorded through one node is never undone by the progress save of the
+// node that runs the job.
+func StoredBackupState(before, after JobState) JobState {
+	if before == JobAborting && !after.Terminal() {
+		return JobAborting
+	}
+	return after
+}

@@ -79,7 +79,8 @@
 //     metrics.go; PointUsage is ordered by vault, storage class and status,
 //     CountActiveJobs in any order.
 //   - Notification targets: see notifytargets.go.
-//   - Job owners (the node that runs a job, ClaimJob, OwnedJobs): see
+//   - Job owners (the node that runs a job, ClaimJob, OwnedJobs) and a
+//     stop that sticks (an ABORTING job stays so until it ends): see
 //     owners.go.
 package catalogtest
 
@@ -161,6 +162,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"NotificationTargets", testNotificationTargets},
 		{"JobOwners", testJobOwners},
 		{"JobClaimRace", testJobClaimRace},
+		{"AbortingSticks", testAbortingSticks},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

@@ -150,3 +150,32 @@ func testJobClaimRace(t *testing.T, c backup.Catalog) {
 		t.Fatalf("owner %q, want the winner %q", got.Owner, winners[0])
 	}
 }
+
+// A job being stopped stays ABORTING until it ends: an update that would
+// make it CREATED, PENDING or RUNNING again (the progress save of the node
+// that runs it, racing a stop recorded through another node) keeps
+// ABORTING and writes the rest; an end is stored as written.
+func testAbortingSticks(t *testing.T, c backup.Catalog) {
+	j := newJob("job-1", "orders", at(0))
+	j.State, j.CompletionDate = backup.JobRunning, time.Time{}
+	must(t, c.CreateBackupJob(ctx(t), j), "CreateBackupJob")
+	stop := *j
+	stop.State = backup.JobAborting
+	must(t, c.UpdateBackupJob(ctx(t), &stop), "UpdateBackupJob to ABORTING")
+	for _, s := range []backup.JobState{backup.JobRunning, backup.JobPending, backup.JobCreated} {
+		j.State, j.PercentDone = s, j.PercentDone+1
+		must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob of an ABORTING job to "+string(s))
+		got, err := c.GetBackupJob(ctx(t), "job-1")
+		must(t, err, "GetBackupJob")
+		if got.State != backup.JobAborting || got.PercentDone != j.PercentDone {
+			t.Fatalf("ABORTING job written %s: stored %s, %v%% done; want ABORTING with the new progress %v%%", s, got.State, got.PercentDone, j.PercentDone)
+		}
+	}
+	j.State, j.CompletionDate = backup.JobAborted, at(time.Minute)
+	must(t, c.UpdateBackupJob(ctx(t), j), "UpdateBackupJob to ABORTED")
+	got, err := c.GetBackupJob(ctx(t), "job-1")
+	must(t, err, "GetBackupJob")
+	if got.State != backup.JobAborted {
+		t.Fatalf("ABORTING job written ABORTED: stored %s", got.State)
+	}
+}

@@ -3,12 +3,16 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
 )
 
 const kindBackupJob = "BackupJob"
+
+// stateSet finds the state column's assignment in an UPDATE's SET list.
+var stateSet = regexp.MustCompile(`(SET |, )state = (\$[0-9]+)`)
 
 const jobCols = `id, account_id, region, vault_name, vault_arn, recovery_point_arn,
 	resource_arn, resource_type, resource_name, iam_role_arn, idempotency_token,
@@ -181,8 +185,14 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 		return err
 	}
 	query, args := updateQuery("backup_jobs", jobCols, args, "idempotency_token", "request_hash")
+	// A job being stopped stays ABORTING until it ends (backup.StoredBackupState).
+	query = stateSet.ReplaceAllString(query, "${1}state = CASE WHEN backup_jobs.state = 'ABORTING' AND ${2}::text IN ('CREATED', 'PENDING', 'RUNNING') THEN 'ABORTING' ELSE ${2} END")
 	tag, err := updateWithEvents(ctx, c, kindBackupJob, j.ID, "SELECT "+jobCols+" FROM backup_jobs WHERE id = $1", scanJob,
-		query, args, func(before *backup.BackupJob) []backup.Event { return backup.BackupJobEvents(before, j, c.clockNow()) })
+		query, args, func(before *backup.BackupJob) []backup.Event {
+			after := *j
+			after.State = backup.StoredBackupState(before.State, j.State)
+			return backup.BackupJobEvents(before, &after, c.clockNow())
+		})
 	if backup.IsNotFound(err) {
 		return err
 	}

@@ -184,12 +184,15 @@ func (c *Catalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) erro
 	res, err := updateWithEvents(ctx, c, kindBackupJob, j.ID, "SELECT "+jobCols+" FROM backup_jobs WHERE id = ?", scanJob, `UPDATE backup_jobs SET
 		account_id = ?2, region = ?3, vault_name = ?4, vault_arn = ?5, recovery_point_arn = ?6,
 		resource_arn = ?7, resource_type = ?8, resource_name = ?9, iam_role_arn = ?10,
-		state = ?12, status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
+		state = CASE WHEN state = 'ABORTING' AND ?12 IN ('CREATED', 'PENDING', 'RUNNING') THEN 'ABORTING' ELSE ?12 END,
+		status_message = ?13, percent_done = ?14, bytes_transferred = ?15, backup_size_bytes = ?16, item_count = ?17,
 		creation_ns = ?18, start_by_ns = ?19, completion_ns = ?20, expected_completion_ns = ?21,
 		lifecycle = ?22, recovery_point_tags = ?23, options = ?24, created_by = ?25,
 		scheduled_ns = ?26, complete_by_ns = ?27, rule_id = ?28, owner = ?30, attempt = ?31
 		WHERE id = ?1`, args, func(before *backup.BackupJob) []backup.Event {
-		return backup.BackupJobEvents(before, j, c.clockNow())
+		after := *j
+		after.State = backup.StoredBackupState(before.State, j.State)
+		return backup.BackupJobEvents(before, &after, c.clockNow())
 	})
 	if backup.IsNotFound(err) {
 		return err
