@@ -171,3 +171,50 @@ func TestQueueSpreadsJobsOverNodes(t *testing.T) {
 		t.Fatalf("%d recovery points, want one per job (%d)", len(pts), tables)
 	}
 }
+
+// A backup started through one node and run by whichever node fetched it
+// is stopped through a node that does not run it: ABORTED, its partial
+// recovery point removed, nothing left RUNNING.
+func TestQueueStopThroughAnotherNode(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	url := testbed.PostgresURL(t)
+	db := ddbClient(dyn.Endpoint)
+	createTable(t, db, "slow", ddbjson.TypeS, false)
+	seedRandom(t, db, "slow", 4000)
+	nodes := startQueueNodes(t, url, []*runner.Source{nodeSource(t, "us-east-1", dyn.Endpoint)}, filepath.Join(t.TempDir(), "data"), 2, 1)
+	ctx := context.Background()
+	arn := backup.TableARN("us-east-1", "000000000000", "slow")
+	j, err := nodes[0].svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", IAMRoleARN: role, ResourceARN: arn,
+		Options: backup.BackupOptions{ReadRate: 20, Segments: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running *backup.BackupJob
+	for deadline := time.Now().Add(2 * time.Minute); running == nil; time.Sleep(20 * time.Millisecond) {
+		got, err := nodes[1].svc.GetBackupJob(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == backup.JobRunning && got.Owner != "" && got.BytesTransferred > 0 {
+			running = got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backup did not run: %s", got.State)
+		}
+	}
+	other := nodes[0]
+	if other.id == running.Owner {
+		other = nodes[1]
+	}
+	if err := other.svc.StopBackupJob(ctx, j.ID); err != nil {
+		t.Fatalf("StopBackupJob through node %s of a job node %s runs: %v", other.id, running.Owner, err)
+	}
+	got := waitQueuedJobs(t, other.svc, []string{j.ID})[0]
+	if got.State != backup.JobAborted || got.Owner != running.Owner {
+		t.Fatalf("job stopped through node %s: %s (%q), owner %s; want ABORTED by its node %s", other.id, got.State, got.StatusMessage, got.Owner, running.Owner)
+	}
+	pts, _, err := other.svc.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{ResourceARN: arn})
+	if err != nil || len(pts) != 0 {
+		t.Fatalf("the stopped job left recovery points %v (%v)", pts, err)
+	}
+}
