@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,15 +33,31 @@ type queueNode struct {
 	cat *postgres.Catalog
 }
 
-// nodeCluster is the membership of the test's nodes: all alive, the
-// first the leader.
-type nodeCluster struct{ id, leader string }
+// nodeCluster is the membership of the test's nodes: node-1 leads unless
+// the test moves the lead (clusterLeader); deadNodes names the nodes the
+// test killed.
+type nodeCluster struct{ id string }
 
-func (c nodeCluster) NodeID() string                              { return c.id }
-func (c nodeCluster) IsLeader() bool                              { return c.id == c.leader }
-func (c nodeCluster) DeadNodes(context.Context) ([]string, error) { return nil, nil }
+var (
+	clusterLeader atomic.Pointer[string]
+	deadNodes     atomic.Pointer[[]string]
+)
+
+func (c nodeCluster) NodeID() string { return c.id }
+func (c nodeCluster) IsLeader() bool {
+	if l := clusterLeader.Load(); l != nil {
+		return c.id == *l
+	}
+	return c.id == "node-1"
+}
+func (c nodeCluster) DeadNodes(context.Context) ([]string, error) {
+	if d := deadNodes.Load(); d != nil {
+		return *d, nil
+	}
+	return nil, nil
+}
 func (c nodeCluster) Status(context.Context) (*backup.ClusterStatus, error) {
-	return &backup.ClusterStatus{Catalog: "postgres", Self: c.id, Leader: c.leader}, nil
+	return &backup.ClusterStatus{Catalog: "postgres", Self: c.id}, nil
 }
 
 // nodeSource is the runner's source of the tables of region, served by the
@@ -75,7 +92,7 @@ func startQueueNodes(t testing.TB, url string, sources []*runner.Source, dataDir
 		}
 		svc, err := runner.New(runner.Config{Catalog: cat, Sources: sources,
 			OpenStore: func(_ context.Context, st backup.VaultStorage) (blob.Store, error) { return fileblob.New(st.Path) },
-			DataDir:   dataDir, MaxJobs: maxJobs, Queue: q, Cluster: nodeCluster{id: id, leader: "node-1"},
+			DataDir:   dataDir, MaxJobs: maxJobs, Queue: q, Cluster: nodeCluster{id: id},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
@@ -216,5 +233,62 @@ func TestQueueStopThroughAnotherNode(t *testing.T) {
 	pts, _, err := other.svc.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{ResourceARN: arn})
 	if err != nil || len(pts) != 0 {
 		t.Fatalf("the stopped job left recovery points %v (%v)", pts, err)
+	}
+}
+
+// A node dies (its catalog connections gone, as a killed process's
+// sessions end) while it runs a backup; the leader's takeover pass gives
+// the job back to the queue and another node completes it: one COMPLETED
+// recovery point, the new attempt on a live node.
+func TestQueueTakeoverOfADeadNode(t *testing.T) {
+	dyn := testbed.Dynalite(t)
+	url := testbed.PostgresURL(t)
+	db := ddbClient(dyn.Endpoint)
+	createTable(t, db, "slow", ddbjson.TypeS, false)
+	seedRandom(t, db, "slow", 3000)
+	t.Cleanup(func() { deadNodes.Store(nil); clusterLeader.Store(nil) })
+	nodes := startQueueNodes(t, url, []*runner.Source{nodeSource(t, "us-east-1", dyn.Endpoint)}, filepath.Join(t.TempDir(), "data"), 3, 1)
+	ctx := context.Background()
+	arn := backup.TableARN("us-east-1", "000000000000", "slow")
+	j, err := nodes[0].svc.StartBackupJob(ctx, backup.StartBackupJobInput{VaultName: "Default", IAMRoleARN: role, ResourceARN: arn,
+		Options: backup.BackupOptions{ReadRate: 40, Segments: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner string
+	for deadline := time.Now().Add(2 * time.Minute); owner == ""; time.Sleep(20 * time.Millisecond) {
+		got, err := nodes[0].svc.GetBackupJob(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == backup.JobRunning && got.BytesTransferred > 0 {
+			owner = got.Owner
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backup did not run: %s", got.State)
+		}
+	}
+	var dead, live *queueNode
+	for _, n := range nodes {
+		if n.id == owner {
+			dead = n
+		} else {
+			live = n
+		}
+	}
+	clusterLeader.Store(&live.id) // the lead is a live node's
+	dead.cat.Close()              // its writes fail from now on, as a dead process's
+	deadNodes.Store(&[]string{owner})
+	got := waitQueuedJobs(t, live.svc, []string{j.ID})[0]
+	if got.State != backup.JobCompleted || got.Owner == owner || got.Attempt != 1 || got.ItemCount != 3000 {
+		t.Fatalf("job of dead node %s: %s (%q), owner %s, attempt %d, %d items; want COMPLETED by another node, attempt 1, 3000 items",
+			owner, got.State, got.StatusMessage, got.Owner, got.Attempt, got.ItemCount)
+	}
+	pts, _, err := live.svc.ListRecoveryPoints(ctx, backup.RecoveryPointFilter{ResourceARN: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 1 || pts[0].Status != backup.RecoveryPointCompleted || pts[0].ARN != got.RecoveryPointARN {
+		t.Fatalf("recovery points %v, want exactly the job's one, COMPLETED", pts)
 	}
 }
