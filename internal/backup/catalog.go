@@ -311,6 +311,8 @@ type Catalog interface {
 	MetricsStore
 	// cairn's own notification targets (notifytarget.go).
 	NotificationTargetStore
+	// What running jobs made durable, to resume them (checkpoint.go).
+	CheckpointStore
 	Close() error
 }
 

@@ -79,6 +79,7 @@
 //     metrics.go; PointUsage is ordered by vault, storage class and status,
 //     CountActiveJobs in any order.
 //   - Notification targets: see notifytargets.go.
+//   - Checkpoints of running jobs: see checkpoints.go.
 package catalogtest
 
 import (
@@ -157,6 +158,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"VaultNotifications", testVaultNotifications},
 		{"MetricsAggregates", testMetricsAggregates},
 		{"NotificationTargets", testNotificationTargets},
+		{"Checkpoints", testCheckpoints},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}
