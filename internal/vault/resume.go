@@ -1,0 +1,117 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairn-backup/cairn/internal/blob"
+)
+
+// Resume reopens point id, whose writing a process cut short, to write on
+// into it: the data files of keep (those a checkpoint recorded as
+// committed) stay and are part of the point when it is committed, and
+// every other object under the point's prefix but _started (data files
+// begun after the last checkpoint, cut short or not) is deleted first.
+// Each file of keep must be in the store with the size recorded, else
+// Resume fails with ErrCorrupt and the caller starts the point over. A
+// point that has its summary is complete: Resume fails with ErrExists.
+// ctx governs the whole write, as for Create.
+func (v *Vault) Resume(ctx context.Context, id string, opts WriterOptions, keep []FileEntry) (*Writer, error) {
+	if err := checkPointID(id); err != nil {
+		return nil, err
+	}
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	want := make(map[string]int64, len(keep))
+	for _, fe := range keep {
+		want[fe.DataFileS3Key] = fe.Size
+	}
+	found := 0
+	var drop []string
+	hasStarted, complete := false, false
+	err := v.store.List(ctx, PointPrefix(id), func(info blob.Info) error {
+		switch info.Key {
+		case StartedKey(id):
+			hasStarted = true
+			return nil
+		case SummaryKey(id):
+			complete = true
+			return nil
+		}
+		size, ok := want[v.loc.Key(info.Key)]
+		if ok && size == info.Size {
+			found++
+			return nil
+		}
+		drop = append(drop, info.Key)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: resume %s: %w", id, err)
+	}
+	if complete {
+		return nil, fmt.Errorf("%w: %s is complete", ErrExists, id)
+	}
+	if found != len(want) {
+		return nil, fmt.Errorf("vault: resume %s: %w: %d of the %d data files its checkpoints record are missing or of another size",
+			id, ErrCorrupt, len(want)-found, len(want))
+	}
+	for _, key := range drop {
+		if err := v.store.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return nil, fmt.Errorf("vault: resume %s: remove %s, written after the last checkpoint: %w", id, key, err)
+		}
+	}
+	if !hasStarted {
+		if err := v.store.Put(ctx, StartedKey(id), bytes.NewReader(opts.Started)); err != nil {
+			return nil, fmt.Errorf("vault: resume %s: %w", id, err)
+		}
+	}
+	w := &Writer{v: v, id: id, opts: opts, files: append([]FileEntry(nil), keep...)}
+	for _, fe := range keep {
+		w.items.Add(fe.ItemCount)
+		w.bytesIn.Add(fe.UncompressedSize)
+		w.bytesStored.Add(fe.Size)
+	}
+	w.ctx, w.cancel = context.WithCancelCause(ctx)
+	return w, nil
+}
+
+// Sync makes everything written so far durable: it finishes the current
+// data file, waits for this FileWriter's uploads and records their files
+// in the point, as Close does, and returns the files finished since the
+// last Sync. Writing may go on after it (in a new data file). A backup
+// calls it at each checkpoint: the files it returns are those the
+// checkpoint records.
+func (f *FileWriter) Sync() ([]FileEntry, error) {
+	if f.closed || f.err != nil {
+		if f.err != nil {
+			return nil, f.err
+		}
+		return nil, ErrClosed
+	}
+	f.count()
+	if f.cur != nil {
+		if err := f.finish(f.cur); err != nil {
+			return nil, f.setErr(err)
+		}
+		f.pending = append(f.pending, f.cur)
+		f.cur = nil
+	}
+	entries := make([]FileEntry, 0, len(f.pending))
+	for _, d := range f.pending {
+		err := <-d.done
+		d.done <- err
+		if err != nil {
+			return nil, f.setErr(err)
+		}
+		entries = append(entries, d.entry(f.w.v.loc))
+	}
+	f.pending = nil
+	f.w.mu.Lock()
+	f.w.files = append(f.w.files, entries...)
+	f.w.mu.Unlock()
+	return entries, nil
+}
