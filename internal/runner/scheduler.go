@@ -220,7 +220,7 @@ func (s *Service) enforceWindows(now time.Time) {
 		aj.mu.Lock()
 		j := aj.backup
 		switch {
-		case startWindowClosed(j, now):
+		case startWindowClosed(j, now) && !aj.resuming:
 			expireUnstarted(j, now)
 			s.saveBackup(aj)
 			aj.mu.Unlock()
