@@ -290,6 +290,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Storage: m.Config.Storage.policy(),
 		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
+		CheckpointItems: m.Config.CheckpointItems, CheckpointInterval: m.Config.CheckpointInterval,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
 		JobHistory:          time.Duration(m.Config.JobHistoryDays) * 24 * time.Hour,
 		StartupVaultTimeout: m.Config.StartupVaultTimeout,
