@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-backup/cairn/internal/ddbjson"
@@ -81,12 +82,16 @@ const (
 )
 
 // SyncSink is an ItemSink that can make what it was given durable before
-// it is closed, for checkpoints: Sync returns a record (opaque to the
-// engine, JSON) of each data file it committed since its last Sync. The
-// sink goes on writing after it.
+// it is closed, for checkpoints. Cut ends the data file being written (the
+// sink goes on in a new one) and returns wait, which blocks until every
+// file ended by this Cut is durable and returns a record (opaque to the
+// engine, JSON) of each. wait may be called from another goroutine, while
+// the sink goes on writing; the engine calls the waits of a sink in the
+// order of its Cuts, and all of them before the sink's Close returns to
+// its caller.
 type SyncSink interface {
 	ItemSink
-	Sync() ([]json.RawMessage, error)
+	Cut() (wait func() ([]json.RawMessage, error), err error)
 }
 
 // SegmentState is a checkpoint of one scan segment: what of it is durable
@@ -341,6 +346,9 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, resume *Se
 	if err != nil {
 		return err
 	}
+	if cp != nil {
+		defer cp.stop()
+	}
 	pages := make(chan *dynamodb.ScanPage, pagesAhead)
 	fetchErr := make(chan error, 1)
 	go func() {
@@ -406,8 +414,11 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, resume *Se
 		c.bytes.Add(n)
 		if cp != nil {
 			cp.add(int64(len(p.Items)), n)
-			if len(p.LastEvaluatedKey) > 0 && cp.due() {
-				if err := cp.save(p.LastEvaluatedKey, sum); err != nil {
+			if err := cp.failed(); err != nil || len(p.LastEvaluatedKey) > 0 && cp.due() {
+				if err == nil {
+					err = cp.cut(ctx, p.LastEvaluatedKey, sum)
+				}
+				if err != nil {
 					p.Release()
 					drain()
 					<-fetchErr
@@ -421,7 +432,10 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, resume *Se
 		return err
 	}
 	if cp != nil {
-		if err := cp.save(nil, sum); err != nil {
+		if err := cp.cut(ctx, nil, sum); err != nil {
+			return err
+		}
+		if err := cp.stop(); err != nil {
 			return err
 		}
 	}
@@ -429,19 +443,43 @@ func scanSegment(ctx context.Context, in BackupInput, seg, total int, resume *Se
 	return nil
 }
 
-// checkpointer keeps one segment's state and saves it when due.
+// checkpointer keeps one segment's state and checkpoints it when due. The
+// scan only cuts the segment's data file and notes where it is (cut); a
+// saver goroutine waits until the files are durable and then saves the
+// checkpoint, so the scan does not stall on the store's sync.
 type checkpointer struct {
-	in    BackupInput
-	sink  SyncSink
+	in   BackupInput
+	sink SyncSink
+	// The scan's side: the running state, items since the last cut and
+	// when that was.
 	state SegmentState
-	// items since the last checkpoint, and when it was made.
 	since int64
 	last  time.Time
 	every int64
 	each  time.Duration
 	// outOfSpec counts the segment's items out of DynamoDB's rules.
 	outOfSpec int64
+
+	queue   chan pendingCheckpoint
+	done    chan struct{}
+	stopped bool
+	err     atomic.Pointer[error] // the saver's first error
 }
+
+// pendingCheckpoint is a cut whose files may still be uploading.
+type pendingCheckpoint struct {
+	wait  func() ([]json.RawMessage, error)
+	state SegmentState // without Files
+}
+
+// checkpointsAhead is how many cuts of a segment may be queued behind the
+// one the saver works on. With none, at most one cut is unsaved while the
+// scan goes on: a segment killed mid-way has scanned at most about one
+// interval, and what it scanned while its last cut's files were synced,
+// beyond its last saved checkpoint (two intervals if the store took an
+// interval's time to sync a file); a sync takes far less than an interval
+// (docs/benchmarks.md), so the scan seldom waits.
+const checkpointsAhead = 0
 
 // newCheckpointer returns nil when the backup makes no checkpoints.
 func newCheckpointer(in BackupInput, sink ItemSink, seg, total int, resume *SegmentState) (*checkpointer, error) {
@@ -450,22 +488,57 @@ func newCheckpointer(in BackupInput, sink ItemSink, seg, total int, resume *Segm
 	}
 	ss, ok := sink.(SyncSink)
 	if !ok {
-		return nil, fmt.Errorf("engine: segment %d: a backup with checkpoints needs sinks that Sync, not %T", seg, sink)
+		return nil, fmt.Errorf("engine: segment %d: a backup with checkpoints needs sinks that Cut, not %T", seg, sink)
 	}
 	cp := &checkpointer{in: in, sink: ss, last: time.Now(), every: in.CheckpointItems, each: in.CheckpointInterval,
-		state: SegmentState{Segment: seg, Segments: total}}
+		state: SegmentState{Segment: seg, Segments: total},
+		queue: make(chan pendingCheckpoint, checkpointsAhead), done: make(chan struct{})}
 	if cp.every <= 0 {
 		cp.every = DefaultCheckpointItems
 	}
 	if cp.each <= 0 {
 		cp.each = DefaultCheckpointInterval
 	}
+	var files []json.RawMessage
 	if resume != nil {
 		cp.state = *resume
-		cp.state.Files = append([]json.RawMessage(nil), resume.Files...)
+		cp.state.Files = nil
+		files = append(files, resume.Files...)
 		cp.outOfSpec = resume.OutOfSpec
 	}
+	go cp.save(files)
 	return cp, nil
+}
+
+// save is the saver: for each cut in turn it waits for the files and
+// saves the checkpoint. After an error it only waits for the uploads of the
+// cuts queued, so that none outlives the backup.
+func (cp *checkpointer) save(files []json.RawMessage) {
+	defer close(cp.done)
+	for p := range cp.queue {
+		if cp.err.Load() != nil {
+			_, _ = p.wait()
+			continue
+		}
+		got, err := p.wait()
+		if err == nil {
+			files = append(files, got...)
+			st := p.state
+			st.Files = files
+			err = cp.in.Checkpoint(st)
+		}
+		if err != nil {
+			err = fmt.Errorf("segment %d: checkpoint: %w", p.state.Segment, err)
+			cp.err.CompareAndSwap(nil, &err)
+		}
+	}
+}
+
+func (cp *checkpointer) failed() error {
+	if e := cp.err.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func (cp *checkpointer) add(items, bytes int64) {
@@ -478,21 +551,37 @@ func (cp *checkpointer) due() bool {
 	return cp.since >= cp.every || time.Since(cp.last) >= cp.each
 }
 
-// save syncs the sink and records the segment's state: scanning on from
-// key, or done if key is nil.
-func (cp *checkpointer) save(key []byte, sum *ddbjson.Checksum) error {
-	files, err := cp.sink.Sync()
+// cut ends the segment's data file and queues its checkpoint: scanning on
+// from key, or done if key is nil.
+func (cp *checkpointer) cut(ctx context.Context, key []byte, sum *ddbjson.Checksum) error {
+	wait, err := cp.sink.Cut()
 	if err != nil {
 		return fmt.Errorf("segment %d: checkpoint: %w", cp.state.Segment, err)
 	}
-	cp.state.Files = append(cp.state.Files, files...)
-	cp.state.Key = append(json.RawMessage(nil), key...)
-	cp.state.Done = key == nil
-	cp.state.Checksum = sum.Sum()
-	cp.state.OutOfSpec = cp.outOfSpec
-	if err := cp.in.Checkpoint(cp.state); err != nil {
-		return fmt.Errorf("segment %d: checkpoint: %w", cp.state.Segment, err)
+	st := cp.state
+	st.Key = append(json.RawMessage(nil), key...)
+	st.Done = key == nil
+	st.Checksum = sum.Sum()
+	st.OutOfSpec = cp.outOfSpec
+	select {
+	case cp.queue <- pendingCheckpoint{wait: wait, state: st}:
+	case <-ctx.Done():
+		// No checkpoint names these files; wait for their uploads to end
+		// all the same, so that none outlives the backup.
+		_, _ = wait()
+		return ctx.Err()
 	}
 	cp.since, cp.last = 0, time.Now()
-	return nil
+	return cp.failed()
+}
+
+// stop ends the saver once it has saved every queued checkpoint, and
+// returns its first error. It is idempotent.
+func (cp *checkpointer) stop() error {
+	if !cp.stopped {
+		cp.stopped = true
+		close(cp.queue)
+		<-cp.done
+	}
+	return cp.failed()
 }

@@ -96,18 +96,24 @@ func (r *backupResume) message() string {
 // checkpointSink gives a vault.FileWriter the engine's SyncSink.
 type checkpointSink struct{ *vault.FileWriter }
 
-func (f checkpointSink) Sync() ([]json.RawMessage, error) {
-	entries, err := f.FileWriter.Sync()
+func (f checkpointSink) Cut() (func() ([]json.RawMessage, error), error) {
+	wait, err := f.FileWriter.Cut()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]json.RawMessage, len(entries))
-	for i := range entries {
-		if out[i], err = json.Marshal(&entries[i]); err != nil {
+	return func() ([]json.RawMessage, error) {
+		entries, err := wait()
+		if err != nil {
 			return nil, err
 		}
-	}
-	return out, nil
+		out := make([]json.RawMessage, len(entries))
+		for i := range entries {
+			if out[i], err = json.Marshal(&entries[i]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}, nil
 }
 
 // saveSegment returns the engine's Checkpoint function of a backup job.

@@ -276,7 +276,7 @@ func (s *Service) recoverPurge(ctx context.Context, rec *recovery, rp *backup.Re
 // recovery point is removed, or left for the background retry if its vault
 // cannot be reached.
 func (s *Service) recoverBackupJob(ctx context.Context, rec *recovery, j *backup.BackupJob) (again bool, err error) {
-	if j.State == backup.JobRunning {
+	if j.State != backup.JobAborting { // RUNNING, or queued again to resume and killed before it ran
 		if again, err := s.resumeBackupAfterCrash(ctx, rec, j); err != nil || again {
 			return again, err
 		}
@@ -319,10 +319,13 @@ func (s *Service) recoverBackupJob(ctx context.Context, rec *recovery, j *backup
 	return false, nil
 }
 
-// resumeBackupAfterCrash queues again a backup job a killed process left
-// RUNNING if it has checkpoints of its partial point and its completion
-// window is open: the job goes back to PENDING, keeps its point, and
-// resumes from the checkpoints when it runs. It reports whether it did.
+// resumeBackupAfterCrash readies to queue again a backup job whose process
+// died (Recover, or a takeover from a dead node) if it has checkpoints of
+// its partial point and its completion window is open: the job goes back
+// to PENDING, keeps its point, and resumes from the checkpoints when it
+// runs (enqueue). It reports whether it did; if not, the caller ends or
+// restarts the job as before. rec, if not nil, keeps the point from
+// Recover's removal of partial points.
 func (s *Service) resumeBackupAfterCrash(ctx context.Context, rec *recovery, j *backup.BackupJob) (bool, error) {
 	rpID := recoveryPointID(j.RecoveryPointARN)
 	cps, err := s.cfg.Catalog.ListCheckpoints(ctx, j.ID)
@@ -345,7 +348,9 @@ func (s *Service) resumeBackupAfterCrash(ctx context.Context, rec *recovery, j *
 	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
 		return false, err
 	}
-	rec.resumed[rpID] = true
+	if rec != nil {
+		rec.resumed[rpID] = true
+	}
 	s.log.Info("backup job queued again by recovery to resume from its checkpoints", "job", j.ID,
 		"segments_done", r.done, "items_kept", r.items, "complete_by", j.CompleteBy)
 	return true, nil

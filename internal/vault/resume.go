@@ -79,17 +79,18 @@ func (v *Vault) Resume(ctx context.Context, id string, opts WriterOptions, keep 
 	return w, nil
 }
 
-// Sync makes everything written so far durable: it finishes the current
-// data file, waits for this FileWriter's uploads and records their files
-// in the point, as Close does, and returns the files finished since the
-// last Sync. Writing may go on after it (in a new data file). A backup
-// calls it at each checkpoint: the files it returns are those the
-// checkpoint records.
-func (f *FileWriter) Sync() ([]FileEntry, error) {
-	if f.closed || f.err != nil {
-		if f.err != nil {
-			return nil, f.err
-		}
+// Cut ends the current data file (writing goes on in a new one) and
+// returns wait, which blocks until the uploads of every file this
+// FileWriter ended since the last Cut are done, records those files in the
+// point, as Close does, and returns them. wait may run on another
+// goroutine while the FileWriter goes on writing; call it once. A failed
+// upload fails the point. A backup cuts at each checkpoint: the files wait
+// returns are durable, and are those the checkpoint records.
+func (f *FileWriter) Cut() (wait func() ([]FileEntry, error), err error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	if f.closed {
 		return nil, ErrClosed
 	}
 	f.count()
@@ -100,18 +101,33 @@ func (f *FileWriter) Sync() ([]FileEntry, error) {
 		f.pending = append(f.pending, f.cur)
 		f.cur = nil
 	}
-	entries := make([]FileEntry, 0, len(f.pending))
-	for _, d := range f.pending {
-		err := <-d.done
-		d.done <- err
-		if err != nil {
-			return nil, f.setErr(err)
-		}
-		entries = append(entries, d.entry(f.w.v.loc))
-	}
+	cut := f.pending
 	f.pending = nil
-	f.w.mu.Lock()
-	f.w.files = append(f.w.files, entries...)
-	f.w.mu.Unlock()
-	return entries, nil
+	w := f.w
+	return func() ([]FileEntry, error) {
+		entries := make([]FileEntry, 0, len(cut))
+		for _, d := range cut {
+			err := <-d.done
+			d.done <- err
+			if err != nil {
+				w.fail(err)
+				return nil, err
+			}
+			entries = append(entries, d.entry(w.v.loc))
+		}
+		w.mu.Lock()
+		w.files = append(w.files, entries...)
+		w.mu.Unlock()
+		return entries, nil
+	}, nil
+}
+
+// Sync is Cut and its wait: it makes everything written so far durable
+// and returns the files finished since the last Cut or Sync.
+func (f *FileWriter) Sync() ([]FileEntry, error) {
+	wait, err := f.Cut()
+	if err != nil {
+		return nil, err
+	}
+	return wait()
 }
