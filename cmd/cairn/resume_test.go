@@ -46,8 +46,15 @@ func pointChecksum(t *testing.T, c *bk.Client, arn string) (int64, string) {
 // of that point: after the restart the restore resumes, skipping the data
 // files it wrote, and the restored table matches the source item for
 // item (count and order-independent checksum, and the restore's own
-// validation).
+// validation). It runs on each catalog: the checkpoints live there.
 func TestKillResumesBackupAndRestore(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testKillResumes(t, resumeConfig) })
+	t.Run("postgres", func(t *testing.T) {
+		testKillResumes(t, resumeConfig+"catalog: "+testbed.PostgresURL(t)+"\n")
+	})
+}
+
+func testKillResumes(t *testing.T, config string) {
 	dyn := testbed.Dynalite(t)
 	db := ddbClient(dyn.Endpoint)
 	ctx := context.Background()
@@ -60,7 +67,7 @@ func TestKillResumesBackupAndRestore(t *testing.T) {
 	}
 
 	dir := filepath.Join(t.TempDir(), "data")
-	p := startProcWith(t, dir, dyn.Endpoint, resumeConfig)
+	p := startProcWith(t, dir, dyn.Endpoint, config)
 	c, err := procClient(dir, p.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +103,7 @@ func TestKillResumesBackupAndRestore(t *testing.T) {
 	p.kill(t)
 	t.Logf("killed the server with the backup at %d of %d bytes", before, total)
 
-	p = startProcWith(t, dir, dyn.Endpoint, resumeConfig)
+	p = startProcWith(t, dir, dyn.Endpoint, config)
 	c, _ = procClient(dir, p.addr)
 	j := waitBackupJob(t, c, id)
 	if j.State != bktypes.BackupJobStateCompleted {
@@ -151,7 +158,7 @@ func TestKillResumesBackupAndRestore(t *testing.T) {
 	})
 	p.kill(t)
 	t.Logf("killed the server with the restore at %.0f %% of %d items", written, items)
-	p = startProcWith(t, dir, dyn.Endpoint, resumeConfig)
+	p = startProcWith(t, dir, dyn.Endpoint, config)
 	c, _ = procClient(dir, p.addr)
 	r := waitRestoreJob(t, c, rid)
 	if r.Status != bktypes.RestoreJobStatusCompleted {

@@ -161,6 +161,9 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 		skip[d.File] = true
 		if d.Refused > 0 {
 			sum, err := ddbjson.ChecksumOf(d.RefusedSum, d.Refused)
+			if err == nil && sum.Algorithm() != refused.sum.Algorithm() {
+				err = fmt.Errorf("a %s checksum, the point's is %s", sum.Algorithm(), refused.sum.Algorithm())
+			}
 			if err != nil {
 				return nil, fmt.Errorf("engine: checkpoint of data file %d: %w", d.File, err)
 			}
