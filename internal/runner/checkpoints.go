@@ -84,12 +84,15 @@ func parseBackupCheckpoints(cps []*backup.Checkpoint) (*backupResume, error) {
 }
 
 // message says where a resumed backup goes on from.
-func (r *backupResume) message() string {
+func (r *backupResume) message() string { return "resumed from checkpoints: " + r.detail() }
+
+// detail says what the checkpoints hold.
+func (r *backupResume) detail() string {
 	segs := 0
 	if len(r.states) > 0 {
 		segs = r.states[0].Segments
 	}
-	return fmt.Sprintf("resumed from checkpoints: %d of %d scan segments finished, %d items in %d data files kept; the other segments scan on from their last checkpoint",
+	return fmt.Sprintf("%d of %d scan segments finished, %d items in %d data files kept; the other segments scan on from their last checkpoint",
 		r.done, segs, r.items, len(r.files))
 }
 

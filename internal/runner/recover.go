@@ -344,7 +344,7 @@ func (s *Service) resumeBackupAfterCrash(ctx context.Context, rec *recovery, j *
 		return false, nil
 	}
 	j.State = backup.JobPending
-	j.StatusMessage = "cairn server stopped while the job was RUNNING; it is queued again and resumes from its checkpoints (" + r.message() + ")"
+	j.StatusMessage = "cairn server stopped while the job was RUNNING; it is queued again and resumes from its checkpoints: " + r.detail()
 	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
 		return false, err
 	}
