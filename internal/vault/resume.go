@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cairn-backup/cairn/internal/blob"
 )
@@ -25,8 +26,13 @@ func (v *Vault) Resume(ctx context.Context, id string, opts WriterOptions, keep 
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
+	ext, _ := compressionExt(opts.Compression) // checked by setDefaults
 	want := make(map[string]int64, len(keep))
 	for _, fe := range keep {
+		if !strings.HasSuffix(fe.DataFileS3Key, ext) {
+			// A point has one compression (its summary names it).
+			return nil, fmt.Errorf("vault: resume %s: %w: data file %s was not written with %s compression", id, ErrCorrupt, fe.DataFileS3Key, opts.Compression)
+		}
 		want[fe.DataFileS3Key] = fe.Size
 	}
 	found := 0

@@ -49,6 +49,9 @@ func TestResumeKeepsSyncedFilesOnly(t *testing.T) {
 	if _, err := v.Resume(ctx, "rp1", vault.WriterOptions{}, append(kept, vault.FileEntry{DataFileS3Key: vault.DataFileKey("rp1", "gone.json.zst"), Size: 3})); !errors.Is(err, vault.ErrCorrupt) {
 		t.Fatalf("Resume with a missing file: %v, want ErrCorrupt", err)
 	}
+	if _, err := v.Resume(ctx, "rp1", vault.WriterOptions{Compression: vault.Gzip}, kept); !errors.Is(err, vault.ErrCorrupt) {
+		t.Fatalf("Resume with another compression than the kept files': %v, want ErrCorrupt", err)
+	}
 	w2, err := v.Resume(ctx, "rp1", vault.WriterOptions{}, kept)
 	if err != nil {
 		t.Fatal(err)
