@@ -129,6 +129,10 @@ type Config struct {
 	// NotificationTargets serves cairn's own notification targets
 	// (internal/notify/targets); nil makes them unavailable.
 	NotificationTargets backup.NotificationTargetService
+	// Cluster is what this process knows of the nodes sharing its
+	// catalog: whether it is the leader, which nodes are dead. nil is a
+	// server alone on its catalog (backup.SingleNode, always the leader).
+	Cluster backup.Cluster
 }
 
 // Defaults of Config.
@@ -233,6 +237,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.StartupVaultTimeout <= 0 {
 		cfg.StartupVaultTimeout = DefaultStartupVaultTimeout
 	}
+	if cfg.Cluster == nil {
+		cfg.Cluster = backup.SingleNode{ID: newID()}
+	}
 	if cfg.Observer != nil {
 		clk := cfg.Clock
 		cfg.Catalog = newObservedCatalog(cfg.Catalog, cfg.Observer, func() time.Time { return clk.Now().UTC() })
@@ -250,6 +257,9 @@ func New(cfg Config) (*Service, error) {
 		drain: drain, stopDrain: stopDrain,
 	}, nil
 }
+
+// Cluster is the Config's Cluster (backup.SingleNode when none was given).
+func (s *Service) Cluster() backup.Cluster { return s.cfg.Cluster }
 
 // Wait blocks until no job and no background sweep is running; for tests
 // that do not call Start.
