@@ -313,6 +313,8 @@ type Catalog interface {
 	NotificationTargetStore
 	// What running jobs made durable, to resume them (checkpoint.go).
 	CheckpointStore
+	// The nodes that share the catalog (cluster.go).
+	NodeStore
 	Close() error
 }
 

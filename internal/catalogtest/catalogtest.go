@@ -80,6 +80,7 @@
 //     CountActiveJobs in any order.
 //   - Notification targets: see notifytargets.go.
 //   - Checkpoints of running jobs: see checkpoints.go.
+//   - The nodes that share a catalog: see nodes.go.
 package catalogtest
 
 import (
@@ -159,6 +160,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"MetricsAggregates", testMetricsAggregates},
 		{"NotificationTargets", testNotificationTargets},
 		{"Checkpoints", testCheckpoints},
+		{"Nodes", testNodes},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

@@ -131,8 +131,12 @@ type migration struct {
 	name    string
 }
 
-// loadMigrations returns the embedded migrations in order. Their numbers
-// must run 1, 2, 3... without gaps.
+// loadMigrations returns the embedded migrations in order of number.
+// Numbers are unique; a gap is allowed (the numbers of work done on
+// several branches at once are fixed in advance, and one may land before
+// a lower one). The schema version counts the migrations applied, in
+// order of number, so a database never sees one number after a higher one
+// once released.
 func loadMigrations() ([]migration, error) {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -149,9 +153,9 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migration %s: number %d is taken by %s", ms[i].name, ms[i].version, ms[i-1].name)
 		}
 	}
 	return ms, nil
