@@ -100,3 +100,12 @@ type NodeStore interface {
 	// DeleteNode removes the node; ErrNotFound if there is none.
 	DeleteNode(ctx context.Context, id string) error
 }
+
+// ClusterService is what the API (GET /cairn/cluster) and `cairn cluster
+// status` show of the nodes.
+type ClusterService interface {
+	// ClusterStatus lists the nodes that share the catalog, their
+	// heartbeats, the leader and the jobs the answering node runs. It
+	// fails with ErrUnavailable while the node cannot reach the catalog.
+	ClusterStatus(ctx context.Context) (*ClusterStatus, error)
+}

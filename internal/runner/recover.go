@@ -45,8 +45,21 @@ import (
 //
 // Call it once at start, before serving requests and before Start. Jobs
 // this process runs are left alone.
+//
+// On a catalog shared by several nodes (Config.Cluster), only a node that
+// leads and sees no other live node recovers: what the catalog lists as
+// active may be a live node's (its running jobs, its partial points, its
+// temporary files in a shared vault); the jobs of dead nodes are taken
+// over by the leader, not failed at a start.
 func (s *Service) Recover(ctx context.Context) error {
-	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{},
+	if alone, others, err := s.alone(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	} else if !alone {
+		s.log.Info("recovery at start skipped: other nodes are alive on the catalog, or another leads; what they run is theirs",
+			"node", s.cfg.Cluster.NodeID(), "live_nodes", others)
+		return nil
+	}
+		rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{},
 		resumed: map[string]bool{}}
 	setRecovering := func(r *recovery) {
 		s.mu.Lock()
