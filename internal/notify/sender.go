@@ -26,6 +26,11 @@ type Outbox interface {
 
 // Config wires a Sender. Zero values take the documented defaults.
 type Config struct {
+	// Leader, when set, says whether this node is the cluster's leader
+	// (backup.Cluster.IsLeader): the background loop delivers only on the
+	// leader, so one sender works on a catalog shared by several nodes.
+	// nil: always (a server alone on its catalog).
+	Leader   func() bool
 	Outbox   Outbox
 	Resolver Resolver
 	Clock    clock.Clock
@@ -110,7 +115,8 @@ func (c *Config) setDefaults() {
 //
 // One sender runs per catalog: deliveries are not claimed, so two senders
 // on one catalog could send an event twice (receivers deduplicate by the
-// event's ID).
+// event's ID). On a catalog shared by several nodes, Config.Leader keeps
+// the loop to the leader.
 type Sender struct {
 	cfg Config
 	m   *metrics
@@ -152,7 +158,9 @@ func (s *Sender) Start() {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
-			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			if s.cfg.Leader != nil && !s.cfg.Leader() {
+				// Another node leads and sends; this one asks again next tick.
+			} else if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("notification sender", "error", err)
 			}
 			select {
