@@ -35,6 +35,9 @@ type Config struct {
 	// PostgreSQL database (docs/catalog.md#postgresql); the --catalog flag
 	// and CAIRN_CATALOG override it.
 	Catalog string `yaml:"catalog"`
+	// Cluster tunes the nodes that share a PostgreSQL catalog
+	// (docs/cluster.md); it does nothing on SQLite.
+	Cluster ClusterConfig `yaml:"cluster"`
 	// Region and AccountID appear in cairn's own ARNs (vaults, recovery
 	// points); defaults us-east-1 (or AWS_REGION) and 000000000000.
 	Region    string `yaml:"region"`
@@ -303,6 +306,9 @@ func (c *Config) setDefaults() {
 // Validate names the field at fault.
 func (c *Config) Validate() error {
 	if err := validateListen(c.Listen); err != nil {
+		return err
+	}
+	if err := c.Cluster.validate(); err != nil {
 		return err
 	}
 	if err := c.validateMetricsListen(); err != nil {

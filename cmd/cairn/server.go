@@ -26,6 +26,7 @@ import (
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
 	"github.com/cairn-backup/cairn/internal/clock"
+	"github.com/cairn-backup/cairn/internal/cluster"
 	"github.com/cairn-backup/cairn/internal/console"
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
@@ -195,8 +196,12 @@ type Main struct {
 	// Targets are the notification targets (notify_config.go).
 	Targets *targets.Manager
 
-	lock     *datadir.Lock
-	catalog  backup.Catalog
+	lock    *datadir.Lock
+	catalog backup.Catalog
+	// cluster is this node among those of the catalog (cluster.go):
+	// backup.SingleNode on SQLite; node is the PostgreSQL one, to leave.
+	cluster  backup.Cluster
+	node     *cluster.Cluster
 	listener net.Listener
 	http     *http.Server
 	done     chan error
@@ -268,6 +273,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.catalog, err = m.openCatalog(ctx); err != nil {
 		return err
 	}
+	if err := m.joinCluster(ctx); err != nil {
+		return err
+	}
 	if m.Targets, err = m.openTargets(); err != nil {
 		return err
 	}
@@ -278,6 +286,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Reports, err = report.New(report.Config{
+		Leader:  m.leader,
 		Catalog: m.catalog, OpenStore: m.openStore, DataDir: m.Config.DataDir, Storage: m.Config.Storage.policy(),
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Clock: m.Clock, Logger: log,
 		Evaluate: frameworkEvaluator(func() backup.FrameworkService { return m.Service }),
@@ -299,6 +308,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Notifier:            m.Sender,
 		Observer:            m.Metrics,
 		NotificationTargets: m.Targets,
+		Cluster:             m.cluster,
 	})
 	if err != nil {
 		return err
@@ -306,8 +316,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Service.Recover(ctx); err != nil {
 		return err
 	}
-	if err := m.Reports.Recover(ctx); err != nil {
+	// Report jobs left running are a live node's while another node lives.
+	if alone, _, err := m.Service.Alone(ctx); err != nil {
 		return err
+	} else if alone {
+		if err := m.Reports.Recover(ctx); err != nil {
+			return err
+		}
 	}
 	if err := m.Service.EnsureDefaultVault(ctx); err != nil {
 		return fmt.Errorf("create the Default vault: %w", err)
@@ -372,6 +387,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // Then the API stops, the catalog is closed and the data dir unlocked.
 func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
+	if m.node != nil {
+		// Another node leads while this one's jobs finish.
+		m.node.Resign(ctx)
+	}
 	m.stopGovernance()
 	if m.Reports != nil {
 		// Report jobs are short: they get the grace period to finish.
@@ -418,6 +437,12 @@ func (m *Main) closeAll() error {
 	}
 	if m.Service != nil {
 		errs = append(errs, m.Service.Close())
+	}
+	if m.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.node.Close(ctx))
+		cancel()
+		m.node = nil
 	}
 	if m.catalog != nil {
 		errs = append(errs, m.catalog.Close())

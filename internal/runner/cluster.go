@@ -8,8 +8,11 @@ import (
 	"github.com/cairn-backup/cairn/internal/backup"
 )
 
-// alone reports whether this node leads and no other node shares the
-// catalog alive; others names the live ones besides this node.
+// Alone reports whether this node leads and no other node shares the
+// catalog alive (others names the live ones besides this node): what the
+// catalog lists as active is then no live node's, and may be recovered.
+func (s *Service) Alone(ctx context.Context) (bool, []string, error) { return s.alone(ctx) }
+
 func (s *Service) alone(ctx context.Context) (bool, []string, error) {
 	if _, single := s.cfg.Cluster.(backup.SingleNode); single {
 		return true, nil, nil
