@@ -228,3 +228,84 @@ func TestKillLeaderWhileRuleDue(t *testing.T) {
 		t.Errorf("graceful stop of B: exit %d", code)
 	}
 }
+
+// TestPostgresRestartUnderLoad: two nodes, a slow backup running on each,
+// PostgreSQL stops. While it is down a node takes no new job (the API
+// refuses it: the job cannot be recorded) and the nodes drop their
+// sessions, the leader its leadership; once PostgreSQL is back they
+// reconnect, one leads, both running backups complete with points whose
+// restores match their tables, and new jobs run on either node.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	pg := testbed.PostgresServer(t)
+	url := pg.NewDatabase(t)
+	dyn := testbed.Dynalite(t)
+	db := ddbClient(dyn.Endpoint)
+	sums := map[string]string{}
+	for _, name := range []string{"load1", "load2", "load3"} {
+		createTable(t, db, name, ddbjson.TypeS, false)
+		seedRandom(t, db, name, map[string]int{"load1": 8000, "load2": 8000, "load3": 500}[name])
+		_, sums[name] = tableChecksum(t, db, name)
+	}
+	base := t.TempDir()
+	a, dirA := startNode(t, base, "a", url, dyn.Endpoint, "")
+	b, dirB := startNode(t, base, "b", url, dyn.Endpoint, dirA)
+	ca, _ := procClient(dirA, a.addr)
+	cb, _ := procClient(dirB, b.addr)
+	j1 := startSlowBackup(t, ca, "load1", 25)
+	j2 := startSlowBackup(t, cb, "load2", 25)
+
+	pg.StopFast()
+	a.waitLog(t, "lost the connection to PostgreSQL")
+	b.waitLog(t, "lost the connection to PostgreSQL")
+	if _, err := ca.StartBackupJob(context.Background(), &bk.StartBackupJobInput{BackupVaultName: aws.String("Default"),
+		ResourceArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/load3"), IamRoleArn: aws.String(role)}); err == nil {
+		t.Fatal("a node cut off from its catalog took a new job")
+	}
+	if _, err := clusterStatus(t, dirB, b.addr); err == nil {
+		t.Error("a node cut off from its catalog answered the cluster's status")
+	}
+	pg.Start(t)
+
+	waitCond(t, "both nodes back, one leading", func() bool {
+		sa, errA := clusterStatus(t, dirA, a.addr)
+		sb, errB := clusterStatus(t, dirB, b.addr)
+		if errA != nil || errB != nil || sa.Leader == "" || sa.Leader != sb.Leader {
+			return false
+		}
+		for _, n := range sa.Nodes {
+			if !n.Alive {
+				return false
+			}
+		}
+		return len(sa.Nodes) == 2
+	})
+	j3 := startBackup(t, cb, "load3")
+	// The backups that ran across the outage end, recorded: COMPLETED
+	// with a COMPLETED point that restores the table, or FAILED saying
+	// why; none stays RUNNING. The one started since completes.
+	for c, ids := range map[*bk.Client][]string{ca: {j1}, cb: {j2, j3}} {
+		for _, id := range ids {
+			j := waitBackupJob(t, c, id)
+			if j.State != bktypes.BackupJobStateCompleted {
+				if id == j3 || j.State != bktypes.BackupJobStateFailed {
+					t.Fatalf("backup %s after the restart: %s %q", id, j.State, aws.ToString(j.StatusMessage))
+				}
+				t.Logf("backup %s across the outage: %s %q", id, j.State, aws.ToString(j.StatusMessage))
+				continue
+			}
+			rp, err := c.DescribeRecoveryPoint(context.Background(), &bk.DescribeRecoveryPointInput{BackupVaultName: aws.String("Default"),
+				RecoveryPointArn: j.RecoveryPointArn})
+			if err != nil || rp.Status != bktypes.RecoveryPointStatusCompleted {
+				t.Fatalf("the point of the COMPLETED job %s: %v %v", id, rp.Status, err)
+			}
+			table := strings.TrimPrefix(aws.ToString(j.ResourceArn), "arn:aws:dynamodb:us-east-1:000000000000:table/")
+			r := waitRestoreJob(t, c, startRestore(t, c, aws.ToString(j.RecoveryPointArn), table+"-restored", false))
+			if r.Status != bktypes.RestoreJobStatusCompleted {
+				t.Fatalf("restore of %s: %s %q", table, r.Status, aws.ToString(r.StatusMessage))
+			}
+			if _, got := tableChecksum(t, db, table+"-restored"); got != sums[table] {
+				t.Fatalf("%s restored: checksum %s, want %s", table, got, sums[table])
+			}
+		}
+	}
+}

@@ -368,7 +368,10 @@ func (s *Service) discardAttempt(w *vault.Writer, rp *backup.RecoveryPoint, log 
 		}
 	}
 	if rp != nil && rp.Status != backup.RecoveryPointCompleted {
-		if err := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !backup.IsNotFound(err) {
+		err := s.untilRecorded("delete partial recovery point", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID)
+		})
+		if err != nil && !backup.IsNotFound(err) {
 			log.Error("delete partial recovery point", "err", err)
 		}
 	}
@@ -513,7 +516,11 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		w = nil // committed: nothing to abort
 		done.BackupSizeInBytes = m.Summary.Cairn.StoredBytes
 		*rp = done
-		if err := s.cfg.Catalog.UpdateRecoveryPoint(context.WithoutCancel(ctx), rp); err != nil {
+		// The point's data is committed: it is recorded COMPLETED once the
+		// catalog answers (it may be restarting), and not before.
+		if err := s.untilRecorded("record the completed recovery point", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp)
+		}); err != nil {
 			return fmt.Errorf("record completed recovery point: %w", err)
 		}
 		if err := putPointRecord(context.WithoutCancel(ctx), vault.New(store), rp); err != nil {
@@ -578,9 +585,19 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 		job.StatusMessage = causeMessage(err) + "; no recovery point was kept"
 		log.Error("backup job failed", "err", err)
 	}
-	s.saveBackup(aj)
+	err = s.cfg.Catalog.UpdateBackupJob(context.Background(), job)
 	done := *job
 	aj.mu.Unlock()
+	if err != nil {
+		// The job's end is recorded however long the catalog takes to
+		// answer again: never left RUNNING, never COMPLETED unrecorded.
+		if err := s.untilRecorded("save the end of the backup job", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.UpdateBackupJob(ctx, &done)
+		}); err != nil {
+			log.Error("save backup job", "err", err)
+			return
+		}
+	}
 	if done.State == backup.JobCompleted && rp != nil {
 		s.afterBackup(s.ctx, &done, rp)
 	}

@@ -2,8 +2,11 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/cairn-backup/cairn/internal/backup"
 )
@@ -55,4 +58,29 @@ func (s *Service) ClusterStatus(ctx context.Context) (*backup.ClusterStatus, err
 		}
 	}
 	return st, nil
+}
+
+// untilRecorded runs write until the catalog takes it: while the catalog
+// cannot be reached (PostgreSQL restarting, a node cut off from it) it
+// tries again with backoff, so that the end of a job is recorded once the
+// catalog answers instead of the job staying RUNNING. An answer of the
+// catalog (a domain error) ends it, as does the process's hard stop.
+func (s *Service) untilRecorded(what string, log *slog.Logger, write func(context.Context) error) error {
+	delay := 100 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := write(ctx)
+		cancel()
+		var de *backup.Error
+		if err == nil || errors.As(err, &de) {
+			return err
+		}
+		log.Warn("the catalog cannot be written now; trying again until it answers", "what", what, "err", err, "retry_in", delay)
+		select {
+		case <-s.ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 
@@ -91,5 +92,60 @@ func TestRecoverBesideALiveNode(t *testing.T) {
 	}
 	if got, _ := f.cat.GetBackupJob(ctx, j.ID); got.State != backup.JobFailed {
 		t.Fatalf("alone: the job left by a previous process is %s, want FAILED", got.State)
+	}
+}
+
+// unreachableCatalog fails the first writes of a job's end and of its
+// completed point as an unreachable PostgreSQL does (not a domain error).
+type unreachableCatalog struct {
+	backup.Catalog
+	jobFails, pointFails atomic.Int32
+}
+
+var errConnClosed = errors.New("postgres: update: conn closed")
+
+func (c *unreachableCatalog) UpdateBackupJob(ctx context.Context, j *backup.BackupJob) error {
+	if j.State.Terminal() && c.jobFails.Add(-1) >= 0 {
+		return errConnClosed
+	}
+	return c.Catalog.UpdateBackupJob(ctx, j)
+}
+
+func (c *unreachableCatalog) UpdateRecoveryPoint(ctx context.Context, rp *backup.RecoveryPoint) error {
+	if rp.Status == backup.RecoveryPointCompleted && c.pointFails.Add(-1) >= 0 {
+		return errConnClosed
+	}
+	return c.Catalog.UpdateRecoveryPoint(ctx, rp)
+}
+
+// A backup that ends while the catalog cannot be reached (PostgreSQL
+// restarting) records its completed point and its end once the catalog
+// answers: it is neither left RUNNING nor failed for it.
+func TestJobEndRecordedOnceTheCatalogAnswers(t *testing.T) {
+	var uc *unreachableCatalog
+	f := newFixtureWith(t, func(c *Config) {
+		uc = &unreachableCatalog{Catalog: c.Catalog}
+		uc.jobFails.Store(3)
+		uc.pointFails.Store(3)
+		c.Catalog = uc
+	})
+	arn := f.table(t, "orders", 20)
+	j, err := f.svc.StartBackupJob(t.Context(), backup.StartBackupJobInput{IAMRoleARN: testRole, VaultName: "Default", ResourceARN: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitJob(t, f.svc, j.ID, "ended", terminal)
+	if got.State != backup.JobCompleted {
+		t.Fatalf("job %s %q", got.State, got.StatusMessage)
+	}
+	rp, err := f.cat.GetRecoveryPoint(t.Context(), recoveryPointID(got.RecoveryPointARN))
+	if err != nil || rp.Status != backup.RecoveryPointCompleted {
+		t.Fatalf("point %v %v", rp, err)
+	}
+	if uc.jobFails.Load() >= 0 || uc.pointFails.Load() >= 0 {
+		t.Fatalf("the failing writes were not all tried: %d %d left", uc.jobFails.Load(), uc.pointFails.Load())
+	}
+	if stored, _ := f.cat.GetBackupJob(t.Context(), j.ID); stored.State != backup.JobCompleted {
+		t.Fatalf("the catalog holds the job %s", stored.State)
 	}
 }

@@ -152,13 +152,23 @@ func (p *Postgres) start() error {
 	}
 }
 
-// Restart stops the server at once (as a crash would: every session ends,
-// every advisory lock is freed) and starts it again on the same port and
-// data; it returns once the server accepts connections. Between the two,
-// connections are refused.
+// Restart stops the server (StopFast: every session ends, every advisory
+// lock is freed, commits are kept) and starts it again on the same port
+// and data; it returns once the server accepts connections. Between the
+// two, connections are refused.
 func (p *Postgres) Restart(t testing.TB) {
 	t.Helper()
-	p.Stop()
+	p.StopFast()
+	p.Start(t)
+}
+
+// Start starts a server stopped by Stop again, on the same port and data,
+// and returns once it accepts connections.
+func (p *Postgres) Start(t testing.TB) {
+	t.Helper()
+	if p.cmd != nil {
+		t.Fatal("postgres: Start of a server that runs")
+	}
 	if err := p.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,12 +217,20 @@ func (p *Postgres) NewDatabase(t testing.TB) string {
 }
 
 // Stop shuts the cluster down at once (SIGQUIT: PostgreSQL's immediate
-// shutdown) and waits for it.
-func (p *Postgres) Stop() {
+// shutdown) and waits for it. With the test bed's synchronous_commit=off
+// the last commits may be lost: use StopFast before a Start.
+func (p *Postgres) Stop() { p.stop(syscall.SIGQUIT) }
+
+// StopFast shuts the cluster down as an operator's restart does (SIGINT:
+// PostgreSQL's fast shutdown): every session is ended at once, every
+// advisory lock freed, and what was committed is kept.
+func (p *Postgres) StopFast() { p.stop(syscall.SIGINT) }
+
+func (p *Postgres) stop(sig syscall.Signal) {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	_ = p.cmd.Process.Signal(sig)
 	done := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
