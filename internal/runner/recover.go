@@ -59,7 +59,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			"node", s.cfg.Cluster.NodeID(), "live_nodes", others)
 		return nil
 	}
-		rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{},
+	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{},
 		resumed: map[string]bool{}}
 	setRecovering := func(r *recovery) {
 		s.mu.Lock()
