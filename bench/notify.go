@@ -173,12 +173,19 @@ func notifyPhase(ctx context.Context, o *options, r *report) error {
 				return err
 			}
 			rx.reset()
+			if err := s.startProfile(); err != nil {
+				s.Stop()
+				return err
+			}
 			before := s.stats()
 			run, err := runJobWaves(ctx, s, tables, o.notifyJobs)
 			if err == nil && on {
 				waitQuiet(ctx, rx, 5*time.Second, 10*time.Minute)
 			}
 			after := s.stats()
+			if perr := s.stopProfile(o.profilePath(fmt.Sprintf("notify-%s", onOff(on)), round)); perr != nil && err == nil {
+				err = perr
+			}
 			s.Stop()
 			_ = os.RemoveAll(dir)
 			if err != nil {
@@ -196,6 +203,13 @@ func notifyPhase(ctx context.Context, o *options, r *report) error {
 		}
 	}
 	return nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // runJobWaves starts jobs backup jobs, one per table at a time: a wave
