@@ -156,6 +156,7 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"OutboxJobEvents", testOutboxJobEvents},
 		{"OutboxPointAndPlanEvents", testOutboxPointAndPlanEvents},
 		{"OutboxDeliveries", testOutboxDeliveries},
+		{"OutboxLargeBatches", testOutboxLargeBatches},
 		{"VaultNotifications", testVaultNotifications},
 		{"MetricsAggregates", testMetricsAggregates},
 		{"NotificationTargets", testNotificationTargets},
