@@ -78,7 +78,13 @@ func appendEvents(ctx context.Context, db querier, evs []backup.Event) error {
 // eventRow gives ev an ID if it has none and returns its time and body.
 func eventRow(ev *backup.Event) (int64, string, error) {
 	if ev.ID == "" {
-		ev.ID = uuid.NewString()
+		// Time-ordered (UUIDv7), as in internal/sqlite: new keys land at
+		// the end of the indexes.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return 0, "", fmt.Errorf("postgres: event ID: %w", err)
+		}
+		ev.ID = id.String()
 	}
 	ns, err := requiredNanos(ev.Time, "Event.Time")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,4 +267,64 @@ func TestSenderSeesTargetChangesWithinOneTick(t *testing.T) {
 	if got := f.pub.received(); len(got) != 1 || len(f.deliveries(t, e6)) != 0 {
 		t.Errorf("after the vault's notifications were deleted: topic received %v, deliveries %v", got, f.deliveries(t, e6))
 	}
+}
+
+// BenchmarkWebhookDrain measures the webhook path's ceiling: b.N events
+// already waiting in a catalog on disk, drained by the sender with the
+// server's resolvers to one webhook target on a loopback receiver that
+// accepts at once (in this process, so the CPU figures include the
+// receiver's).
+func BenchmarkWebhookDrain(b *testing.B) {
+	var got atomic.Int64
+	rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rx.Close()
+	ctx := context.Background()
+	cat, err := sqlite.Open(ctx, b.TempDir()+"/catalog.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cat.Close()
+	now := clock()
+	if err := cat.CreateVault(ctx, &backup.Vault{Name: "Default", ARN: "arn:aws:backup:us-east-1:000000000000:backup-vault:Default",
+		CreationDate: now}); err != nil {
+		b.Fatal(err)
+	}
+	m, err := targets.New(cat, targets.Options{Now: clock, Configured: []*backup.NotificationTarget{{Name: "bench",
+		Webhook: &backup.WebhookSettings{URL: rx.URL + "/hook", Secret: "k"}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		if err := cat.AppendEvent(ctx, &backup.Event{Type: backup.EventBackupJobCompleted, Time: now, VaultName: "Default",
+			JobType: backup.JobTypeBackup, JobID: "job", State: "COMPLETED", ResourceName: "orders"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := notify.New(notify.Config{Outbox: cat, Clock: clk.NewFake(now),
+		Resolver: notify.Resolvers{&notify.SNSResolver{Store: cat, Client: &publisher{}}, m}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	if err := s.Tick(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	if n := got.Load(); n != int64(b.N) {
+		b.Fatalf("delivered %d of %d", n, b.N)
+	}
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
