@@ -334,24 +334,66 @@ func (c *Catalog) DueDeliveries(ctx context.Context, now time.Time, limit int) (
 		WHERE d.status = 'PENDING' AND d.next_ns <= ? ORDER BY d.next_ns, d.event_id LIMIT ?`, now.UnixNano(), max(limit, 1))
 }
 
-// UpdateDeliveries implements backup.OutboxStore.
+// UpdateDeliveries implements backup.OutboxStore. A batch is one UPDATE
+// ... FROM VALUES per 100 deliveries (SQLite looks each up by its primary
+// key), not one statement per delivery; a delivery named twice takes its
+// last outcome, as it did when they were written one after the other.
 func (c *Catalog) UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) error {
+	type key struct{ event, kind, name string }
+	rows := make(map[key][]any, len(ds))
+	var order []key
+	for _, d := range ds {
+		args, err := deliveryArgs(d)
+		if err != nil {
+			return err
+		}
+		k := key{d.EventID, d.TargetKind, d.TargetName}
+		if _, ok := rows[k]; !ok {
+			order = append(order, k)
+		}
+		rows[k] = args
+	}
+	if len(order) == 0 {
+		return nil
+	}
 	tx, err := c.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: update deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	// One statement, parsed once for the batch.
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, last_error = ?,
-		last_ns = ?, next_ns = ?, delivered_ns = ? WHERE event_id = ? AND target_kind = ? AND target_name = ?`)
-	if err != nil {
-		return fmt.Errorf("sqlite: update deliveries: %w", err)
-	}
-	defer stmt.Close()
-	for _, d := range ds {
-		if err := updateDelivery(ctx, stmt, d); err != nil {
-			return err
+	const cols = 9
+	for chunk := range slices.Chunk(order, maxParams/cols) {
+		args := make([]any, 0, cols*len(chunk))
+		for _, k := range chunk {
+			args = append(args, rows[k]...)
 		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = v.column1, attempts = v.column2, last_error = v.column3,
+			last_ns = v.column4, next_ns = v.column5, delivered_ns = v.column6
+			FROM (VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1)+`(?, ?, ?, ?, ?, ?, ?, ?, ?)) AS v
+			WHERE deliveries.event_id = v.column7 AND deliveries.target_kind = v.column8 AND deliveries.target_name = v.column9`, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: update deliveries: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: update deliveries: %w", err)
+		}
+		if n == int64(len(chunk)) {
+			continue
+		}
+		// Some delivery is not stored: name the first.
+		for _, k := range chunk {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE event_id = ? AND target_kind = ? AND target_name = ?",
+				k.event, k.kind, k.name).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return backup.NotFound(kindDelivery, k.event+" "+k.kind+" "+k.name)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: update deliveries: %w", err)
+			}
+		}
+		return fmt.Errorf("sqlite: update deliveries: %d of %d updated", n, len(chunk))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: update deliveries: %w", err)
@@ -359,28 +401,27 @@ func (c *Catalog) UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) e
 	return nil
 }
 
-func updateDelivery(ctx context.Context, stmt *sql.Stmt, d *backup.Delivery) error {
+// deliveryArgs checks d and returns its row's values: status, attempts,
+// last error, last, next and delivered times, then its key (event,
+// target kind, target name).
+func deliveryArgs(d *backup.Delivery) ([]any, error) {
 	switch d.Status {
 	case backup.DeliveryPending, backup.DeliveryDelivered, backup.DeliveryUndeliverable:
 	default:
-		return backup.Errorf(backup.ErrInvalidParameter, "delivery status %q is not PENDING, DELIVERED or UNDELIVERABLE", d.Status)
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "delivery status %q is not PENDING, DELIVERED or UNDELIVERABLE", d.Status)
 	}
-	var args []any
+	args := []any{d.Status, d.Attempts, d.LastError}
 	for _, t := range []struct {
 		t     time.Time
 		field string
 	}{{d.LastAttemptAt, "LastAttemptAt"}, {d.NextAttemptAt, "NextAttemptAt"}, {d.DeliveredAt, "DeliveredAt"}} {
 		v, err := nanos(t.t, t.field)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		args = append(args, v)
 	}
-	res, err := stmt.ExecContext(ctx, d.Status, d.Attempts, d.LastError, args[0], args[1], args[2], d.EventID, d.TargetKind, d.TargetName)
-	if err != nil {
-		return fmt.Errorf("sqlite: update delivery of %s to %s %s: %w", d.EventID, d.TargetKind, d.TargetName, err)
-	}
-	return affectedOne(res, kindDelivery, d.EventID+" "+d.TargetKind+" "+d.TargetName)
+	return append(args, d.EventID, d.TargetKind, d.TargetName), nil
 }
 
 // ListDeliveries implements backup.OutboxStore. Pages are by offset: the
