@@ -85,7 +85,7 @@ func main() {
 	flag.StringVar(&o.workDir, "work-dir", "", "directory for data dirs, vaults and logs (default a new temporary one)")
 	flag.StringVar(&o.out, "out", "", "also write the markdown report to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir")
-	flag.StringVar(&o.profileDir, "cpuprofile", "", "write CPU profiles of each backup run into this directory (builds cairn with -tags cairnprof)")
+	flag.StringVar(&o.profileDir, "cpuprofile", "", "write CPU profiles of the server during each backup run and notification burst run into this directory (builds cairn with -tags cairnprof)")
 	flag.StringVar(&o.compare, "compare", "", "a second cairn, a binary or a git revision to build (e.g. main), measured beside the first in every round")
 	var backupRuns string
 	flag.StringVar(&backupRuns, "backup-runs", "sdk-scan,cairn-api,cairn-engine", "which backup runs to make in each round (sdk-scan, sdk-describe-scan, cairn-api, cairn-engine)")

@@ -41,4 +41,5 @@ for p in ./internal/notify/webhook ./internal/notify/email; do
 done
 check ./internal/notify/targets "^$mod/internal/(sqlite|runner|awsapi|dynamodb|engine|vault|blob)" "targets are kept through backup.NotificationTargetStore; cmd/ wires the catalog"
 check ./internal/pagetoken "^$mod/internal/" "page tokens are pure and know only the domain" "^$mod/internal/backup$"
+check ./internal/cluster "^$mod/internal/" "membership and leadership know only the domain: nodes are kept through backup.NodeStore, PostgreSQL's locks reached through pgx; cmd/ wires the catalog" "^$mod/internal/backup$"
 exit $fail

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,8 +27,8 @@ func validateCatalog(c string) error {
 }
 
 // openCatalog opens the server's catalog: SQLite in the data dir, or the
-// PostgreSQL database of Config.Catalog, which the server then holds
-// (postgres.LockServer: one server per PostgreSQL catalog for now).
+// PostgreSQL database of Config.Catalog, which other nodes may share
+// (joinCluster).
 func (m *Main) openCatalog(ctx context.Context) (backup.Catalog, error) {
 	if !postgres.IsURL(m.Config.Catalog) {
 		c, err := sqlite.Open(ctx, filepath.Join(m.Config.DataDir, catalogFile))
@@ -43,34 +42,12 @@ func (m *Main) openCatalog(ctx context.Context) (backup.Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open catalog: %w", err)
 	}
-	host, _ := os.Hostname()
-	lock, err := c.LockServer(ctx, fmt.Sprintf("cairn server pid %d on host %s", os.Getpid(), host))
-	if err != nil {
+	if err := m.checkPostgres(ctx, c); err != nil {
 		c.Close()
-		if errors.Is(err, postgres.ErrCatalogInUse) {
-			return nil, fmt.Errorf("cairn will not start on %s: %w. For now one server works on a PostgreSQL catalog "+
-				"(several nodes come with the job queue): stop that server first, or give this one its own database", url, err)
-		}
-		return nil, err
-	}
-	pc := &postgresCatalog{Catalog: c, lock: lock}
-	if err := m.checkPostgres(ctx, pc); err != nil {
-		pc.Close()
 		return nil, err
 	}
 	m.Logger.Info("catalog on PostgreSQL", "catalog", url)
-	return pc, nil
-}
-
-// postgresCatalog is a PostgreSQL catalog with the server's hold on it,
-// given up when it is closed.
-type postgresCatalog struct {
-	*postgres.Catalog
-	lock *postgres.ServerLock
-}
-
-func (c *postgresCatalog) Close() error {
-	return errors.Join(c.lock.Release(context.Background()), c.Catalog.Close())
+	return c, nil
 }
 
 // checkPostgres is checkCatalog for a PostgreSQL catalog: a catalog that
@@ -117,9 +94,9 @@ if every table of the copy holds as many rows as the source's. The source is
 read in one read transaction and brought to this cairn's schema first (as the
 server would at start); the target's schema is made or brought up to date.
 
-Stop the server first: the copy takes the data dir's lock (when PATH is in a
-data dir) and the PostgreSQL catalog's (as a server does), and refuses while a
-server holds either. A target that holds any data is refused; --replace
+Stop the servers first: the copy takes the data dir's lock (when PATH is in a
+data dir) and the PostgreSQL catalog's, and refuses while any server (any node
+of the catalog) holds either. A target that holds any data is refused; --replace
 empties it first. Then start the server with --catalog URL (or catalog: URL in
 its config) and the same data dir. See docs/catalog.md.`,
 		Example: `  cairn catalog copy --from sqlite:/var/lib/cairn/catalog.db --to postgres://cairn@db.internal/cairn

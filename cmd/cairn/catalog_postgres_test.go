@@ -15,6 +15,7 @@ import (
 	bktypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/cairn-backup/cairn/internal/backup"
+	"github.com/cairn-backup/cairn/internal/postgres"
 	"github.com/cairn-backup/cairn/internal/sqlite"
 	"github.com/cairn-backup/cairn/internal/testbed"
 )
@@ -175,7 +176,7 @@ func TestCatalogCopyToPostgres(t *testing.T) {
 
 	// The server on PostgreSQL: the same catalog, read back through it.
 	m2 := testServerWith(t, dir, ddb.Endpoint, func(m *Main) { m.Config.Catalog = url })
-	if _, ok := m2.catalog.(*postgresCatalog); !ok {
+	if _, ok := m2.catalog.(*postgres.Catalog); !ok {
 		t.Fatalf("the server with catalog %s runs on %T", url, m2.catalog)
 	}
 	after := readCatalog(t, m2.catalog)
@@ -203,17 +204,30 @@ func TestCatalogCopyToPostgres(t *testing.T) {
 		t.Fatalf("backup on PostgreSQL: %s %s", again.State, aws.ToString(again.StatusMessage))
 	}
 
-	// One server per PostgreSQL catalog for now: a second one (another data
-	// dir) is refused, naming the first; once it stops, another may start.
-	if _, err := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Catalog: url}, nil); err == nil ||
-		!strings.Contains(err.Error(), "in use by another cairn server") || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
-		t.Fatalf("a second server on one PostgreSQL catalog: %v", err)
-	}
-	closeMain(t, m2)
+	// Several servers share a PostgreSQL catalog: a second one (another
+	// data dir) starts and serves the same catalog; the first leads.
 	m3, err := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Catalog: url}, nil)
 	if err != nil {
-		t.Fatalf("a server after the first stopped: %v", err)
+		t.Fatalf("a second server on one PostgreSQL catalog: %v", err)
 	}
+	st, err := m3.Service.ClusterStatus(ctx)
+	if err != nil || st.Catalog != "postgres" || len(st.Nodes) != 2 || st.Leader != m2.cluster.NodeID() || st.Self != m3.cluster.NodeID() {
+		t.Fatalf("the second server's cluster status: %+v %v", st, err)
+	}
+	if _, err := m3.Service.GetBackupJob(ctx, aws.ToString(job.BackupJobId)); err != nil {
+		t.Fatalf("the second server reads the first one's job: %v", err)
+	}
+	// A copy into the catalog is refused while any server uses it (from a
+	// copy of the SQLite file: the first server holds its data dir).
+	other := filepath.Join(t.TempDir(), "catalog.db")
+	if b, err := os.ReadFile(strings.TrimPrefix(from, "sqlite:")); err != nil || os.WriteFile(other, b, 0o600) != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cairnRun(t, "catalog", "copy", "--from", "sqlite:"+other, "--to", url, "--replace"); err == nil ||
+		!strings.Contains(err.Error(), "in use by another cairn server") || !strings.Contains(err.Error(), "cairn node") {
+		t.Fatalf("a copy while servers run: %v", err)
+	}
+	closeMain(t, m2)
 	closeMain(t, m3)
 }
 

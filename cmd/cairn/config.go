@@ -35,6 +35,9 @@ type Config struct {
 	// PostgreSQL database (docs/catalog.md#postgresql); the --catalog flag
 	// and CAIRN_CATALOG override it.
 	Catalog string `yaml:"catalog"`
+	// Cluster tunes the nodes that share a PostgreSQL catalog
+	// (docs/cluster.md); it does nothing on SQLite.
+	Cluster ClusterConfig `yaml:"cluster"`
 	// Region and AccountID appear in cairn's own ARNs (vaults, recovery
 	// points); defaults us-east-1 (or AWS_REGION) and 000000000000.
 	Region    string `yaml:"region"`
@@ -43,6 +46,12 @@ type Config struct {
 	MaxJobs int `yaml:"max_jobs"`
 	// RestoreWriters is the parallel BatchWriteItem callers per restore; default 8.
 	RestoreWriters int `yaml:"restore_writers"`
+	// CheckpointItems and CheckpointInterval bound a backup's work per
+	// scan segment between two checkpoints (docs/architecture.md, "Resume");
+	// defaults 50000 items and 30s. A resumed backup scans again at most
+	// about this much per segment.
+	CheckpointItems    int64         `yaml:"checkpoint_items"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// Compression of data files: zstd (default), gzip or none; a vault's
 	// cairn:compression tag and a job's BackupOptions override it.
 	Compression string `yaml:"compression"`
@@ -299,6 +308,9 @@ func (c *Config) Validate() error {
 	if err := validateListen(c.Listen); err != nil {
 		return err
 	}
+	if err := c.Cluster.validate(); err != nil {
+		return err
+	}
 	if err := c.validateMetricsListen(); err != nil {
 		return err
 	}
@@ -310,6 +322,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxJobs < 0 || c.RestoreWriters < 0 {
 		return errors.New("config: max_jobs and restore_writers must not be negative")
+	}
+	if c.CheckpointItems < 0 || c.CheckpointInterval < 0 {
+		return errors.New("config: checkpoint_items and checkpoint_interval must not be negative (0 is the default, 50000 items and 30s)")
 	}
 	if c.SchedulerInterval != 0 && c.SchedulerInterval < time.Second {
 		return fmt.Errorf("config: scheduler_interval %v is too short; use at least 1s (or leave it out for 10s)", c.SchedulerInterval)

@@ -77,7 +77,8 @@ func (m *Main) startGovernance(sources []*runner.Source) error {
 		srcs = append(srcs, governance.Source{Name: s.Name, Inventory: s.Client, Tagger: s.Client})
 	}
 	w, err := governance.New(governance.Config{
-		Rules: rules, Policies: m.Service, Sources: srcs, Backups: m.Service, Store: m.catalog, Clock: m.Clock,
+		Leader: m.leader,
+		Rules:  rules, Policies: m.Service, Sources: srcs, Backups: m.Service, Store: m.catalog, Clock: m.Clock,
 		Logger: m.Logger.With("component", "governance"), Interval: m.Config.Tagging.Interval,
 		DryRun: m.Config.Tagging.DryRun, Rate: m.Config.Tagging.Rate,
 	})

@@ -133,7 +133,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	cat := catalogCmd(stdout, stderr)
 	cat.GroupID = "server"
 	root.AddCommand(cat)
-	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.complianceCmd(), c.applyCmd(), c.policyCmd(), c.notifyCmd()} {
+	for _, cmd := range []*cobra.Command{c.vaultCmd(), c.backupCmd(), c.restoreCmd(), c.pointCmd(), c.planCmd(), c.explainCmd(), c.complianceCmd(), c.applyCmd(), c.policyCmd(), c.notifyCmd(), c.clusterCmd()} {
 		cmd.GroupID = "client"
 		root.AddCommand(cmd)
 	}

@@ -38,6 +38,7 @@ func (m *Main) newSender(ctx context.Context) (*notify.Sender, error) {
 		c.SetClock(clk.Now) // both catalogs have it
 	}
 	return notify.New(notify.Config{
+		Leader: m.leader,
 		Outbox: m.catalog, Clock: clk, Logger: m.Logger, Registerer: m.MetricsRegisterer(),
 		Resolver: notify.Resolvers{
 			&notify.SNSResolver{Store: m.catalog, Client: sns.NewFromConfig(awsCfg)},

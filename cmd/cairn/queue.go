@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/cairn-backup/cairn/internal/postgres"
 	"github.com/cairn-backup/cairn/internal/queue"
 	"github.com/cairn-backup/cairn/internal/runner"
 )
@@ -16,7 +14,7 @@ import (
 // max_jobs workers. On SQLite there is none and jobs run where they are
 // recorded.
 func (m *Main) openQueue(ctx context.Context, node string) (runner.Dispatcher, error) {
-	pc, ok := m.catalog.(*postgresCatalog)
+	pc, ok := m.catalog.(*postgres.Catalog)
 	if !ok {
 		return nil, nil
 	}
@@ -54,6 +52,3 @@ func (m *Main) stopQueue() error {
 	m.queue = nil
 	return err
 }
-
-// newNodeID names this process among the nodes of a catalog.
-func newNodeID() string { return strings.ToUpper(uuid.NewString()) }

@@ -26,6 +26,7 @@ import (
 	fileblob "github.com/cairn-backup/cairn/internal/blob/file"
 	s3blob "github.com/cairn-backup/cairn/internal/blob/s3"
 	"github.com/cairn-backup/cairn/internal/clock"
+	"github.com/cairn-backup/cairn/internal/cluster"
 	"github.com/cairn-backup/cairn/internal/console"
 	"github.com/cairn-backup/cairn/internal/datadir"
 	"github.com/cairn-backup/cairn/internal/dynamodb"
@@ -200,7 +201,11 @@ type Main struct {
 	catalog backup.Catalog
 	// queue distributes jobs over the nodes of a PostgreSQL catalog
 	// (queue.go); nil on SQLite.
-	queue    *queue.Queue
+	queue *queue.Queue
+	// cluster is this node among those of the catalog (cluster.go):
+	// backup.SingleNode on SQLite; node is the PostgreSQL one, to leave.
+	cluster  backup.Cluster
+	node     *cluster.Cluster
 	listener net.Listener
 	http     *http.Server
 	done     chan error
@@ -272,6 +277,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.catalog, err = m.openCatalog(ctx); err != nil {
 		return err
 	}
+	if err := m.joinCluster(ctx); err != nil {
+		return err
+	}
 	if m.Targets, err = m.openTargets(); err != nil {
 		return err
 	}
@@ -282,6 +290,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Reports, err = report.New(report.Config{
+		Leader:  m.leader,
 		Catalog: m.catalog, OpenStore: m.openStore, DataDir: m.Config.DataDir, Storage: m.Config.Storage.policy(),
 		Region: m.Config.Region, AccountID: m.Config.AccountID, Clock: m.Clock, Logger: log,
 		Evaluate: frameworkEvaluator(func() backup.FrameworkService { return m.Service }),
@@ -289,17 +298,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	node := newNodeID()
-	dispatcher, err := m.openQueue(ctx, node)
+	dispatcher, err := m.openQueue(ctx, m.cluster.NodeID())
 	if err != nil {
 		return err
 	}
 	m.Service, err = runner.New(runner.Config{
-		Queue: dispatcher, Cluster: backup.SingleNode{ID: node},
+		Queue:   dispatcher,
 		Catalog: m.catalog, Sources: sources, OpenStore: m.openStore, DataDir: m.Config.DataDir,
 		Storage: m.Config.Storage.policy(),
 		Region:  m.Config.Region, AccountID: m.Config.AccountID, Logger: log,
 		MaxJobs: m.Config.MaxJobs, RestoreWriters: m.Config.RestoreWriters, Compression: m.Config.Compression,
+		CheckpointItems: m.Config.CheckpointItems, CheckpointInterval: m.Config.CheckpointInterval,
 		SchedulerInterval: m.Config.SchedulerInterval, LifecycleInterval: m.Config.LifecycleInterval,
 		JobHistory:          time.Duration(m.Config.JobHistoryDays) * 24 * time.Hour,
 		StartupVaultTimeout: m.Config.StartupVaultTimeout,
@@ -308,6 +317,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Notifier:            m.Sender,
 		Observer:            m.Metrics,
 		NotificationTargets: m.Targets,
+		Cluster:             m.cluster,
 	})
 	if err != nil {
 		return err
@@ -315,8 +325,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.Service.Recover(ctx); err != nil {
 		return err
 	}
-	if err := m.Reports.Recover(ctx); err != nil {
+	// Report jobs left running are a live node's while another node lives.
+	if alone, _, err := m.Service.Alone(ctx); err != nil {
 		return err
+	} else if alone {
+		if err := m.Reports.Recover(ctx); err != nil {
+			return err
+		}
 	}
 	if err := m.Service.EnsureDefaultVault(ctx); err != nil {
 		return fmt.Errorf("create the Default vault: %w", err)
@@ -384,6 +399,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // Then the API stops, the catalog is closed and the data dir unlocked.
 func (m *Main) Shutdown(ctx context.Context) error {
 	var errs []error
+	if m.node != nil {
+		// Another node leads while this one's jobs finish.
+		m.node.Resign(ctx)
+	}
 	m.stopGovernance()
 	if m.Reports != nil {
 		// Report jobs are short: they get the grace period to finish.
@@ -433,6 +452,12 @@ func (m *Main) closeAll() error {
 		errs = append(errs, m.Service.Close())
 	}
 	errs = append(errs, m.stopQueue())
+	if m.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.node.Close(ctx))
+		cancel()
+		m.node = nil
+	}
 	if m.catalog != nil {
 		errs = append(errs, m.catalog.Close())
 		m.catalog = nil

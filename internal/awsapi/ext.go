@@ -21,6 +21,7 @@ import (
 //	GET    /cairn/stacks/{stackName}                   -> GetStackOutput
 //	GET    /cairn/explain?resourceArn=ARN              -> Explanation
 //	GET    /cairn/compliance[?resourceName=TABLE]      -> ComplianceOutput (compliance.go)
+//	GET    /cairn/cluster                              -> ClusterOutput (cluster.go)
 //	GET    /cairn/backup-jobs/{backupJobId}/progress   -> JobProgress
 //	GET    /cairn/restore-jobs/{restoreJobId}/progress -> JobProgress
 //	GET    /cairn/verify/...                            (verify.go)

@@ -210,3 +210,24 @@ func TestBadExtensionRequestsNeverReachTheService(t *testing.T) {
 		})
 	}
 }
+
+// GET /cairn/cluster: the nodes on the wire, exactly; the service's
+// Unavailable (a node cut off from its catalog) is AWS's
+// ServiceUnavailableException.
+func TestGetCluster(t *testing.T) {
+	e := newTestEnv(t, &fakeService{}, nil)
+	status, _, out := e.do(t, "GET", "/cairn/cluster", nil, true)
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, out)
+	}
+	want := `{"Catalog":"postgres","Self":"N1","Leader":"N2","Nodes":[` +
+		`{"NodeId":"N1","Address":"10.0.0.1:7171","MaxJobs":4,"StartTime":1796328000,"LastHeartbeat":1796328060,"Leader":false,"Alive":true,"RunningJobs":["J1"]},` +
+		`{"NodeId":"N2","Address":"10.0.0.2:7171","MaxJobs":8,"StartTime":1796328000,"LastHeartbeat":1796328060,"Leader":true,"Alive":true,"RunningJobs":[]}]}`
+	if string(out) != want {
+		t.Errorf("body\n%s\nwant\n%s", out, want)
+	}
+	e = newTestEnv(t, &fakeService{errs: map[string]error{"ClusterStatus": backup.Errorf(backup.ErrUnavailable, "cut off")}}, nil)
+	if status, _, out := e.do(t, "GET", "/cairn/cluster", nil, true); status != 500 || !strings.Contains(string(out), "ServiceUnavailableException") {
+		t.Errorf("unavailable: status %d: %s", status, out)
+	}
+}

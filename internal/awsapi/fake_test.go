@@ -441,6 +441,17 @@ func (f *fakeService) DeleteBackupVaultNotifications(_ context.Context, vault st
 	return f.record("DeleteBackupVaultNotifications", vault)
 }
 
+func (f *fakeService) ClusterStatus(context.Context) (*backup.ClusterStatus, error) {
+	if err := f.record("ClusterStatus", nil); err != nil {
+		return nil, err
+	}
+	t := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	return &backup.ClusterStatus{Catalog: "postgres", Self: "N1", Leader: "N2", Nodes: []*backup.Node{
+		{ID: "N1", Address: "10.0.0.1:7171", MaxJobs: 4, Started: t, Heartbeat: t.Add(time.Minute), Alive: true, Running: []string{"J1"}},
+		{ID: "N2", Address: "10.0.0.2:7171", MaxJobs: 8, Started: t, Heartbeat: t.Add(time.Minute), Alive: true, Leader: true},
+	}}, nil
+}
+
 func (f *fakeService) TestNotification(_ context.Context, vault string) ([]*backup.Delivery, error) {
 	return nil, f.record("TestNotification", vault)
 }

@@ -20,6 +20,7 @@ func TestOperation(t *testing.T) {
 		{"GET", "/backup-jobs/ABC-123", "DescribeBackupJob"},
 		{"GET", "/backup-vaults/Default/recovery-points/arn%3Aaws%3Abackup%3Aus-east-1%3A000000000000%3Arecovery-point%3AX", "DescribeRecoveryPoint"},
 		{"GET", "/cairn/compliance", "GetCompliance"},
+		{"GET", "/cairn/cluster", "GetCluster"},
 		{"DELETE", "/backup-jobs", UnknownOperation},
 		{"GET", "/no/such/route", UnknownOperation},
 		{"GET", "/metrics", UnknownOperation},

@@ -94,6 +94,7 @@ var routes = []route{
 	{"GET /cairn/policies/{policyName}", "GetPolicy", (*Server).getPolicy},
 	{"DELETE /cairn/policies/{policyName}", "DeletePolicy", (*Server).deletePolicy},
 	{"GET /cairn/compliance", "GetCompliance", (*Server).getCompliance},
+	{"GET /cairn/cluster", "GetCluster", (*Server).getCluster},
 	{"GET /cairn/backup-jobs/{backupJobId}/progress", "GetBackupJobProgress", (*Server).backupJobProgress},
 	{"GET /cairn/restore-jobs/{restoreJobId}/progress", "GetRestoreJobProgress", (*Server).restoreJobProgress},
 	{"GET /cairn/verify/vaults/{backupVaultName}", "VerifyVault", (*Server).verifyVault},

@@ -313,6 +313,10 @@ type Catalog interface {
 	NotificationTargetStore
 	// Which node runs which job (queue.go).
 	JobOwnerStore
+	// What running jobs made durable, to resume them (checkpoint.go).
+	CheckpointStore
+	// The nodes that share the catalog (cluster.go).
+	NodeStore
 	Close() error
 }
 

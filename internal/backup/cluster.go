@@ -79,3 +79,33 @@ func (s SingleNode) Status(context.Context) (*ClusterStatus, error) {
 	return &ClusterStatus{Catalog: "sqlite", Self: s.ID, Leader: s.ID,
 		Nodes: []*Node{{ID: s.ID, Leader: true, Alive: true}}}, nil
 }
+
+// NodeStore keeps the nodes that share a catalog: who they are and when
+// each last said it is alive. Whether a node is alive beyond its heartbeat
+// (a PostgreSQL session that holds its lock) is for the Cluster to tell;
+// the store keeps what the nodes write.
+type NodeStore interface {
+	// RegisterNode stores n's ID, Address, MaxJobs, Started and
+	// Heartbeat, replacing what a node of that ID stored before (a node
+	// registers again after it lost its connection). It fails with
+	// ErrMissingParameter without ID, Started or Heartbeat.
+	RegisterNode(ctx context.Context, n *Node) error
+	// HeartbeatNode moves the node's Heartbeat forward to at (a later
+	// heartbeat is kept). It fails with ErrNotFound if no node of that ID
+	// is stored (it was removed as dead: register again).
+	HeartbeatNode(ctx context.Context, id string, at time.Time) error
+	// ListNodes returns every stored node, by Started then ID; Leader,
+	// Alive and Running are the Cluster's to fill.
+	ListNodes(ctx context.Context) ([]*Node, error)
+	// DeleteNode removes the node; ErrNotFound if there is none.
+	DeleteNode(ctx context.Context, id string) error
+}
+
+// ClusterService is what the API (GET /cairn/cluster) and `cairn cluster
+// status` show of the nodes.
+type ClusterService interface {
+	// ClusterStatus lists the nodes that share the catalog, their
+	// heartbeats, the leader and the jobs the answering node runs. It
+	// fails with ErrUnavailable while the node cannot reach the catalog.
+	ClusterStatus(ctx context.Context) (*ClusterStatus, error)
+}

@@ -179,6 +179,8 @@ type Service interface {
 	NotificationService
 	// cairn's own notification targets (notifytarget.go).
 	NotificationTargetService
+	// The nodes that share the catalog (cluster.go).
+	ClusterService
 }
 
 // ApplyPolicyInput asks to create or update a governance policy.

@@ -82,6 +82,8 @@
 //   - Job owners (the node that runs a job, ClaimJob, OwnedJobs) and a
 //     stop that sticks (an ABORTING job stays so until it ends): see
 //     owners.go.
+//   - Checkpoints of running jobs: see checkpoints.go.
+//   - The nodes that share a catalog: see nodes.go.
 package catalogtest
 
 import (
@@ -157,12 +159,15 @@ func Run(t *testing.T, open func(t *testing.T) backup.Catalog) {
 		{"OutboxJobEvents", testOutboxJobEvents},
 		{"OutboxPointAndPlanEvents", testOutboxPointAndPlanEvents},
 		{"OutboxDeliveries", testOutboxDeliveries},
+		{"OutboxLargeBatches", testOutboxLargeBatches},
 		{"VaultNotifications", testVaultNotifications},
 		{"MetricsAggregates", testMetricsAggregates},
 		{"NotificationTargets", testNotificationTargets},
 		{"JobOwners", testJobOwners},
 		{"JobClaimRace", testJobClaimRace},
 		{"AbortingSticks", testAbortingSticks},
+		{"Checkpoints", testCheckpoints},
+		{"Nodes", testNodes},
 		{"InvalidPages", testInvalidPages},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersAndWriters},
 	}

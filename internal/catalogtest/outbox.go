@@ -329,6 +329,69 @@ func testOutboxDeliveries(t *testing.T, c backup.Catalog) {
 	}
 }
 
+// testOutboxLargeBatches plans and records more deliveries in one call
+// than a catalog may put in one statement, with an event named twice in
+// one call (its first plan is kept), all or nothing.
+func testOutboxLargeBatches(t *testing.T, c backup.Catalog) {
+	const n = 1200
+	ids := make([]string, n)
+	for i := range ids {
+		ev := &backup.Event{Type: backup.EventBackupJobCompleted, Time: at(time.Duration(i) * time.Millisecond), VaultName: "vault-a"}
+		must(t, c.AppendEvent(ctx(t), ev), "AppendEvent")
+		ids[i] = ev.ID
+	}
+	evs, err := c.UnplannedEvents(ctx(t), n)
+	must(t, err, "UnplannedEvents")
+	if len(evs) != n || evs[0].ID != ids[0] || evs[n-1].ID != ids[n-1] {
+		t.Fatalf("UnplannedEvents(%d): %d events", n, len(evs))
+	}
+	two := []backup.DeliveryTarget{{Kind: "sns", Name: "topic"}, {Kind: "webhook", Name: "ops"}}
+	plans := []backup.DeliveryPlan{{EventID: ids[0], Targets: two[:1]}}
+	for _, id := range ids {
+		plans = append(plans, backup.DeliveryPlan{EventID: id, Targets: two})
+	}
+	// A missing event at the end: nothing of the batch is stored.
+	wantCode(t, c.PlanDeliveries(ctx(t), append(plans, backup.DeliveryPlan{EventID: "missing"}), at(time.Minute)),
+		backup.ErrNotFound, "PlanDeliveries of a large batch with a missing event")
+	if evs, err := c.UnplannedEvents(ctx(t), n); err != nil || len(evs) != n {
+		t.Fatalf("a refused PlanDeliveries planned some: %d unplanned left, %v", len(evs), err)
+	}
+	must(t, c.PlanDeliveries(ctx(t), plans, at(time.Minute)), "PlanDeliveries of a large batch")
+	if evs, err := c.UnplannedEvents(ctx(t), 10); err != nil || len(evs) != 0 {
+		t.Fatalf("UnplannedEvents after planning: %d, %v", len(evs), err)
+	}
+	due, err := c.DueDeliveries(ctx(t), at(time.Minute), 3*n)
+	must(t, err, "DueDeliveries")
+	if len(due) != 2*n-1 {
+		t.Fatalf("DueDeliveries: %d, want %d (the first event keeps its first plan, one target)", len(due), 2*n-1)
+	}
+	first, _, err := c.ListDeliveries(ctx(t), backup.DeliveryFilter{EventID: ids[0]})
+	must(t, err, "ListDeliveries")
+	if len(first) != 1 || first[0].TargetKind != "sns" {
+		t.Errorf("the deliveries of the event planned twice in one call: %+v", first)
+	}
+	for _, d := range due {
+		d.Status, d.Attempts, d.LastAttemptAt, d.DeliveredAt, d.NextAttemptAt = backup.DeliveryDelivered, 1, at(time.Minute), at(time.Minute), time.Time{}
+	}
+	last := *due[len(due)-1]
+	last.TargetName = "nobody"
+	wantCode(t, c.UpdateDeliveries(ctx(t), append(due[:len(due):len(due)], &last)), backup.ErrNotFound, "UpdateDeliveries of a large batch with a missing delivery")
+	counts, err := c.DeliveryCounts(ctx(t))
+	must(t, err, "DeliveryCounts")
+	if counts[backup.DeliveryPending] != int64(2*n-1) || counts[backup.DeliveryDelivered] != 0 {
+		t.Fatalf("a refused UpdateDeliveries stored some: %v", counts)
+	}
+	// A delivery named twice takes its last outcome.
+	early := *due[0]
+	early.Status, early.LastError, early.DeliveredAt = backup.DeliveryUndeliverable, "403 Forbidden", time.Time{}
+	must(t, c.UpdateDeliveries(ctx(t), append([]*backup.Delivery{&early}, due...)), "UpdateDeliveries of a large batch")
+	counts, err = c.DeliveryCounts(ctx(t))
+	must(t, err, "DeliveryCounts")
+	if counts[backup.DeliveryPending] != 0 || counts[backup.DeliveryDelivered] != int64(2*n-1) {
+		t.Errorf("DeliveryCounts after a large UpdateDeliveries: %v", counts)
+	}
+}
+
 func testVaultNotifications(t *testing.T, c backup.Catalog) {
 	n := &backup.VaultNotifications{VaultName: "vault-a", SNSTopicARN: "arn:aws:sns:eu-west-1:123456789012:backups",
 		Events: []backup.EventType{backup.EventBackupJobCompleted, backup.EventBackupJobFailed}}

@@ -192,3 +192,27 @@ func (c *Checksum) Sum() string {
 func (c *Checksum) Equal(other *Checksum) bool {
 	return c.v1 == other.v1 && c.sum == other.sum && c.n == other.n
 }
+
+// ChecksumOf returns the Checksum whose Sum is sum and whose Count is n: a
+// checksum's partial state, as a checkpoint records it (Sum and Count), made
+// whole again, so that more items can be added to it and other checksums
+// merged into it. The algorithm is the one sum names (ChecksumAlgorithmOf).
+func ChecksumOf(sum string, n int64) (Checksum, error) {
+	alg, err := ChecksumAlgorithmOf(sum)
+	if err != nil {
+		return Checksum{}, err
+	}
+	if n < 0 {
+		return Checksum{}, fmt.Errorf("checksum count %d is negative", n)
+	}
+	c, _ := NewChecksum(alg)
+	hexText := strings.TrimPrefix(sum, v2Prefix)
+	b, _ := hex.DecodeString(hexText) // checked by ChecksumAlgorithmOf
+	var full [32]byte
+	copy(full[32-len(b):], b)
+	for k := range 4 {
+		c.sum[k] = binary.BigEndian.Uint64(full[24-8*k:])
+	}
+	c.n = n
+	return c, nil
+}

@@ -322,3 +322,51 @@ func appendB64(dst, v []byte) []byte {
 	dst = strictBase64.AppendEncode(dst, v)
 	return append(dst, '"')
 }
+
+// A checksum's partial state (Sum and Count) made whole by ChecksumOf goes
+// on as the original would: the resumed backup's checksum is the clean one.
+func TestChecksumOfResumes(t *testing.T) {
+	items := [][]byte{
+		[]byte(`{"pk":{"S":"a"},"n":{"N":"1"}}`),
+		[]byte(`{"pk":{"S":"b"},"l":{"L":[{"S":"x"},{"BOOL":true}]}}`),
+		[]byte(`{"pk":{"S":"c"},"m":{"M":{"k":{"NULL":true}}}}`),
+		[]byte(`{"pk":{"S":"d"},"b":{"B":"AAEC"}}`),
+	}
+	for _, alg := range []string{ChecksumV1, ChecksumV2} {
+		whole, _ := NewChecksum(alg)
+		half, _ := NewChecksum(alg)
+		for i, it := range items {
+			if err := whole.Add(it); err != nil {
+				t.Fatal(err)
+			}
+			if i < 2 {
+				if err := half.Add(it); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		resumed, err := ChecksumOf(half.Sum(), half.Count())
+		if err != nil {
+			t.Fatalf("%s: ChecksumOf(%q): %v", alg, half.Sum(), err)
+		}
+		if !resumed.Equal(&half) || resumed.Algorithm() != alg {
+			t.Fatalf("%s: ChecksumOf gives %s/%d, want %s/%d", alg, resumed.Sum(), resumed.Count(), half.Sum(), half.Count())
+		}
+		for _, it := range items[2:] {
+			if err := resumed.Add(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !resumed.Equal(&whole) {
+			t.Fatalf("%s: resumed %s, clean %s", alg, resumed.Sum(), whole.Sum())
+		}
+	}
+	for _, bad := range []string{"", "xxh3-128:zz", "abc"} {
+		if _, err := ChecksumOf(bad, 1); err == nil {
+			t.Errorf("ChecksumOf(%q) accepted", bad)
+		}
+	}
+	if _, err := ChecksumOf("xxh3-128:00000000000000000000000000000000", -1); err == nil {
+		t.Error("ChecksumOf with a negative count accepted")
+	}
+}

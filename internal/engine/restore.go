@@ -40,6 +40,57 @@ type RestoreInput struct {
 	// summed with it, so that a check of the restored table can account
 	// for them.
 	ChecksumAlgorithm string
+	// FileDone, if set, is called once every item of a file is written
+	// (or refused by the target), with what the file gave: a restore's
+	// checkpoint. Calls may come concurrently. An error fails the restore.
+	FileDone func(FileResult) error
+	// Done holds the files an earlier attempt at this restore wrote fully
+	// (what FileDone reported): they are not read again, and the result
+	// counts them. Writing a file again is harmless (the same keys get the
+	// same items), so the files an attempt had not finished are written
+	// whole.
+	Done []FileResult
+}
+
+// FileResult is what one data file gave a restore.
+type FileResult struct {
+	File    int   `json:"file"` // index in RestoreInput.Files
+	Items   int64 `json:"items"`
+	Bytes   int64 `json:"bytes"`
+	Refused int64 `json:"refused,omitempty"`
+	// RefusedSum is the content checksum's Sum of the refused items
+	// (ddbjson.ChecksumOf with Refused as the count).
+	RefusedSum string `json:"refusedSum,omitempty"`
+}
+
+// fileTracker tells when every batch of a file is written.
+type fileTracker struct {
+	mu       sync.Mutex
+	pending  int  // batches sent, not yet written
+	read     bool // the reader sent the file's last batch
+	res      FileResult
+	refused  ddbjson.Checksum
+	reported bool
+}
+
+// batchDone records a written batch; it returns the file's result once
+// the file is complete.
+func (f *fileTracker) update(items, bytes int64, sent, written int, read bool) (FileResult, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending += sent - written
+	f.res.Items += items
+	f.res.Bytes += bytes
+	f.read = f.read || read
+	if f.read && f.pending == 0 && !f.reported {
+		f.reported = true
+		r := f.res
+		if r.Refused > 0 {
+			r.RefusedSum = f.refused.Sum()
+		}
+		return r, true
+	}
+	return FileResult{}, false
 }
 
 // RestoreResult is what a finished restore wrote.
@@ -63,6 +114,7 @@ const (
 type batch struct {
 	buf   []byte
 	items [][]byte
+	file  int
 }
 
 func (b *batch) reset() { b.buf, b.items = b.buf[:0], b.items[:0] }
@@ -99,6 +151,41 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 		return nil, err
 	}
 	refused := &refusedItems{sum: refusedSum}
+	tracks := make([]*fileTracker, len(in.Files))
+	skip := make(map[int]bool, len(in.Done))
+	var c counters
+	for _, d := range in.Done {
+		if d.File < 0 || d.File >= len(in.Files) || skip[d.File] {
+			return nil, fmt.Errorf("engine: checkpoint of data file %d does not fit a restore of %d files (or repeats one)", d.File, len(in.Files))
+		}
+		skip[d.File] = true
+		if d.Refused > 0 {
+			sum, err := ddbjson.ChecksumOf(d.RefusedSum, d.Refused)
+			if err == nil && sum.Algorithm() != refused.sum.Algorithm() {
+				err = fmt.Errorf("a %s checksum, the point's is %s", sum.Algorithm(), refused.sum.Algorithm())
+			}
+			if err != nil {
+				return nil, fmt.Errorf("engine: checkpoint of data file %d: %w", d.File, err)
+			}
+			refused.sum.Merge(&sum)
+			refused.n += d.Refused
+		}
+		c.items.Add(d.Items)
+		c.bytes.Add(d.Bytes)
+		c.parts.Add(1)
+	}
+	for i := range tracks {
+		tracks[i] = &fileTracker{res: FileResult{File: i}, refused: refusedSum}
+	}
+	fileDone := func(i int, items, bytes int64, sent, written int, read bool) error {
+		if in.FileDone == nil {
+			return nil
+		}
+		if r, ok := tracks[i].update(items, bytes, sent, written, read); ok {
+			return in.FileDone(r)
+		}
+		return nil
+	}
 	writers := in.Writers
 	if writers <= 0 {
 		writers = 8
@@ -108,7 +195,6 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 		readers = 4
 	}
 	readers = max(1, min(readers, len(in.Files)))
-	var c counters
 	stop := reportEvery(ctx, in.ProgressInterval, in.Progress, func() Progress {
 		return Progress{Items: c.items.Load(), Bytes: c.bytes.Load(), PartsDone: int(c.parts.Load()), PartsTotal: len(in.Files)}
 	})
@@ -121,6 +207,9 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 	g.Go(func() error {
 		defer close(files)
 		for i := range in.Files {
+			if skip[i] {
+				continue
+			}
 			select {
 			case files <- i:
 			case <-gctx.Done():
@@ -134,8 +223,12 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 		g.Go(func() error {
 			defer readersWG.Done()
 			for i := range files {
-				if err := readFile(gctx, in.Files[i], &pool, batches); err != nil {
+				sent, err := readFile(gctx, i, in.Files[i], &pool, batches)
+				if err != nil {
 					return fmt.Errorf("data file %d: %w", i, err)
+				}
+				if err := fileDone(i, 0, 0, sent, 0, true); err != nil {
+					return fmt.Errorf("data file %d: checkpoint: %w", i, err)
 				}
 				c.parts.Add(1)
 			}
@@ -159,13 +252,16 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 					err = fmt.Errorf("%d items were left unprocessed", len(unprocessed))
 				}
 				if dynamodb.IsItemRefused(err) {
-					written, n, err = writeOneByOne(gctx, in, b.items, refused)
+					written, n, err = writeOneByOne(gctx, in, b.items, refused, tracks[b.file])
 				}
 				if err != nil {
 					return fmt.Errorf("batch write to %s: %w", in.Table, err)
 				}
 				c.items.Add(written)
 				c.bytes.Add(n)
+				if err := fileDone(b.file, written, n, 0, 1, false); err != nil {
+					return fmt.Errorf("data file %d: checkpoint: %w", b.file, err)
+				}
 				b.reset()
 				pool.Put(b)
 			}
@@ -174,6 +270,11 @@ func Restore(ctx context.Context, in RestoreInput) (*RestoreResult, error) {
 	}
 	err = g.Wait()
 	stop()
+	if err == nil {
+		// Writers drop the batches left when ctx ends: a cancelled
+		// restore is never complete.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +300,7 @@ func (r *refusedItems) add(item []byte, keyAttrs []string, why error) {
 // writeOneByOne writes the items of a batch the target refused one at a
 // time, and records those it refuses on their own. It returns the count
 // and bytes of the items written.
-func writeOneByOne(ctx context.Context, in RestoreInput, items [][]byte, refused *refusedItems) (int64, int64, error) {
+func writeOneByOne(ctx context.Context, in RestoreInput, items [][]byte, refused *refusedItems, file *fileTracker) (int64, int64, error) {
 	var written, bytes int64
 	for _, it := range items {
 		unprocessed, _, err := in.Writer.BatchWrite(ctx, in.Table, [][]byte{it})
@@ -212,6 +313,12 @@ func writeOneByOne(ctx context.Context, in RestoreInput, items [][]byte, refused
 			bytes += int64(len(it))
 		case dynamodb.IsItemRefused(err):
 			refused.add(it, in.KeyAttributes, err)
+			file.mu.Lock()
+			file.res.Refused++
+			if file.refused.Add(it) != nil {
+				_ = file.refused.AddOutOfSpec(it)
+			}
+			file.mu.Unlock()
 		default:
 			return written, bytes, err
 		}
@@ -219,17 +326,23 @@ func writeOneByOne(ctx context.Context, in RestoreInput, items [][]byte, refused
 	return written, bytes, nil
 }
 
-func readFile(ctx context.Context, open func(context.Context) (ItemIterator, error), pool *sync.Pool, out chan<- *batch) error {
+// readFile sends file i's items in batches; it returns how many batches
+// it sent.
+func readFile(ctx context.Context, i int, open func(context.Context) (ItemIterator, error), pool *sync.Pool, out chan<- *batch) (int, error) {
 	it, err := open(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer it.Close()
+	sent := 0
 	b := pool.Get().(*batch)
+	b.file = i
 	send := func() error {
 		select {
 		case out <- b:
+			sent++
 			b = pool.Get().(*batch)
+			b.file = i
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -241,22 +354,23 @@ func readFile(ctx context.Context, open func(context.Context) (ItemIterator, err
 			break
 		}
 		if err != nil {
-			return err
+			return sent, err
 		}
 		if len(b.items) > 0 && len(b.buf)+len(item) > maxBatchBytes {
 			if err := send(); err != nil {
-				return err
+				return sent, err
 			}
 		}
 		b.add(item)
 		if len(b.items) == maxBatchItems {
 			if err := send(); err != nil {
-				return err
+				return sent, err
 			}
 		}
 	}
 	if len(b.items) > 0 {
-		return send()
+		return sent, send()
 	}
-	return nil
+	pool.Put(b)
+	return sent, nil
 }

@@ -42,6 +42,11 @@ type Backups interface {
 
 // Config wires a Worker. Zero values take the documented defaults.
 type Config struct {
+	// Leader, when set, says whether this node is the cluster's leader
+	// (backup.Cluster.IsLeader): the background loop passes only on the
+	// leader, so tables are tagged and violations recorded once across
+	// the nodes. nil: always (a server alone on its catalog).
+	Leader func() bool
 	// Rules are configured rules; the rules of the tag policies Policies
 	// holds are added at every pass.
 	Rules    []Rule
@@ -192,7 +197,9 @@ func (w *Worker) Start() {
 	go func() {
 		defer close(w.done)
 		for {
-			if err := w.Pass(ctx); err != nil && ctx.Err() == nil {
+			if w.cfg.Leader != nil && !w.cfg.Leader() {
+				// Another node leads and passes; this one asks again next time.
+			} else if err := w.Pass(ctx); err != nil && ctx.Err() == nil {
 				w.log.Warn("governance pass failed", "err", err)
 			}
 			if w.cfg.Sleep(ctx, w.cfg.Interval) != nil {

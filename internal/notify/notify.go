@@ -45,8 +45,44 @@ type Resolver interface {
 	Targets(ctx context.Context, ev backup.Event) ([]Target, error)
 }
 
+// Snapshotter is a Resolver that can read its configuration once for
+// many events. The sender takes a snapshot per batch of events (planning)
+// or deliveries (attempts) instead of reading the configuration again for
+// each, so a change of configuration (a target created, changed or
+// deleted, a vault's notifications put or deleted) is seen by the next
+// batch, at the latest within one tick.
+type Snapshotter interface {
+	Resolver
+	// Snapshot returns a Resolver that answers from the configuration as
+	// it is now, without reading it again. It must be safe for concurrent
+	// use. An error leaves the batch for a later try.
+	Snapshot(ctx context.Context) (Resolver, error)
+}
+
+// snapshot is r's Snapshot if it has one, else r.
+func snapshot(ctx context.Context, r Resolver) (Resolver, error) {
+	if s, ok := r.(Snapshotter); ok {
+		return s.Snapshot(ctx)
+	}
+	return r, nil
+}
+
 // Resolvers combines resolvers: the targets of all of them, in order.
 type Resolvers []Resolver
+
+// Snapshot implements Snapshotter: the snapshots of those that take
+// them, the others as they are.
+func (rs Resolvers) Snapshot(ctx context.Context) (Resolver, error) {
+	out := make(Resolvers, len(rs))
+	for i, r := range rs {
+		s, err := snapshot(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
 
 // Targets implements Resolver.
 func (rs Resolvers) Targets(ctx context.Context, ev backup.Event) ([]Target, error) {

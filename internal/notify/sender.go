@@ -26,6 +26,11 @@ type Outbox interface {
 
 // Config wires a Sender. Zero values take the documented defaults.
 type Config struct {
+	// Leader, when set, says whether this node is the cluster's leader
+	// (backup.Cluster.IsLeader): the background loop delivers only on the
+	// leader, so one sender works on a catalog shared by several nodes.
+	// nil: always (a server alone on its catalog).
+	Leader   func() bool
 	Outbox   Outbox
 	Resolver Resolver
 	Clock    clock.Clock
@@ -110,7 +115,8 @@ func (c *Config) setDefaults() {
 //
 // One sender runs per catalog: deliveries are not claimed, so two senders
 // on one catalog could send an event twice (receivers deduplicate by the
-// event's ID).
+// event's ID). On a catalog shared by several nodes, Config.Leader keeps
+// the loop to the leader.
 type Sender struct {
 	cfg Config
 	m   *metrics
@@ -152,7 +158,9 @@ func (s *Sender) Start() {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
-			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			if s.cfg.Leader != nil && !s.cfg.Leader() {
+				// Another node leads and sends; this one asks again next tick.
+			} else if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("notification sender", "error", err)
 			}
 			select {
@@ -216,14 +224,22 @@ func (s *Sender) prune(ctx context.Context) error {
 }
 
 // planAll plans the deliveries of every event not yet planned, a batch
-// (one catalog transaction) at a time.
+// (one catalog transaction, one reading of the targets' configuration) at
+// a time.
 func (s *Sender) planAll(ctx context.Context) error {
 	for {
 		evs, err := s.cfg.Outbox.UnplannedEvents(ctx, s.cfg.BatchSize)
 		if err != nil {
 			return fmt.Errorf("notify: read the outbox: %w", err)
 		}
-		if _, err := s.plan(ctx, evs); err != nil {
+		if len(evs) == 0 {
+			return nil
+		}
+		r, err := snapshot(ctx, s.cfg.Resolver)
+		if err != nil {
+			return fmt.Errorf("notify: notification targets: %w", err)
+		}
+		if _, err := s.plan(ctx, r, evs); err != nil {
 			return err
 		}
 		if len(evs) < s.cfg.BatchSize {
@@ -232,9 +248,9 @@ func (s *Sender) planAll(ctx context.Context) error {
 	}
 }
 
-// plan records one pending delivery per target of each event and returns
-// them.
-func (s *Sender) plan(ctx context.Context, evs []backup.Event) ([]*backup.Delivery, error) {
+// plan records one pending delivery per target r gives each event and
+// returns them.
+func (s *Sender) plan(ctx context.Context, r Resolver, evs []backup.Event) ([]*backup.Delivery, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
@@ -242,7 +258,7 @@ func (s *Sender) plan(ctx context.Context, evs []backup.Event) ([]*backup.Delive
 	plans := make([]backup.DeliveryPlan, 0, len(evs))
 	var ds []*backup.Delivery
 	for _, ev := range evs {
-		targets, err := s.cfg.Resolver.Targets(ctx, ev)
+		targets, err := r.Targets(ctx, ev)
 		if err != nil {
 			return nil, fmt.Errorf("notify: targets of event %s: %w", ev.ID, err)
 		}
@@ -266,14 +282,22 @@ func (s *Sender) plan(ctx context.Context, evs []backup.Event) ([]*backup.Delive
 	return ds, nil
 }
 
-// deliverDue attempts the due deliveries, a batch at a time.
+// deliverDue attempts the due deliveries, a batch (one reading of the
+// targets' configuration) at a time.
 func (s *Sender) deliverDue(ctx context.Context) error {
 	for {
 		due, err := s.cfg.Outbox.DueDeliveries(ctx, s.cfg.Clock.Now(), s.cfg.BatchSize)
 		if err != nil {
 			return fmt.Errorf("notify: read due deliveries: %w", err)
 		}
-		n, err := s.attemptAll(ctx, due)
+		if len(due) == 0 {
+			return nil
+		}
+		r, err := snapshot(ctx, s.cfg.Resolver)
+		if err != nil {
+			return fmt.Errorf("notify: notification targets: %w", err)
+		}
+		n, err := s.attemptAll(ctx, r, due)
 		if err != nil {
 			return err
 		}
@@ -285,9 +309,10 @@ func (s *Sender) deliverDue(ctx context.Context) error {
 	}
 }
 
-// attemptAll attempts ds, Parallel at a time, records the outcomes in
-// one catalog transaction, and returns how many it attempted.
-func (s *Sender) attemptAll(ctx context.Context, ds []*backup.Delivery) (int, error) {
+// attemptAll attempts ds to the targets r gives, Parallel at a time,
+// records the outcomes in one catalog transaction, and returns how many it
+// attempted.
+func (s *Sender) attemptAll(ctx context.Context, r Resolver, ds []*backup.Delivery) (int, error) {
 	sem := make(chan struct{}, s.cfg.Parallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -306,7 +331,7 @@ func (s *Sender) attemptAll(ctx context.Context, ds []*backup.Delivery) (int, er
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if s.attempt(ctx, d) {
+			if s.attempt(ctx, r, d) {
 				mu.Lock()
 				done = append(done, d)
 				mu.Unlock()
@@ -347,14 +372,14 @@ func (s *Sender) release(d *backup.Delivery) {
 	s.mu.Unlock()
 }
 
-// attempt delivers d once and sets its outcome in d; false if it made no
-// attempt (stopped, or the configuration could not be read), leaving d
-// due as it was.
-func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) bool {
+// attempt delivers d once to the target r gives it and sets its outcome
+// in d; false if it made no attempt (stopped, or the configuration could
+// not be read), leaving d due as it was.
+func (s *Sender) attempt(ctx context.Context, r Resolver, d *backup.Delivery) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	target, err := s.targetOf(ctx, d)
+	target, err := targetOf(ctx, r, d)
 	if err != nil {
 		// The configuration could not be read: try again later without
 		// counting an attempt.
@@ -378,33 +403,39 @@ func (s *Sender) attempt(ctx context.Context, d *backup.Delivery) bool {
 	now := s.cfg.Clock.Now()
 	d.Attempts++
 	d.LastAttemptAt = now
-	log := s.cfg.Logger.With("event", d.EventID, "event_type", string(d.Event.Type), "vault", d.Event.VaultName,
-		"target_kind", d.TargetKind, "target", d.TargetName, "attempts", d.Attempts)
+	// The logger with the delivery's attributes is made only when
+	// something is logged: a delivered event logs nothing above Debug.
+	log := func() *slog.Logger {
+		return s.cfg.Logger.With("event", d.EventID, "event_type", string(d.Event.Type), "vault", d.Event.VaultName,
+			"target_kind", d.TargetKind, "target", d.TargetName, "attempts", d.Attempts)
+	}
 	var perm *PermanentError
 	switch {
 	case sendErr == nil:
 		d.Status, d.LastError, d.DeliveredAt, d.NextAttemptAt = backup.DeliveryDelivered, "", now, time.Time{}
 		s.m.count(d.TargetKind, "delivered")
-		log.Debug("notification delivered")
+		if s.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+			log().Debug("notification delivered")
+		}
 	case errors.As(sendErr, &perm):
 		d.Status, d.LastError, d.NextAttemptAt = backup.DeliveryUndeliverable, sendErr.Error(), time.Time{}
 		s.m.count(d.TargetKind, "undeliverable")
-		log.Warn("notification undeliverable", "error", sendErr)
+		log().Warn("notification undeliverable", "error", sendErr)
 	case d.Attempts >= s.cfg.MaxAttempts:
 		d.Status, d.NextAttemptAt = backup.DeliveryUndeliverable, time.Time{}
 		d.LastError = fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, sendErr)
 		s.m.count(d.TargetKind, "undeliverable")
-		log.Warn("notification undeliverable", "error", d.LastError)
+		log().Warn("notification undeliverable", "error", d.LastError)
 	case now.Sub(d.Event.Time) >= s.cfg.MaxAge:
 		d.Status, d.NextAttemptAt = backup.DeliveryUndeliverable, time.Time{}
 		d.LastError = fmt.Sprintf("gave up %s after the event, after %d attempts: %v", s.cfg.MaxAge, d.Attempts, sendErr)
 		s.m.count(d.TargetKind, "undeliverable")
-		log.Warn("notification undeliverable", "error", d.LastError)
+		log().Warn("notification undeliverable", "error", d.LastError)
 	default:
 		d.Status, d.LastError = backup.DeliveryPending, sendErr.Error()
 		d.NextAttemptAt = now.Add(s.Backoff(d.Attempts))
 		s.m.count(d.TargetKind, "failed")
-		log.Info("notification failed; retrying", "error", sendErr, "next_attempt", d.NextAttemptAt)
+		log().Info("notification failed; retrying", "error", sendErr, "next_attempt", d.NextAttemptAt)
 	}
 	return true
 }
@@ -419,10 +450,10 @@ func (s *Sender) Backoff(n int) time.Duration {
 	return min(b, s.cfg.MaxBackoff)
 }
 
-// targetOf returns the target d goes to as the configuration stands now,
+// targetOf returns the target d goes to as the configuration stands in r,
 // or nil if it no longer wants d's event.
-func (s *Sender) targetOf(ctx context.Context, d *backup.Delivery) (Target, error) {
-	ts, err := s.cfg.Resolver.Targets(ctx, d.Event)
+func targetOf(ctx context.Context, r Resolver, d *backup.Delivery) (Target, error) {
+	ts, err := r.Targets(ctx, d.Event)
 	if err != nil {
 		return nil, err
 	}
@@ -462,13 +493,13 @@ func (s *Sender) Test(ctx context.Context, ev backup.Event) ([]*backup.Delivery,
 			claimed = append(claimed, d)
 		}
 	}
-	ds, err := s.plan(ctx, []backup.Event{ev})
+	ds, err := s.plan(ctx, s.cfg.Resolver, []backup.Event{ev})
 	if err != nil {
 		return nil, err
 	}
 	var done []*backup.Delivery
 	for _, d := range ds {
-		if s.attempt(ctx, d) {
+		if s.attempt(ctx, s.cfg.Resolver, d) {
 			done = append(done, d)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -226,15 +227,55 @@ func (r *SNSResolver) Targets(ctx context.Context, ev backup.Event) ([]Target, e
 	if ev.VaultName == "" {
 		return nil, nil
 	}
-	n, err := r.Store.GetVaultNotifications(ctx, ev.VaultName)
-	if backup.IsNotFound(err) {
-		return nil, nil
-	}
+	n, err := r.notifications(ctx, ev.VaultName)
 	if err != nil {
 		return nil, err
 	}
-	if ev.Type != backup.EventTest && !n.Wants(ev.Type) {
+	return r.targets(n, ev), nil
+}
+
+// notifications is the vault's configuration; nil if it has none.
+func (r *SNSResolver) notifications(ctx context.Context, vault string) (*backup.VaultNotifications, error) {
+	n, err := r.Store.GetVaultNotifications(ctx, vault)
+	if backup.IsNotFound(err) {
 		return nil, nil
 	}
-	return []Target{&SNSTarget{Client: r.Client, TopicARN: n.SNSTopicARN}}, nil
+	return n, err
+}
+
+func (r *SNSResolver) targets(n *backup.VaultNotifications, ev backup.Event) []Target {
+	if n == nil || ev.Type != backup.EventTest && !n.Wants(ev.Type) {
+		return nil
+	}
+	return []Target{&SNSTarget{Client: r.Client, TopicARN: n.SNSTopicARN}}
+}
+
+// Snapshot implements Snapshotter: each vault's configuration is read
+// once, when the snapshot first needs it, and kept for the snapshot's
+// life (one batch of the sender).
+func (r *SNSResolver) Snapshot(context.Context) (Resolver, error) {
+	return &snsSnapshot{r: r, vaults: map[string]*backup.VaultNotifications{}}, nil
+}
+
+type snsSnapshot struct {
+	r      *SNSResolver
+	mu     sync.Mutex
+	vaults map[string]*backup.VaultNotifications // nil: the vault has none
+}
+
+func (s *snsSnapshot) Targets(ctx context.Context, ev backup.Event) ([]Target, error) {
+	if ev.VaultName == "" {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.vaults[ev.VaultName]
+	if !ok {
+		var err error
+		if n, err = s.r.notifications(ctx, ev.VaultName); err != nil {
+			return nil, err
+		}
+		s.vaults[ev.VaultName] = n
+	}
+	return s.r.targets(n, ev), nil
 }

@@ -9,12 +9,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// serverLock is the key of the session-level advisory lock a server holds
-// on its catalog ("cairnsrv" in ASCII). Advisory locks are per database.
+// serverLock is the key of the session-level advisory lock that keeps
+// `cairn catalog copy` and the servers apart ("cairnsrv" in ASCII): the
+// copy takes it exclusively (LockServer), every server node holds it
+// shared (ServerLockKey, internal/cluster). Advisory locks are per
+// database.
 const serverLock = 0x636169726e737276
 
-// ErrCatalogInUse is the error LockServer returns while another server
-// holds the catalog.
+// ServerLockKey is the key a server node holds in shared mode for its
+// life, so that LockServer (cairn catalog copy) refuses while any runs.
+const ServerLockKey int64 = serverLock
+
+// ErrCatalogInUse is the error LockServer returns while a server (or
+// another copy) holds the catalog.
 var ErrCatalogInUse = errors.New("the catalog is in use by another cairn server")
 
 // ServerLock is a server's hold on a catalog: one connection of the pool,
@@ -32,11 +39,9 @@ type ServerLock struct {
 // with ErrCatalogInUse and that description, read from pg_stat_activity
 // (the lock's session carries it as its application_name).
 //
-// One server per PostgreSQL catalog, for now: a starting server ends every
-// job the catalog lists as running as FAILED (it has no way to tell a live
-// node's job from a dead node's) and runs the queued ones, so a second
-// server would fail the first one's jobs and run its queue twice. Jobs
-// spread over several nodes, with leases, come with the job queue.
+// The servers themselves share the catalog (internal/cluster): each holds
+// this lock's key in shared mode, so the exclusive hold is for work that
+// must have the catalog to itself (cairn catalog copy).
 func (c *Catalog) LockServer(ctx context.Context, holder string) (*ServerLock, error) {
 	conn, err := c.pool.Acquire(ctx)
 	if err != nil {

@@ -131,11 +131,12 @@ type migration struct {
 	name    string
 }
 
-// loadMigrations returns the embedded migrations in order of number. Two
-// migrations may not share a number. A gap is allowed while branches that
-// each add a numbered migration land one by one (issue 12: 0011, 0012,
-// 0013); a release has none, since a database migrated past a gap would
-// meet the gap's migration only after its successors, and fail loudly.
+// loadMigrations returns the embedded migrations in order of number.
+// Numbers are unique; a gap is allowed (the numbers of work done on
+// several branches at once are fixed in advance, and one may land before
+// a lower one). The schema version counts the migrations applied, in
+// order of number, so a database never sees one number after a higher one
+// once released.
 func loadMigrations() ([]migration, error) {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -154,7 +155,7 @@ func loadMigrations() ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
 		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have one number", ms[i-1].name, ms[i].name)
+			return nil, fmt.Errorf("migration %s: number %d is taken by %s", ms[i].name, ms[i].version, ms[i-1].name)
 		}
 	}
 	return ms, nil

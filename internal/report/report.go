@@ -76,6 +76,10 @@ type Evaluator func(ctx context.Context, frameworkARNs []string) ([]ControlResul
 
 // Config wires a Service. Zero values take the documented defaults.
 type Config struct {
+	// Leader, when set, says whether this node is the cluster's leader
+	// (backup.Cluster.IsLeader): the daily loop creates report jobs only
+	// on the leader. nil: always (a server alone on its catalog).
+	Leader  func() bool
 	Catalog backup.Catalog
 	// OpenStore opens the store of a destination (a directory or an S3
 	// bucket), as it does vaults' storage.
@@ -698,7 +702,9 @@ func (s *Service) Start() {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
-			if err := s.Tick(s.ctx); err != nil && s.ctx.Err() == nil {
+			if s.cfg.Leader != nil && !s.cfg.Leader() {
+				// Another node leads and makes the daily reports.
+			} else if err := s.Tick(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("report scheduler", "err", err)
 			}
 			select {

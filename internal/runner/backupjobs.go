@@ -166,7 +166,9 @@ func (s *Service) enqueue(ctx context.Context, job *backup.BackupJob) error {
 }
 
 func (s *Service) launchBackup(job *backup.BackupJob, v *backup.Vault, src *Source, table string) error {
-	aj := &activeJob{backup: job}
+	// A job with checkpoints started before (on this node or another):
+	// it resumes, whatever its start window says.
+	aj := &activeJob{backup: job, resuming: s.hasCheckpoints(context.Background(), job.ID)}
 	return s.place(backup.JobKindBackup, job.ID, job.Attempt, aj, func(ctx context.Context) { s.runBackup(ctx, aj, v, src, table) })
 }
 
@@ -289,7 +291,7 @@ func (s *Service) endBeforeStart(aj *activeJob, log *slog.Logger) bool {
 		job.State, job.StatusMessage, job.CompletionDate = backup.JobAborted, "stopped by StopBackupJob before it started", s.now()
 		s.saveBackup(aj)
 		return true
-	case startWindowClosed(job, s.now()):
+	case startWindowClosed(job, s.now()) && !aj.resuming:
 		expireUnstarted(job, s.now())
 		s.saveBackup(aj)
 		log.Warn("backup job expired: its start window closed", "start_by", job.StartBy)
@@ -367,8 +369,16 @@ func (s *Service) discardAttempt(w *vault.Writer, rp *backup.RecoveryPoint, log 
 		}
 	}
 	if rp != nil && rp.Status != backup.RecoveryPointCompleted {
-		if err := s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID); err != nil && !backup.IsNotFound(err) {
+		err := s.untilRecorded("delete partial recovery point", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.DeleteRecoveryPoint(ctx, rp.ID)
+		})
+		if err != nil && !backup.IsNotFound(err) {
 			log.Error("delete partial recovery point", "err", err)
+		}
+	}
+	if rp != nil {
+		if err := s.dropCheckpoints(ctx, rp.BackupJobID); err != nil {
+			log.Error("the partial recovery point is gone but its checkpoints stay; the next attempt drops them", "err", err)
 		}
 	}
 }
@@ -383,6 +393,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 	aj.mu.Unlock()
 	var w *vault.Writer
 	var rp *backup.RecoveryPoint
+	var notes []string
 	err := func() error {
 		spec, err := src.Client.DescribeTable(ctx, table)
 		if errors.Is(err, dynamodb.ErrTableNotFound) {
@@ -403,12 +414,31 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			Status: backup.RecoveryPointCreating, StorageClass: backup.StorageWarm, CreationDate: started,
 			Lifecycle: job.Lifecycle, Tags: job.RecoveryPointTags, CreatedBy: job.CreatedBy,
 		}
-		if err := s.cfg.Catalog.CreateRecoveryPoint(ctx, rp); err != nil {
-			return fmt.Errorf("record recovery point: %w", err)
-		}
-		w, err = vault.New(store).Create(ctx, rpID, vault.WriterOptions{Compression: s.compression(v, job), Started: startedFor(v, rpID)})
+		opts := vault.WriterOptions{Compression: s.compression(v, job), Started: startedFor(v, rpID)}
+		resume, recorded, err := s.resumePoint(ctx, job.ID, rp, store, opts, log)
 		if err != nil {
-			return fmt.Errorf("create recovery point in vault: %w", err)
+			return err
+		}
+		if resume != nil {
+			w = resume.w
+			started = rp.CreationDate
+			notes = append(notes, resume.message())
+			log.Info("backup job resumes from checkpoints", "segments_done", resume.done, "items_kept", resume.items,
+				"files_kept", len(resume.files), "message", resume.message())
+			aj.mu.Lock()
+			job.StatusMessage = resume.message()
+			s.saveBackup(aj)
+			aj.mu.Unlock()
+		} else {
+			if !recorded {
+				if err := s.cfg.Catalog.CreateRecoveryPoint(ctx, rp); err != nil {
+					return fmt.Errorf("record recovery point: %w", err)
+				}
+			}
+			w, err = vault.New(store).Create(ctx, rpID, opts)
+			if err != nil {
+				return fmt.Errorf("create recovery point in vault: %w", err)
+			}
 		}
 		var scanner dynamodb.Scanner = src.Client
 		if s.cfg.WrapScanner != nil {
@@ -418,8 +448,7 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		if job.Options.ReadRate > 0 {
 			scanner = dynamodb.NewRateLimitedScanner(scanner, job.Options.ReadRate)
 		}
-		var notes []string
-		if segs, why := engine.EffectiveSegments(job.Options.Segments, spec.TableSizeBytes, spec.ItemCount); why != "" {
+		if segs, why := engine.EffectiveSegments(job.Options.Segments, spec.TableSizeBytes, spec.ItemCount); why != "" && resume == nil {
 			notes = append(notes, fmt.Sprintf("scanned with %d parallel scan segments, not the %d asked: %s", segs, job.Options.Segments, why))
 			log.Info("backup job scans fewer segments than asked", "asked", job.Options.Segments, "segments", segs)
 			aj.mu.Lock()
@@ -428,10 +457,16 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 			aj.mu.Unlock()
 		}
 		scanStart := s.now()
+		var states []engine.SegmentState
+		if resume != nil {
+			scanStart, states = started, resume.states
+		}
 		res, err := engine.Backup(ctx, engine.BackupInput{
 			Table: table, Scanner: scanner, Segments: job.Options.Segments,
 			TableSizeBytes: spec.TableSizeBytes, TableItemCount: spec.ItemCount, KeyAttributes: keyNames(spec.KeySchema),
-			NewSink:          func() engine.ItemSink { return w.NewFile() },
+			NewSink:    func() engine.ItemSink { return checkpointSink{w.NewFile()} },
+			Checkpoint: s.saveSegment(ctx, job.ID, rpID), CheckpointItems: s.cfg.CheckpointItems,
+			CheckpointInterval: s.cfg.CheckpointInterval, Resume: states,
 			ProgressInterval: s.cfg.ProgressInterval,
 			Progress: func(p engine.Progress) {
 				aj.mu.Lock()
@@ -486,11 +521,18 @@ func (s *Service) backupAttempt(ctx context.Context, aj *activeJob, v *backup.Va
 		w = nil // committed: nothing to abort
 		done.BackupSizeInBytes = m.Summary.Cairn.StoredBytes
 		*rp = done
-		if err := s.cfg.Catalog.UpdateRecoveryPoint(context.WithoutCancel(ctx), rp); err != nil {
+		// The point's data is committed: it is recorded COMPLETED once the
+		// catalog answers (it may be restarting), and not before.
+		if err := s.untilRecorded("record the completed recovery point", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.UpdateRecoveryPoint(ctx, rp)
+		}); err != nil {
 			return fmt.Errorf("record completed recovery point: %w", err)
 		}
 		if err := putPointRecord(context.WithoutCancel(ctx), vault.New(store), rp); err != nil {
 			log.Warn("the recovery point's record lacks its size; a catalog rebuild takes it from the summary", "err", err)
+		}
+		if err := s.dropCheckpoints(ctx, job.ID); err != nil {
+			log.Warn("the job's checkpoints stay in the catalog; they are dropped when it is pruned", "err", err)
 		}
 		aj.mu.Lock()
 		job.BytesTransferred, job.ItemCount, job.BackupSizeInBytes = res.Bytes, res.Items, m.Summary.Cairn.StoredBytes
@@ -548,9 +590,19 @@ func (s *Service) finishBackup(aj *activeJob, w *vault.Writer, rp *backup.Recove
 		job.StatusMessage = causeMessage(err) + "; no recovery point was kept"
 		log.Error("backup job failed", "err", err)
 	}
-	s.saveBackup(aj)
+	err = s.cfg.Catalog.UpdateBackupJob(context.Background(), job)
 	done := *job
 	aj.mu.Unlock()
+	if err != nil {
+		// The job's end is recorded however long the catalog takes to
+		// answer again: never left RUNNING, never COMPLETED unrecorded.
+		if err := s.untilRecorded("save the end of the backup job", log, func(ctx context.Context) error {
+			return s.cfg.Catalog.UpdateBackupJob(ctx, &done)
+		}); err != nil {
+			log.Error("save backup job", "err", err)
+			return
+		}
+	}
 	if done.State == backup.JobCompleted && rp != nil {
 		s.afterBackup(s.ctx, &done, rp)
 	}

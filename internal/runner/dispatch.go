@@ -356,8 +356,10 @@ func takenOverMessage(node string) string {
 	return fmt.Sprintf("node %s that ran the job died; the job was given back to the queue and another node runs it", node)
 }
 
-// takeOverBackup gives a dead node's backup job back to the queue: its
-// partial recovery point is removed and it goes PENDING with a new one.
+// takeOverBackup gives a dead node's backup job back to the queue: with
+// checkpoints it goes PENDING keeping its partial point and resumes from
+// them; without, its partial point is removed and it goes PENDING with a
+// new one.
 // A job whose point was complete ends COMPLETED; one being stopped ends
 // ABORTED.
 func (s *Service) takeOverBackup(ctx context.Context, id, dead string) error {
@@ -377,6 +379,20 @@ func (s *Service) takeOverBackup(ctx context.Context, id, dead string) error {
 		s.afterBackup(s.ctx, j, rp)
 		return nil
 	case err == nil:
+		if j.State != backup.JobAborting {
+			// A point with checkpoints is kept: the next attempt resumes
+			// from them instead of scanning the table again.
+			next := *j
+			next.Owner, next.Attempt = "", j.Attempt+1
+			resumed, err := s.resumeBackupAfterCrash(ctx, nil, &next)
+			if err != nil {
+				return err
+			}
+			if resumed {
+				s.log.Warn("backup job of a dead node given back to the queue to resume from its checkpoints", "job", id, "node", dead, "attempt", next.Attempt)
+				return s.dispatch(backup.JobKindBackup, id, next.Attempt)
+			}
+		}
 		if err := s.purgePoint(ctx, rp); err != nil {
 			return fmt.Errorf("remove its partial recovery point: %w", err)
 		}

@@ -20,10 +20,15 @@ import (
 //   - a backup job still CREATED or PENDING (it had not started, or a
 //     graceful stop put it back) is queued again while its start window is
 //     open and ends EXPIRED once it has closed; a backup job still RUNNING
-//     or ABORTING (the process was killed) ends FAILED (or ABORTED if it
-//     was being stopped) with a reason;
-//   - a restore job still PENDING runs again; one still RUNNING ends FAILED
-//     naming the table it may have written to;
+//     that has checkpoints (checkpoints.go) is queued again, its partial
+//     point kept, and resumes from them while its completion window is
+//     open; any other backup job still RUNNING or ABORTING (the process was
+//     killed) ends FAILED (or ABORTED if it was being stopped) with a
+//     reason;
+//   - a restore job still PENDING runs again; one still RUNNING with
+//     checkpoints runs again and skips the data files they record; any
+//     other still RUNNING ends FAILED naming the table it may have written
+//     to;
 //   - a copy job still CREATED runs again; one still RUNNING ends FAILED, or
 //     COMPLETED if its copy was recorded complete;
 //   - partial recovery points (CREATING) of jobs that are not running are
@@ -40,8 +45,22 @@ import (
 //
 // Call it once at start, before serving requests and before Start. Jobs
 // this process runs are left alone.
+//
+// On a catalog shared by several nodes (Config.Cluster), only a node that
+// leads and sees no other live node recovers: what the catalog lists as
+// active may be a live node's (its running jobs, its partial points, its
+// temporary files in a shared vault); the jobs of dead nodes are taken
+// over by the leader, not failed at a start.
 func (s *Service) Recover(ctx context.Context) error {
-	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{}}
+	if alone, others, err := s.alone(ctx); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	} else if !alone {
+		s.log.Info("recovery at start skipped: other nodes are alive on the catalog, or another leads; what they run is theirs",
+			"node", s.cfg.Cluster.NodeID(), "live_nodes", others)
+		return nil
+	}
+	rec := &recovery{timeout: s.cfg.StartupVaultTimeout, deadlines: map[string]time.Time{}, skip: map[string]error{},
+		resumed: map[string]bool{}}
 	setRecovering := func(r *recovery) {
 		s.mu.Lock()
 		s.recovering = r
@@ -95,6 +114,12 @@ func (s *Service) Recover(ctx context.Context) error {
 				relaunch = append(relaunch, func() error { return s.relaunchRestore(ctx, j) })
 				continue
 			}
+			if again, err := s.resumeRestoreAfterCrash(ctx, j); err != nil {
+				return err
+			} else if again {
+				relaunch = append(relaunch, func() error { return s.relaunchRestore(ctx, j) })
+				continue
+			}
 			j.Status, j.CompletionDate = backup.RestoreFailed, s.now()
 			if j.ValidationStatus == backup.ValidationValidating {
 				j.ValidationStatus = ""
@@ -104,6 +129,9 @@ func (s *Service) Recover(ctx context.Context) error {
 				j.StatusMessage += fmt.Sprintf("; table %s holds part of the items: delete it before restoring again", j.CreatedResourceARN)
 			}
 			if err := s.cfg.Catalog.UpdateRestoreJob(ctx, j); err != nil {
+				return err
+			}
+			if err := s.dropCheckpoints(ctx, j.ID); err != nil {
 				return err
 			}
 			s.log.Warn("restore job ended by recovery", "job", j.ID, "was", backup.RestoreRunning)
@@ -128,10 +156,10 @@ func (s *Service) Recover(ctx context.Context) error {
 				return fmt.Errorf("recover: list recovery points: %w", err)
 			}
 			for _, rp := range pts {
-				if st == backup.RecoveryPointCreating && (s.active(rp.BackupJobID) != nil || s.cfg.Queue != nil) {
-					// Being written by a job of this process; with a queue,
-					// maybe by another node (the leader's takeover removes
-					// those of dead nodes).
+				if st == backup.RecoveryPointCreating && (s.active(rp.BackupJobID) != nil || rec.resumed[rp.ID] || s.cfg.Queue != nil) {
+					// Being written by a job of this process, or to be
+					// resumed; with a queue, maybe by another node (the
+					// leader's takeover hands those of dead nodes back).
 					continue
 				}
 				s.recoverPurge(ctx, rec, rp)
@@ -173,6 +201,9 @@ type recovery struct {
 	deadlines map[string]time.Time // by vault, from the first work on it
 	skip      map[string]error     // vaults given up on, with why
 	order     []string
+	// resumed holds the partial points of the backup jobs queued again to
+	// resume from their checkpoints: they are kept.
+	resumed map[string]bool
 }
 
 // bound returns ctx limited to what is left of vault's time budget.
@@ -262,6 +293,11 @@ func (s *Service) recoverPurge(ctx context.Context, rec *recovery, rp *backup.Re
 // recovery point is removed, or left for the background retry if its vault
 // cannot be reached.
 func (s *Service) recoverBackupJob(ctx context.Context, rec *recovery, j *backup.BackupJob) (again bool, err error) {
+	if j.State != backup.JobAborting { // RUNNING, or queued again to resume and killed before it ran
+		if again, err := s.resumeBackupAfterCrash(ctx, rec, j); err != nil || again {
+			return again, err
+		}
+	}
 	partialLeft := false
 	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, recoveryPointID(j.RecoveryPointARN)); err == nil && rp.Status != backup.RecoveryPointCompleted {
 		partialLeft = !s.recoverPurge(ctx, rec, rp)
@@ -293,8 +329,76 @@ func (s *Service) recoverBackupJob(ctx context.Context, rec *recovery, j *backup
 	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
 		return false, err
 	}
+	if err := s.dropCheckpoints(ctx, j.ID); err != nil {
+		return false, err
+	}
 	s.log.Warn("backup job ended by recovery", "job", j.ID, "was", prev, "now", j.State)
 	return false, nil
+}
+
+// resumeBackupAfterCrash readies to queue again a backup job whose process
+// died (Recover, or a takeover from a dead node) if it has checkpoints of
+// its partial point and its completion window is open: the job goes back
+// to PENDING, keeps its point, and resumes from the checkpoints when it
+// runs (enqueue). It reports whether it did; if not, the caller ends or
+// restarts the job as before. rec, if not nil, keeps the point from
+// Recover's removal of partial points.
+func (s *Service) resumeBackupAfterCrash(ctx context.Context, rec *recovery, j *backup.BackupJob) (bool, error) {
+	rpID := recoveryPointID(j.RecoveryPointARN)
+	cps, err := s.cfg.Catalog.ListCheckpoints(ctx, j.ID)
+	if err != nil {
+		return false, fmt.Errorf("recover: checkpoints of backup job %s: %w", j.ID, err)
+	}
+	if len(cps) == 0 || cps[0].Target != rpID || (!j.CompleteBy.IsZero() && !s.now().Before(j.CompleteBy)) {
+		return false, nil
+	}
+	if rp, err := s.cfg.Catalog.GetRecoveryPoint(ctx, rpID); err != nil || rp.Status != backup.RecoveryPointCreating {
+		return false, nil
+	}
+	r, err := parseBackupCheckpoints(cps)
+	if err != nil {
+		s.log.Warn("recover: the backup job's checkpoints are unreadable; it is not resumed", "job", j.ID, "err", err)
+		return false, nil
+	}
+	j.State = backup.JobPending
+	j.StatusMessage = "cairn server stopped while the job was RUNNING; it is queued again and resumes from its checkpoints: " + r.detail()
+	if err := s.cfg.Catalog.UpdateBackupJob(ctx, j); err != nil {
+		return false, err
+	}
+	if rec != nil {
+		rec.resumed[rpID] = true
+	}
+	s.log.Info("backup job queued again by recovery to resume from its checkpoints", "job", j.ID,
+		"segments_done", r.done, "items_kept", r.items, "complete_by", j.CompleteBy)
+	return true, nil
+}
+
+// resumeRestoreAfterCrash queues again a restore job a killed process left
+// RUNNING if it has checkpoints of the table it made: it goes back to
+// PENDING and, when it runs, writes only the data files they do not
+// record. It reports whether it did.
+func (s *Service) resumeRestoreAfterCrash(ctx context.Context, j *backup.RestoreJob) (bool, error) {
+	if j.CreatedResourceARN == "" {
+		return false, nil
+	}
+	cps, err := s.cfg.Catalog.ListCheckpoints(ctx, j.ID)
+	if err != nil {
+		return false, fmt.Errorf("recover: checkpoints of restore job %s: %w", j.ID, err)
+	}
+	if len(cps) == 0 || cps[0].Target != j.CreatedResourceARN {
+		return false, nil
+	}
+	j.Status = backup.RestorePending
+	if j.ValidationStatus == backup.ValidationValidating {
+		j.ValidationStatus = ""
+	}
+	j.StatusMessage = fmt.Sprintf("cairn server stopped while the job was RUNNING; it is queued again and resumes: %d data files written into %s are not written again",
+		len(cps), j.CreatedResourceARN)
+	if err := s.cfg.Catalog.UpdateRestoreJob(ctx, j); err != nil {
+		return false, err
+	}
+	s.log.Info("restore job queued again by recovery to resume from its checkpoints", "job", j.ID, "files_done", len(cps))
+	return true, nil
 }
 
 // recoverCopyJobs ends the copy jobs a killed process left RUNNING: FAILED,

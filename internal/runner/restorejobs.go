@@ -172,29 +172,44 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 			return fmt.Errorf("recovery point metadata is unreadable: %v", err)
 		}
 		alg, algErr := ddbjson.ChecksumAlgorithmOf(rp.ContentChecksum)
-		// A restore taken over from a dead node writes again into the
-		// table its earlier attempt created (dispatch.go).
-		created, err := s.earlierAttemptTable(ctx, src, target, job)
-		if created == nil && err == nil {
-			created, err = src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags,
-				EncryptionType: opts.EncryptionType, KMSMasterKeyArn: opts.KMSMasterKeyARN, DeletionProtection: opts.DeletionProtection,
-				BillingMode: opts.BillingMode, TableClass: opts.TableClass})
-		}
-		if created != nil && len(created.NotApplied) > 0 {
-			notes = append(notes, "not applied: "+strings.Join(created.NotApplied, "; "))
-		}
-		if err != nil {
-			if errors.Is(err, dynamodb.ErrTableExists) {
-				return fmt.Errorf("table %s already exists in source %s; cairn never writes into an existing table: choose another TargetTableName or delete the table", target, src.Name)
-			}
-			return fmt.Errorf("create table %s: %w", target, err)
-		}
-		aj.mu.Lock()
-		job.CreatedResourceARN = created.TableARN
-		s.saveRestore(aj)
-		aj.mu.Unlock()
-
 		files := r.Files()
+		// A job that made its table and wrote files into it before its
+		// process died resumes: the table is its own, and the files its
+		// checkpoints record are not written again.
+		done, err := s.restoreCheckpoints(ctx, job, src, target, log)
+		if err != nil {
+			return err
+		}
+		if done != nil {
+			msg := fmt.Sprintf("resumed after a restart: %d of the %d data files were written into %s before and are not written again",
+				len(done), len(files), job.CreatedResourceARN)
+			notes = append(notes, msg)
+			log.Info("restore job resumes from checkpoints", "files_done", len(done), "files", len(files), "message", msg)
+		} else {
+			// A restore taken over from a dead node before its first
+			// checkpoint writes again into the table its earlier attempt
+			// created (dispatch.go).
+			created, err := s.earlierAttemptTable(ctx, src, target, job)
+			if created == nil && err == nil {
+				created, err = src.Client.CreateTable(ctx, meta.Table, target, dynamodb.CreateOptions{CopyTags: job.CopySourceTags,
+					EncryptionType: opts.EncryptionType, KMSMasterKeyArn: opts.KMSMasterKeyARN, DeletionProtection: opts.DeletionProtection,
+					BillingMode: opts.BillingMode, TableClass: opts.TableClass})
+			}
+			if created != nil && len(created.NotApplied) > 0 {
+				notes = append(notes, "not applied: "+strings.Join(created.NotApplied, "; "))
+			}
+			if err != nil {
+				if errors.Is(err, dynamodb.ErrTableExists) {
+					return fmt.Errorf("table %s already exists in source %s; cairn never writes into an existing table: choose another TargetTableName or delete the table", target, src.Name)
+				}
+				return fmt.Errorf("create table %s: %w", target, err)
+			}
+			aj.mu.Lock()
+			job.CreatedResourceARN = created.TableARN
+			s.saveRestore(aj)
+			aj.mu.Unlock()
+		}
+
 		opens := make([]func(context.Context) (engine.ItemIterator, error), len(files))
 		for i, f := range files {
 			opens[i] = func(ctx context.Context) (engine.ItemIterator, error) { return r.OpenFile(ctx, f) }
@@ -207,6 +222,7 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 			Table: target, Writer: dynamodb.NewRetryWriter(writer, s.restoreRetryPolicy(log)), Files: opens,
 			Writers: s.cfg.RestoreWriters, ProgressInterval: s.cfg.ProgressInterval,
 			KeyAttributes: keyNames(meta.Table.KeySchema), ChecksumAlgorithm: alg,
+			FileDone: s.saveFile(ctx, job.ID, job.CreatedResourceARN), Done: done,
 			Progress: func(p engine.Progress) {
 				aj.mu.Lock()
 				defer aj.mu.Unlock()
@@ -288,6 +304,9 @@ func (s *Service) runRestore(ctx context.Context, aj *activeJob, rp *backup.Reco
 // with err as its message; notes (settings not applied, items refused and
 // accepted) follow in the StatusMessage.
 func (s *Service) finishRestore(aj *activeJob, notes []string, err error, log *slog.Logger) {
+	if derr := s.dropCheckpoints(context.Background(), aj.restore.ID); derr != nil {
+		log.Warn("the restore job's checkpoints stay in the catalog", "err", derr)
+	}
 	aj.mu.Lock()
 	defer aj.mu.Unlock()
 	job := aj.restore

@@ -87,6 +87,12 @@ type Config struct {
 	// RestoreWriters is the number of parallel BatchWriteItem callers per
 	// restore; default 8.
 	RestoreWriters int
+	// CheckpointItems and CheckpointInterval bound the work of a backup's
+	// scan segment between two checkpoints (checkpoints.go); 0 is
+	// engine.DefaultCheckpointItems and engine.DefaultCheckpointInterval.
+	// A resumed backup scans again at most about this much per segment.
+	CheckpointItems    int64
+	CheckpointInterval time.Duration
 	// Compression of data files: "zstd" (default), "gzip" or "none"; a
 	// vault's (backup.TagCompression) and a job's BackupOptions override it.
 	Compression string
@@ -372,6 +378,9 @@ type activeJob struct {
 	// completionExpired is set when the scheduler stops a running backup
 	// job at the end of its completion window.
 	completionExpired bool
+	// resuming is set for a backup job that started before and has
+	// checkpoints: its start window no longer applies.
+	resuming bool
 }
 
 // errStopped is the cancel cause of a job stopped by StopBackupJob.

@@ -38,16 +38,31 @@ func (s *Service) Start() {
 	}
 	s.started = true
 	s.wg.Add(3)
+	// The scheduler's pass is gated inside (its windows and wake-ups are
+	// this node's); the others are the cluster's singletons.
 	go s.every(s.cfg.SchedulerInterval, "scheduler", s.Tick)
-	go s.every(s.cfg.LifecycleInterval, "lifecycle", s.LifecycleTick)
-	go s.every(s.cfg.LifecycleInterval, "deletes", s.RetryDeletes)
+	go s.every(s.cfg.LifecycleInterval, "lifecycle", s.leaderOnly(s.LifecycleTick))
+	go s.every(s.cfg.LifecycleInterval, "deletes", s.leaderOnly(s.RetryDeletes))
 	if s.cfg.JobHistory > 0 {
 		s.wg.Add(1)
-		go s.every(s.cfg.LifecycleInterval, "history", s.PruneHistory)
+		go s.every(s.cfg.LifecycleInterval, "history", s.leaderOnly(s.PruneHistory))
 	}
 	if s.cfg.Queue != nil {
 		s.wg.Add(1)
 		go s.takeoverLoop()
+	}
+}
+
+// leaderOnly runs pass only while this node is the cluster's leader
+// (Config.Cluster): the lifecycle worker with its sweep, the retried
+// deletes and the job history run once across the nodes. A node that is
+// not the leader skips the pass and asks again at the next one.
+func (s *Service) leaderOnly(pass func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if !s.cfg.Cluster.IsLeader() {
+			return nil
+		}
+		return pass(ctx)
 	}
 }
 
@@ -74,10 +89,11 @@ func (s *Service) every(interval time.Duration, name string, pass func(context.C
 //  1. jobs of this process still waiting to start after their start window
 //     end EXPIRED, and running jobs past their completion window are
 //     stopped (EXPIRED, partial data removed);
-//  2. every rule of every live plan with a due occurrence creates one job
-//     per resource its plan's selections cover (see dueOccurrence for the
-//     catch-up policy); a rule occurrence has one job per resource however
-//     many passes or processes see it;
+//  2. on the cluster's leader only (Config.Cluster), every rule of every
+//     live plan with a due occurrence creates one job per resource its
+//     plan's selections cover (see dueOccurrence for the catch-up policy);
+//     a rule occurrence has one job per resource however many passes or
+//     processes see it;
 //  3. waiting jobs are woken to try again.
 //
 // It returns the errors of rules it could not handle; the other rules are
@@ -85,6 +101,11 @@ func (s *Service) every(interval time.Duration, name string, pass func(context.C
 func (s *Service) Tick(ctx context.Context) error {
 	defer s.kick()
 	s.enforceWindows(s.now())
+	if !s.cfg.Cluster.IsLeader() {
+		// Plan rules are the leader's (Config.Cluster); this node's own
+		// jobs keep their windows and wake-ups above.
+		return nil
+	}
 	plans, err := s.livePlans(ctx)
 	if err != nil {
 		return err
@@ -224,7 +245,7 @@ func (s *Service) enforceWindows(now time.Time) {
 		aj.mu.Lock()
 		j := aj.backup
 		switch {
-		case startWindowClosed(j, now):
+		case startWindowClosed(j, now) && !aj.resuming:
 			expireUnstarted(j, now)
 			s.saveBackup(aj)
 			aj.mu.Unlock()

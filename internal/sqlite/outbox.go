@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,30 +40,71 @@ func (c *Catalog) clockNow() time.Time {
 }
 
 // appendEvents inserts evs into the outbox through db (a transaction of
-// the change that caused them), giving each an ID.
+// the change that caused them), giving each an ID: one statement for all
+// of them, so that a job's end (three events) costs its transaction one
+// insert, not three.
 func appendEvents(ctx context.Context, db execer, evs []backup.Event) error {
+	switch len(evs) {
+	case 0:
+		return nil
+	case 1:
+		return appendEvent(ctx, db, &evs[0])
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO events (id, type, vault_name, time_ns, body) VALUES ")
+	args := make([]any, 0, 5*len(evs))
+	ids := make([]string, len(evs))
 	for i := range evs {
-		if err := appendEvent(ctx, db, &evs[i]); err != nil {
+		row, err := eventRow(&evs[i])
+		if err != nil {
 			return err
 		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, row...)
+		ids[i] = evs[i].ID
+	}
+	_, err := db.ExecContext(ctx, q.String(), args...)
+	if isUniqueViolation(err) || isPrimaryKeyViolation(err) {
+		return wrapf(err, backup.ErrAlreadyExists, kindEvent, ids[0], "one of events %s already exists", strings.Join(ids, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: record events %s: %w", strings.Join(ids, ", "), err)
 	}
 	return nil
 }
 
-func appendEvent(ctx context.Context, db execer, ev *backup.Event) error {
+// eventRow gives ev an ID if it has none and returns its row's values.
+func eventRow(ev *backup.Event) ([]any, error) {
 	if ev.ID == "" {
-		ev.ID = uuid.NewString()
+		// Time-ordered (UUIDv7): new events' keys land at the end of the
+		// events' and deliveries' indexes instead of on random pages,
+		// so a burst dirties few pages per commit.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: event ID: %w", err)
+		}
+		ev.ID = id.String()
 	}
 	ns, err := requiredNanos(ev.Time, "Event.Time")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("sqlite: event %s: %w", ev.ID, err)
+		return nil, fmt.Errorf("sqlite: event %s: %w", ev.ID, err)
 	}
-	_, err = db.ExecContext(ctx, "INSERT INTO events (id, type, vault_name, time_ns, body) VALUES (?, ?, ?, ?, ?)",
-		ev.ID, string(ev.Type), ev.VaultName, ns, string(body))
+	return []any{ev.ID, string(ev.Type), ev.VaultName, ns, string(body)}, nil
+}
+
+func appendEvent(ctx context.Context, db execer, ev *backup.Event) error {
+	row, err := eventRow(ev)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO events (id, type, vault_name, time_ns, body) VALUES (?, ?, ?, ?, ?)", row...)
 	if isUniqueViolation(err) || isPrimaryKeyViolation(err) {
 		return wrapf(err, backup.ErrAlreadyExists, kindEvent, ev.ID, "event %s already exists", ev.ID)
 	}
@@ -133,44 +175,111 @@ func (c *Catalog) UnplannedEvents(ctx context.Context, limit int) ([]backup.Even
 	return out, nil
 }
 
-// PlanDeliveries implements backup.OutboxStore.
+// PlanDeliveries implements backup.OutboxStore. A batch is a few
+// statements, not three per event: one UPDATE marks the events not yet
+// planned and returns them, and multi-row INSERTs record their
+// deliveries, so the sender holds the catalog's one writer briefly.
 func (c *Catalog) PlanDeliveries(ctx context.Context, plans []backup.DeliveryPlan, now time.Time) error {
 	ns, err := requiredNanos(now, "now")
 	if err != nil {
 		return err
+	}
+	if len(plans) == 0 {
+		return nil
 	}
 	tx, err := c.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: plan deliveries: %w", err)
 	}
 	defer tx.Rollback()
+	ids := make([]string, 0, len(plans))
+	seen := make(map[string]bool, len(plans))
 	for _, p := range plans {
-		var planned int
-		err = tx.QueryRowContext(ctx, "SELECT planned FROM events WHERE id = ?", p.EventID).Scan(&planned)
-		if errors.Is(err, sql.ErrNoRows) {
-			return backup.NotFound(kindEvent, p.EventID)
+		if !seen[p.EventID] {
+			seen[p.EventID] = true
+			ids = append(ids, p.EventID)
 		}
-		if err != nil {
-			return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
+	}
+	// Which of them this call plans: the events not planned before.
+	fresh := make(map[string]bool, len(ids))
+	for chunk := range slices.Chunk(ids, maxParams) {
+		if err := queryIDs(ctx, tx, "UPDATE events SET planned = 1 WHERE planned = 0 AND id IN ("+placeholders(len(chunk))+") RETURNING id",
+			chunk, fresh); err != nil {
+			return fmt.Errorf("sqlite: plan deliveries: %w", err)
 		}
-		if planned != 0 {
-			continue
-		}
-		for _, t := range p.Targets {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, target_kind, target_name, status, created_ns, next_ns)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				p.EventID, t.Kind, t.Name, backup.DeliveryPending, ns, ns); err != nil {
-				return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
+	}
+	if len(fresh) < len(ids) {
+		// The others must exist (planned already: kept as they were).
+		var rest []string
+		for _, id := range ids {
+			if !fresh[id] {
+				rest = append(rest, id)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE events SET planned = 1 WHERE id = ?", p.EventID); err != nil {
-			return fmt.Errorf("sqlite: plan deliveries of %s: %w", p.EventID, err)
+		exist := map[string]bool{}
+		for chunk := range slices.Chunk(rest, maxParams) {
+			if err := queryIDs(ctx, tx, "SELECT id FROM events WHERE id IN ("+placeholders(len(chunk))+")", chunk, exist); err != nil {
+				return fmt.Errorf("sqlite: plan deliveries: %w", err)
+			}
+		}
+		for _, id := range rest {
+			if !exist[id] {
+				return backup.NotFound(kindEvent, id)
+			}
+		}
+	}
+	var rows []any
+	for _, p := range plans {
+		if !fresh[p.EventID] {
+			continue
+		}
+		delete(fresh, p.EventID) // an event named twice keeps its first plan
+		for _, t := range p.Targets {
+			rows = append(rows, p.EventID, t.Kind, t.Name, backup.DeliveryPending, ns, ns)
+		}
+	}
+	const cols = 6
+	for chunk := range slices.Chunk(rows, maxParams/cols*cols) {
+		q := "INSERT INTO deliveries (event_id, target_kind, target_name, status, created_ns, next_ns) VALUES " +
+			strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)/cols-1) + "(?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+		if _, err := tx.ExecContext(ctx, q, chunk...); err != nil {
+			return fmt.Errorf("sqlite: plan deliveries: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: plan deliveries: %w", err)
 	}
 	return nil
+}
+
+// maxParams bounds the parameters of one statement, well below SQLite's
+// limit (32766).
+const maxParams = 960
+
+func placeholders(n int) string {
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// queryIDs runs query with ids as its arguments and adds the ids of the
+// rows it returns to into.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, ids []string, into map[string]bool) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		into[id] = true
+	}
+	return rows.Err()
 }
 
 const deliveryCols = `d.event_id, d.target_kind, d.target_name, d.status, d.attempts, d.last_error,
@@ -215,23 +324,76 @@ func queryDeliveries(ctx context.Context, db *sql.DB, query string, args ...any)
 	return out, nil
 }
 
-// DueDeliveries implements backup.OutboxStore.
+// DueDeliveries implements backup.OutboxStore. It reads the due
+// deliveries in the order of the partial index deliveries_due and stops at
+// limit; without INDEXED BY, SQLite picks deliveries_by_status, reads
+// every pending delivery (those waiting for a retry too) and sorts them,
+// on every batch of the sender.
 func (c *Catalog) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*backup.Delivery, error) {
-	return queryDeliveries(ctx, c.read, "SELECT "+deliveryCols+` FROM deliveries d JOIN events e ON e.id = d.event_id
+	return queryDeliveries(ctx, c.read, "SELECT "+deliveryCols+` FROM deliveries d INDEXED BY deliveries_due JOIN events e ON e.id = d.event_id
 		WHERE d.status = 'PENDING' AND d.next_ns <= ? ORDER BY d.next_ns, d.event_id LIMIT ?`, now.UnixNano(), max(limit, 1))
 }
 
-// UpdateDeliveries implements backup.OutboxStore.
+// UpdateDeliveries implements backup.OutboxStore. A batch is one UPDATE
+// ... FROM VALUES per 100 deliveries (SQLite looks each up by its primary
+// key), not one statement per delivery; a delivery named twice takes its
+// last outcome, as it did when they were written one after the other.
 func (c *Catalog) UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) error {
+	type key struct{ event, kind, name string }
+	rows := make(map[key][]any, len(ds))
+	var order []key
+	for _, d := range ds {
+		args, err := deliveryArgs(d)
+		if err != nil {
+			return err
+		}
+		k := key{d.EventID, d.TargetKind, d.TargetName}
+		if _, ok := rows[k]; !ok {
+			order = append(order, k)
+		}
+		rows[k] = args
+	}
+	if len(order) == 0 {
+		return nil
+	}
 	tx, err := c.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: update deliveries: %w", err)
 	}
 	defer tx.Rollback()
-	for _, d := range ds {
-		if err := updateDelivery(ctx, tx, d); err != nil {
-			return err
+	const cols = 9
+	for chunk := range slices.Chunk(order, maxParams/cols) {
+		args := make([]any, 0, cols*len(chunk))
+		for _, k := range chunk {
+			args = append(args, rows[k]...)
 		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = v.column1, attempts = v.column2, last_error = v.column3,
+			last_ns = v.column4, next_ns = v.column5, delivered_ns = v.column6
+			FROM (VALUES `+strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1)+`(?, ?, ?, ?, ?, ?, ?, ?, ?)) AS v
+			WHERE deliveries.event_id = v.column7 AND deliveries.target_kind = v.column8 AND deliveries.target_name = v.column9`, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: update deliveries: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: update deliveries: %w", err)
+		}
+		if n == int64(len(chunk)) {
+			continue
+		}
+		// Some delivery is not stored: name the first.
+		for _, k := range chunk {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE event_id = ? AND target_kind = ? AND target_name = ?",
+				k.event, k.kind, k.name).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return backup.NotFound(kindDelivery, k.event+" "+k.kind+" "+k.name)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: update deliveries: %w", err)
+			}
+		}
+		return fmt.Errorf("sqlite: update deliveries: %d of %d updated", n, len(chunk))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: update deliveries: %w", err)
@@ -239,30 +401,27 @@ func (c *Catalog) UpdateDeliveries(ctx context.Context, ds []*backup.Delivery) e
 	return nil
 }
 
-func updateDelivery(ctx context.Context, tx *sql.Tx, d *backup.Delivery) error {
+// deliveryArgs checks d and returns its row's values: status, attempts,
+// last error, last, next and delivered times, then its key (event,
+// target kind, target name).
+func deliveryArgs(d *backup.Delivery) ([]any, error) {
 	switch d.Status {
 	case backup.DeliveryPending, backup.DeliveryDelivered, backup.DeliveryUndeliverable:
 	default:
-		return backup.Errorf(backup.ErrInvalidParameter, "delivery status %q is not PENDING, DELIVERED or UNDELIVERABLE", d.Status)
+		return nil, backup.Errorf(backup.ErrInvalidParameter, "delivery status %q is not PENDING, DELIVERED or UNDELIVERABLE", d.Status)
 	}
-	var args []any
+	args := []any{d.Status, d.Attempts, d.LastError}
 	for _, t := range []struct {
 		t     time.Time
 		field string
 	}{{d.LastAttemptAt, "LastAttemptAt"}, {d.NextAttemptAt, "NextAttemptAt"}, {d.DeliveredAt, "DeliveredAt"}} {
 		v, err := nanos(t.t, t.field)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		args = append(args, v)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, last_error = ?,
-		last_ns = ?, next_ns = ?, delivered_ns = ? WHERE event_id = ? AND target_kind = ? AND target_name = ?`,
-		d.Status, d.Attempts, d.LastError, args[0], args[1], args[2], d.EventID, d.TargetKind, d.TargetName)
-	if err != nil {
-		return fmt.Errorf("sqlite: update delivery of %s to %s %s: %w", d.EventID, d.TargetKind, d.TargetName, err)
-	}
-	return affectedOne(res, kindDelivery, d.EventID+" "+d.TargetKind+" "+d.TargetName)
+	return append(args, d.EventID, d.TargetKind, d.TargetName), nil
 }
 
 // ListDeliveries implements backup.OutboxStore. Pages are by offset: the

@@ -60,6 +60,8 @@ type Postgres struct {
 	dir  string
 	cmd  *exec.Cmd
 	dbs  atomic.Int64
+	run  func(name string, args ...string) *exec.Cmd
+	logf *os.File
 }
 
 // PostgresServer starts a PostgreSQL cluster for t and stops it when t
@@ -96,7 +98,7 @@ func PostgresServer(t testing.TB) *Postgres {
 	if out, err := run("initdb", "-D", data, "-A", "trust", "-U", "cairn", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("postgres: initdb: %v\n%s", err, out)
 	}
-	p := &Postgres{Port: FreePort(t), dir: dir}
+	p := &Postgres{Port: FreePort(t), dir: dir, run: run}
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +106,7 @@ func PostgresServer(t testing.TB) *Postgres {
 	if cred != nil {
 		_ = logf.Chown(uid, gid)
 	}
-	p.cmd = run("postgres", "-D", data, "-p", strconv.Itoa(p.Port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=300")
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("postgres: start: %v", err)
-	}
+	p.logf = logf
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
@@ -122,6 +118,22 @@ func PostgresServer(t testing.TB) *Postgres {
 		}
 		logf.Close()
 	})
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// start runs the server on the cluster's directory and port and waits
+// until it accepts connections.
+func (p *Postgres) start() error {
+	p.cmd = p.run("postgres", "-D", filepath.Join(p.dir, "data"), "-p", strconv.Itoa(p.Port), "-k", p.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off", "-c", "max_connections=300")
+	p.cmd.Stdout, p.cmd.Stderr = p.logf, p.logf
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("postgres: start: %w", err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -129,14 +141,36 @@ func PostgresServer(t testing.TB) *Postgres {
 		if err == nil {
 			conn.Close(ctx)
 			cancel()
-			return p
+			return nil
 		}
 		cancel()
 		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(logf.Name())
-			t.Fatalf("postgres did not become ready on port %d: %v; its output:\n%s", p.Port, err, out)
+			out, _ := os.ReadFile(p.logf.Name())
+			return fmt.Errorf("postgres did not become ready on port %d: %v; its output:\n%s", p.Port, err, out)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Restart stops the server (StopFast: every session ends, every advisory
+// lock is freed, commits are kept) and starts it again on the same port
+// and data; it returns once the server accepts connections. Between the
+// two, connections are refused.
+func (p *Postgres) Restart(t testing.TB) {
+	t.Helper()
+	p.StopFast()
+	p.Start(t)
+}
+
+// Start starts a server stopped by Stop again, on the same port and data,
+// and returns once it accepts connections.
+func (p *Postgres) Start(t testing.TB) {
+	t.Helper()
+	if p.cmd != nil {
+		t.Fatal("postgres: Start of a server that runs")
+	}
+	if err := p.start(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -183,12 +217,20 @@ func (p *Postgres) NewDatabase(t testing.TB) string {
 }
 
 // Stop shuts the cluster down at once (SIGQUIT: PostgreSQL's immediate
-// shutdown) and waits for it.
-func (p *Postgres) Stop() {
+// shutdown) and waits for it. With the test bed's synchronous_commit=off
+// the last commits may be lost: use StopFast before a Start.
+func (p *Postgres) Stop() { p.stop(syscall.SIGQUIT) }
+
+// StopFast shuts the cluster down as an operator's restart does (SIGINT:
+// PostgreSQL's fast shutdown): every session is ended at once, every
+// advisory lock freed, and what was committed is kept.
+func (p *Postgres) StopFast() { p.stop(syscall.SIGINT) }
+
+func (p *Postgres) stop(sig syscall.Signal) {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	_ = p.cmd.Process.Signal(sig)
 	done := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {

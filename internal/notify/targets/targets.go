@@ -333,31 +333,74 @@ func (m *Manager) all(ctx context.Context) ([]*backup.NotificationTarget, error)
 // ev's vault whose event filter accepts it. A stored target that no longer
 // builds (an older server's settings) is logged and left out.
 func (m *Manager) Targets(ctx context.Context, ev backup.Event) ([]notify.Target, error) {
+	s, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Targets(ctx, ev)
+}
+
+// Snapshot implements notify.Snapshotter: the targets as they are now,
+// read from the catalog once, for the sender's next batch.
+func (m *Manager) Snapshot(ctx context.Context) (notify.Resolver, error) {
+	return m.snapshot(ctx)
+}
+
+// snapshot reads every target once and builds those that may be used.
+func (m *Manager) snapshot(ctx context.Context) (*snapshot, error) {
 	all, err := m.all(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []notify.Target
+	s := &snapshot{m: m, targets: make([]snapTarget, 0, len(all))}
 	for _, t := range all {
-		if !t.Accepts(ev) {
-			continue
-		}
 		if t.Source == backup.TargetSourceAPI && !m.allows(hostOf(t)) {
-			m.mu.Lock()
-			if !m.refused[t.Name] {
-				m.refused[t.Name] = true
-				m.log.Warn("notification target left out: its host is no longer in notifications.allowed_hosts",
-					"target", t.Name, "host", hostOf(t))
-			}
-			m.mu.Unlock()
+			s.targets = append(s.targets, snapTarget{t: t, refused: true})
 			continue
 		}
 		nt, err := m.build(t)
-		if err != nil {
-			m.log.Error("notification target cannot be used", "target", t.Name, "err", err)
+		s.targets = append(s.targets, snapTarget{t: t, built: nt, err: err})
+	}
+	return s, nil
+}
+
+// snapshot is the targets as one reading of the catalog found them. It is
+// read-only once made, so safe for concurrent use.
+type snapshot struct {
+	m       *Manager
+	targets []snapTarget
+}
+
+type snapTarget struct {
+	t       *backup.NotificationTarget
+	built   notify.Target
+	err     error // why it cannot be built
+	refused bool  // an API target whose host is no longer allowed
+}
+
+// Targets implements notify.Resolver.
+func (s *snapshot) Targets(_ context.Context, ev backup.Event) ([]notify.Target, error) {
+	var out []notify.Target
+	for _, st := range s.targets {
+		t := st.t
+		if !t.Accepts(ev) {
 			continue
 		}
-		out = append(out, nt)
+		if st.refused {
+			s.m.mu.Lock()
+			if !s.m.refused[t.Name] {
+				s.m.refused[t.Name] = true
+				s.m.log.Warn("notification target left out: its host is no longer in notifications.allowed_hosts",
+					"target", t.Name, "host", hostOf(t))
+			}
+			s.m.mu.Unlock()
+			continue
+		}
+		if st.err != nil {
+			s.m.log.Error("notification target cannot be used", "target", t.Name, "err", st.err)
+			continue
+		}
+		out = append(out, st.built)
 	}
 	return out, nil
 }
