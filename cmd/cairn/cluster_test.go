@@ -35,6 +35,12 @@ const clusterConfig = "scheduler_interval: 1s\ncluster:\n  heartbeat_interval: 2
 // key pair (first is its data dir; "" for the first node).
 func startNode(t *testing.T, base, name, url, ddbEndpoint, first string) (*proc, string) {
 	t.Helper()
+	return startNodeConfig(t, base, name, url, ddbEndpoint, first, "")
+}
+
+// startNodeConfig is startNode with more lines of config.
+func startNodeConfig(t *testing.T, base, name, url, ddbEndpoint, first, extra string) (*proc, string) {
+	t.Helper()
 	dir := filepath.Join(base, name)
 	if first != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -50,7 +56,7 @@ func startNode(t *testing.T, base, name, url, ddbEndpoint, first string) (*proc,
 	}
 	// The default source is dynalite too: a source that cannot be listed
 	// keeps a rule occurrence due.
-	p := startProcEnv(t, dir, ddbEndpoint, clusterConfig, "CAIRN_CATALOG="+url, "AWS_ENDPOINT_URL_DYNAMODB="+ddbEndpoint,
+	p := startProcEnv(t, dir, ddbEndpoint, clusterConfig+extra, "CAIRN_CATALOG="+url, "AWS_ENDPOINT_URL_DYNAMODB="+ddbEndpoint,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
 	t.Cleanup(func() {
 		if t.Failed() {

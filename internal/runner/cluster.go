@@ -34,26 +34,41 @@ func (s *Service) alone(ctx context.Context) (bool, []string, error) {
 }
 
 // ClusterStatus implements backup.ClusterService: the Cluster's nodes, with
-// the jobs this node runs (the backup and restore jobs of this process;
-// other nodes' jobs are theirs to tell).
+// the jobs each runs. With a queue those are the jobs the catalog records
+// each node as running (their owner); without one, this node is alone and
+// its jobs are those of this process.
 func (s *Service) ClusterStatus(ctx context.Context) (*backup.ClusterStatus, error) {
 	st, err := s.cfg.Cluster.Status(ctx)
 	if err != nil {
 		return nil, backup.Errorf(backup.ErrUnavailable, "the cluster's status cannot be read now: %v", err)
 	}
-	s.mu.Lock()
-	running := make([]string, 0, len(s.running))
-	for id := range s.running {
-		running = append(running, id)
-	}
-	s.mu.Unlock()
-	slices.Sort(running)
-	for _, n := range st.Nodes {
-		if n.ID != st.Self {
-			continue
+	byNode := map[string][]string{}
+	if s.cfg.Queue != nil {
+		ids := make([]string, 0, len(st.Nodes))
+		for _, n := range st.Nodes {
+			ids = append(ids, n.ID)
 		}
-		n.Running = running
-		if n.MaxJobs == 0 {
+		owned, err := s.cfg.Catalog.OwnedJobs(ctx, ids)
+		if err != nil {
+			return nil, backup.Errorf(backup.ErrUnavailable, "the jobs of the cluster's nodes cannot be read now: %v", err)
+		}
+		for _, j := range owned {
+			byNode[j.Owner] = append(byNode[j.Owner], j.ID)
+		}
+	} else {
+		s.mu.Lock()
+		for id := range s.running {
+			byNode[st.Self] = append(byNode[st.Self], id)
+		}
+		s.mu.Unlock()
+	}
+	for _, n := range st.Nodes {
+		n.Running = byNode[n.ID]
+		if n.Running == nil {
+			n.Running = []string{}
+		}
+		slices.Sort(n.Running)
+		if n.ID == st.Self && n.MaxJobs == 0 {
 			n.MaxJobs = s.cfg.MaxJobs
 		}
 	}
